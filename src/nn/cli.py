@@ -1,0 +1,258 @@
+"""The ``nn`` command: the demo, training, evaluation and gradient checks from a shell.
+
+``nn`` with no arguments runs the demo. ``nn --help`` and ``nn COMMAND --help`` list the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from nn import datasets
+from nn.gradcheck import check_gradients
+from nn.initializers import DEFAULT_INIT, INITIALIZERS
+from nn.mlp import mlp
+from nn.network import Network
+from nn.registry import ACTIVATIONS, LOSSES, snake_case
+from nn.serialize import ModelFileError, load
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals")
+
+Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Split:
+    """``((X_train, y_train), (X_test, y_test))`` for a built-in dataset name.
+
+    The 2-D toy sets draw their test set from the same distribution with another seed
+    (XOR's four points are both).
+    """
+    if name == "digits":
+        return datasets.digits()
+    if name == "mnist":
+        return datasets.mnist(data_dir)
+    if name == "fashion-mnist":
+        return datasets.fashion_mnist(data_dir)
+    if name == "xor":
+        X, y = datasets.xor()
+        return (X, y), (X, y)
+    gen = {"moons": datasets.moons, "circles": datasets.circles, "spirals": datasets.spirals}
+    if name in gen:
+        return gen[name](seed=seed), gen[name](seed=seed + 1)
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def digit_art(image: np.ndarray) -> list[str]:
+    """A 28x28 grey-level image in [0, 1] as 14 lines of 28 characters.
+
+    Each character covers two pixel rows (terminal cells are about twice as tall as wide).
+    """
+    img = np.asarray(image, dtype=np.float64).reshape(28, 28)
+    pairs = (img[0::2] + img[1::2]) / 2  # (14, 28)
+    ramp = " .:-=+*#%@"
+    idx = np.clip((pairs * (len(ramp) - 1)).round().astype(int), 0, len(ramp) - 1)
+    return ["".join(ramp[i] for i in row) for row in idx]
+
+
+def show_digits(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray) -> str:
+    """Digits side by side with their true and predicted labels, as terminal text."""
+    arts = [digit_art(img) for img in images]
+    lines = ["  ".join(art[r] for art in arts) for r in range(14)]
+    captions = []
+    for t, p in zip(labels, predicted):
+        mark = "ok" if t == p else "WRONG"
+        captions.append(f"true {t} net {p} {mark}".ljust(28))
+    lines.append("  ".join(captions).rstrip())
+    return "\n".join(lines)
+
+
+def _sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
+    if text is None:
+        return [n_in, 30, n_out]
+    try:
+        sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
+    except ValueError:
+        msg = f"nn: --sizes must be integers separated by commas, got {text!r}"
+        raise SystemExit(msg) from None
+    if len(sizes) < 2 or sizes[0] != n_in or sizes[-1] != n_out:
+        raise SystemExit(
+            f"nn: --sizes {text} does not fit the data: it must start with {n_in} (inputs) "
+            f"and end with {n_out} (classes), e.g. {n_in},30,{n_out}"
+        )
+    return sizes
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The seed's network learns the embedded digits."""
+    (X, y), (Xt, yt) = datasets.digits()
+    print(
+        "The seed network: [784, 30, 10], sigmoid units, squared-error loss, trained by SGD\n"
+        f"with mini-batches of 10 and eta = 3.0 on {len(X):,} handwritten digits; accuracy is\n"
+        f"measured on {len(Xt):,} digits it never trains on.\n"
+    )
+    net = mlp([784, 30, 10], seed=args.seed)
+    start = time.perf_counter()
+    history = net.fit(
+        X,
+        y,
+        epochs=args.epochs,
+        batch_size=10,
+        lr=3.0,
+        validation_data=(Xt, yt),
+        seed=args.seed,
+        verbose=not args.quiet,
+    )
+    seconds = time.perf_counter() - start
+    acc = history["val_accuracy"][-1]
+    print(f"\nTest accuracy {acc:.2%} after {len(history['epoch'])} epochs ({seconds:.1f} s).\n")
+    rng = np.random.default_rng(args.seed)
+    pick = rng.choice(len(Xt), size=5, replace=False)
+    print(show_digits(Xt[pick], yt[pick], net.classify(Xt[pick])))
+    print(
+        "\nNext: `nn train --init normal` starts from N(0, 1) weights and learns slower; "
+        "`nn --help` lists the rest."
+    )
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train an mlp on a built-in dataset."""
+    (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    n_classes = int(max(y.max(), yt.max())) + 1
+    n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
+    sizes = _sizes(args.sizes, X.shape[1], n_out)
+    net = mlp(
+        sizes,
+        activation=args.activation,
+        loss=args.loss,
+        init=args.init,
+        seed=args.seed,
+        dtype=np.dtype(args.dtype),
+    )
+    print(f"{args.dataset}: {len(X):,} training and {len(Xt):,} test examples; network {sizes}")
+    history = net.fit(
+        X,
+        y,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        validation_data=(Xt, yt),
+        seed=args.seed,
+        verbose=not args.quiet,
+    )
+    per_epoch = float(np.median(history["seconds"]))
+    print(
+        f"Test accuracy {history['val_accuracy'][-1]:.2%} after {len(history['epoch'])} epochs "
+        f"(median {per_epoch:.2f} s per epoch)"
+    )
+    if args.save:
+        net.save(args.save)
+        print(f"Saved to {args.save}; `nn evaluate {args.save} --dataset {args.dataset}` reads it")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a saved model on a dataset's test split."""
+    net = load(args.model)
+    _, (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    scores = net.evaluate(Xt, yt)
+    acc = scores["accuracy"]
+    acc_text = f", accuracy {acc:.2%}" if acc is not None else ""
+    print(
+        f"{args.model} on {args.dataset} ({len(Xt):,} test examples): "
+        f"loss {scores['loss']:.4f}{acc_text}"
+    )
+    return 0
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    """Backprop against finite differences on a random float64 network and batch."""
+    rng = np.random.default_rng(args.seed)
+    if args.model:
+        net: Network = load(args.model)
+    else:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        net = mlp(sizes, activation=args.activation, loss=args.loss, seed=rng, dtype=np.float64)
+    n_in, n_out = net.n_in, net.n_out
+    X = rng.standard_normal((args.batch, n_in))
+    Y = rng.random((args.batch, n_out))
+    report = check_gradients(
+        net, X, Y, eps=args.eps, order=args.order, max_entries=args.max_entries, seed=rng
+    )
+    print(f"Gradient check of {net!r}\non a random batch of {args.batch} (float64)\n")
+    print(report)
+    return 0 if report.passed(args.tol) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``nn`` command."""
+    parser = argparse.ArgumentParser(
+        prog="nn",
+        description="Neural networks from scratch. With no command, runs the demo.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the seed network learns handwritten digits (default)")
+    demo.add_argument("--epochs", type=int, default=10)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(func=cmd_demo)
+
+    acts = [snake_case(k) for k in ACTIVATIONS]
+    losses = [snake_case(k) for k in LOSSES]
+    train = sub.add_parser("train", help="train an mlp on a built-in dataset")
+    train.add_argument("--dataset", choices=DATASETS, default="digits")
+    train.add_argument("--data-dir", help="directory with the IDX files (mnist, fashion-mnist)")
+    train.add_argument("--sizes", help="layer sizes, e.g. 784,30,10 (default: inputs,30,classes)")
+    train.add_argument("--activation", choices=acts, default="sigmoid")
+    train.add_argument("--loss", choices=losses, default="squared_error")
+    train.add_argument("--init", choices=list(INITIALIZERS), default=DEFAULT_INIT)
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=10)
+    train.add_argument("--lr", type=float, default=3.0, help="learning rate eta (default 3.0)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    train.add_argument("--save", metavar="PATH", help="save the trained model to PATH (.npz)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset's test split")
+    ev.add_argument("model", help="path of a model saved by `nn train --save`")
+    ev.add_argument("--dataset", choices=DATASETS, default="digits")
+    ev.add_argument("--data-dir")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.set_defaults(func=cmd_evaluate)
+
+    gc = sub.add_parser("gradcheck", help="check backprop against finite differences")
+    gc.add_argument("--sizes", default="5,4,3", help="layer sizes of a random network")
+    gc.add_argument("--activation", choices=acts, default="sigmoid")
+    gc.add_argument("--loss", choices=losses, default="squared_error")
+    gc.add_argument("--model", help="check a saved model instead of a random one")
+    gc.add_argument("--batch", type=int, default=7, help="examples in the random batch")
+    gc.add_argument("--eps", type=float, default=None, help="nudge (default 1e-3 / 1e-5)")
+    gc.add_argument("--order", type=int, choices=[2, 4], default=4, help="finite-difference order")
+    gc.add_argument("--max-entries", type=int, default=None, help="entries checked per tensor")
+    gc.add_argument("--tol", type=float, default=1e-6, help="largest relative error passed")
+    gc.add_argument("--seed", type=int, default=0)
+    gc.set_defaults(func=cmd_gradcheck)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``nn`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["demo", *(argv or [])])
+    try:
+        return int(args.func(args))
+    except (ValueError, TypeError, FileNotFoundError, ModelFileError, OSError) as err:
+        print(f"nn: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nnn: interrupted", file=sys.stderr)
+        return 130

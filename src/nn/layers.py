@@ -1,0 +1,154 @@
+"""The layer protocol and the fully connected layer, :class:`Dense`.
+
+The protocol
+------------
+A layer is anything with
+
+* ``forward(x, *, training=False) -> y``: compute the output and keep what ``backward`` needs
+  (the *cache*) on ``self``;
+* ``backward(dy) -> dx``: given ``dy = dC/dy`` for the output of the last ``forward``, fill
+  the gradients of the layer's parameters and return ``dx = dC/dx``;
+* ``params`` and ``grads``: two dicts with the same keys, parameter name -> array, where
+  ``grads[k]`` has the shape of ``params[k]`` and holds ``dC/dparams[k]`` after ``backward``
+  (both empty for a layer without parameters);
+* ``config() -> dict``: the constructor arguments that rebuild the layer (for saving).
+
+:class:`~nn.network.Network`, the optimizers, the gradient checker and ``save``/``load``
+use nothing else, so a new layer (your own, or dropout, convolution, ...) plugs in by
+following it. Shapes are batch-first: ``x`` is ``(batch, n_in)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nn.initializers import DEFAULT_INIT, Initializer, initialize
+
+__all__ = ["Layer", "Dense"]
+
+
+class Layer:
+    """Base class of every layer. Parameter-free by default: ``params`` and ``grads`` empty."""
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    def __init__(self) -> None:
+        self.params = {}
+        self.grads = {}
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Compute the layer's output for a batch ``x`` and keep the cache for ``backward``."""
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """Fill ``self.grads`` from ``dy = dC/dy`` and return ``dx = dC/dx``."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this layer (its parameters are saved apart)."""
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Dense(Layer):
+    """A fully connected layer: ``z = x @ W + b``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Number of inputs and outputs.
+    init : str or callable, default "scaled_normal"
+        How to draw the first weights: a name from :data:`nn.initializers.INITIALIZERS`
+        (``"normal"`` is N(0, 1) as in Nielsen ch. 1; ``"scaled_normal"`` is N(0, 1/n_in) as
+        in ch. 3 and the default because it starts sigmoid units unsaturated), or a function
+        ``(n_in, n_out, rng, dtype) -> (W, b)``.
+    rng : numpy.random.Generator or int or None
+        Source of randomness for the init (an int is a seed). ``None`` draws fresh entropy.
+    dtype : numpy dtype, default float32
+        dtype of ``W``, ``b`` and of the computation. Use float64 for gradient checks.
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,)
+    dW : ndarray of shape (n_in, n_out)
+        ``dC/dW`` after ``backward`` (BP4).
+    db : ndarray of shape (n_out,)
+        ``dC/db`` after ``backward`` (BP3).
+
+    Notes
+    -----
+    Nielsen writes a layer with column vectors, ``z = W a + b`` with ``W`` of shape
+    ``(n_out, n_in)``. Here a batch is a stack of row vectors, so ``z = x @ W + b`` and this
+    ``W`` is the transpose of the book's.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        *,
+        init: str | Initializer = DEFAULT_INIT,
+        rng: np.random.Generator | int | None = None,
+        dtype: np.dtype | type = np.float32,
+    ) -> None:
+        super().__init__()
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.init = init
+        W, b = initialize(init, self.n_in, self.n_out, np.random.default_rng(rng), np.dtype(dtype))
+        self.params = {"W": W, "b": b}
+        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+
+    # Named views of the dicts, so the code reads like the book.
+    W = property(lambda self: self.params["W"])
+    b = property(lambda self: self.params["b"])
+    dW = property(lambda self: self.grads["W"])
+    db = property(lambda self: self.grads["b"])
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Weighted input of the layer.
+
+        Parameters
+        ----------
+        x : ndarray of shape (batch, n_in)
+            Activations of the layer below (or the network's input).
+        training : bool
+            Unused; a dense layer behaves the same in training and prediction.
+
+        Returns
+        -------
+        ndarray of shape (batch, n_out)
+            ``z = x @ W + b``.
+        """
+        self.x = x  # cache: BP4 needs the input activations
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """Gradients of ``W`` and ``b`` from ``delta = dC/dz``, and ``delta`` passed down.
+
+        Parameters
+        ----------
+        dy : ndarray of shape (batch, n_out)
+            ``delta``: the gradient of the loss with respect to ``z``, one row per example.
+
+        Returns
+        -------
+        ndarray of shape (batch, n_in)
+            ``dC/dx = delta @ W.T``: the first half of BP2 for the layer below.
+        """
+        W = self.params["W"]
+        self.grads["W"] = self.x.T @ dy  # BP4: dC/dW = a_in^T delta, summed over the batch
+        self.grads["b"] = dy.sum(axis=0)  # BP3: dC/db = delta, summed over the batch
+        return dy @ W.T  # BP2 (first half): (W^{l+1})^T delta^{l+1}, in row form delta @ W.T
+
+    def config(self) -> dict[str, Any]:
+        return {"n_in": self.n_in, "n_out": self.n_out}

@@ -10,6 +10,7 @@ The training path of the seed network, top to bottom:
 * :class:`SGD` (``optimizers.py``): ``w <- w - eta dC/dw``.
 """
 
+from nn import datasets
 from nn.activations import Sigmoid, sigmoid, sigmoid_prime, sigmoid_prime_from_output
 from nn.callbacks import Callback
 from nn.gradcheck import GradCheckReport, check_gradients
@@ -36,6 +37,7 @@ __all__ = [
     "Sigmoid",
     "SquaredError",
     "check_gradients",
+    "datasets",
     "load",
     "mlp",
     "save",

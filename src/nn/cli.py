@@ -47,27 +47,32 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
 
 
 def digit_art(image: np.ndarray) -> list[str]:
-    """A 28x28 grey-level image in [0, 1] as 14 lines of 28 characters.
+    """A 28x28 grey-level image in [0, 1] as 10 lines of 20 characters.
 
-    Each character covers two pixel rows (terminal cells are about twice as tall as wide).
+    MNIST centres each digit in the middle 20x20 pixels, so only those are drawn; each
+    character covers two pixel rows (terminal cells are about twice as tall as wide).
     """
-    img = np.asarray(image, dtype=np.float64).reshape(28, 28)
-    pairs = (img[0::2] + img[1::2]) / 2  # (14, 28)
+    img = np.asarray(image, dtype=np.float64).reshape(28, 28)[4:24, 4:24]
+    pairs = (img[0::2] + img[1::2]) / 2  # (10, 20)
     ramp = " .:-=+*#%@"
     idx = np.clip((pairs * (len(ramp) - 1)).round().astype(int), 0, len(ramp) - 1)
     return ["".join(ramp[i] for i in row) for row in idx]
 
 
-def show_digits(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray) -> str:
-    """Digits side by side with their true and predicted labels, as terminal text."""
-    arts = [digit_art(img) for img in images]
-    lines = ["  ".join(art[r] for art in arts) for r in range(14)]
-    captions = []
-    for t, p in zip(labels, predicted):
-        mark = "ok" if t == p else "WRONG"
-        captions.append(f"true {t} net {p} {mark}".ljust(28))
-    lines.append("  ".join(captions).rstrip())
-    return "\n".join(lines)
+def show_digits(
+    images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, per_row: int = 3
+) -> str:
+    """Digits side by side, ``per_row`` at a time, each with its true and predicted label."""
+    blocks = []
+    for start in range(0, len(images), per_row):
+        arts = [digit_art(img) for img in images[start : start + per_row]]
+        lines = ["   ".join(art[r] for art in arts).rstrip() for r in range(10)]
+        captions = []
+        for t, p in zip(labels[start : start + per_row], predicted[start : start + per_row]):
+            captions.append(f"true {t}, net {p}{'' if t == p else ' (!)'}".ljust(20))
+        lines.append("   ".join(captions).rstrip())
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def _sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
@@ -110,7 +115,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     acc = history["val_accuracy"][-1]
     print(f"\nTest accuracy {acc:.2%} after {len(history['epoch'])} epochs ({seconds:.1f} s).\n")
     rng = np.random.default_rng(args.seed)
-    pick = rng.choice(len(Xt), size=5, replace=False)
+    pick = rng.choice(len(Xt), size=6, replace=False)
     print(show_digits(Xt[pick], yt[pick], net.classify(Xt[pick])))
     print(
         "\nNext: `nn train --init normal` starts from N(0, 1) weights and learns slower; "

@@ -1,0 +1,47 @@
+"""The README's Python examples run, and print exactly what their comments say."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+
+def expected_output(block: str) -> list[str]:
+    """The trailing comment of every top-level ``print(...)`` line, in order."""
+    return [
+        line.rsplit("# ", 1)[1].strip()
+        for line in block.splitlines()
+        if line.startswith("print(") and "# " in line
+    ]
+
+
+BLOCKS = python_blocks(README.read_text())
+
+
+def test_readme_has_its_examples():
+    assert len(BLOCKS) >= 2
+    assert len(BLOCKS[0].strip().splitlines()) < 15  # the first example stays short
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_example_runs_and_prints_what_it_says(index):
+    block = BLOCKS[index]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, f"README block {index}", "exec"), {"__name__": "__readme__"})
+    printed = out.getvalue().splitlines()
+    expected = expected_output(block)
+    if expected:
+        assert printed == expected
+    else:
+        assert printed, "the example printed nothing"

@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import io
 import math
 import os
 import secrets
 import struct
 import sys
-import urllib.error
-import urllib.request
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -99,19 +96,21 @@ def as_generator(seed: Seed = None) -> np.random.Generator:
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int >= {minimum}, found {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{name} must be an int >= {minimum}, found {type(value).__name__} {value!r}"
+        )
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, found {value}")
     return int(value)
 
 
-def _check_real(name: str, value: object, expected: str, ok: bool | None = None) -> float:
-    """Check ``value`` is a finite real number; ``ok`` is the caller's range test on it."""
+def _check_real(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+    """Return ``value`` as a float if it is a finite real number for which ``ok`` holds."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
         raise TypeError(f"{name} must be a number {expected}, found {type(value).__name__}")
     x = float(value)
-    if not math.isfinite(x) or ok is False:
-        raise ValueError(f"{name} must be {expected}, found {value}")
+    if not (math.isfinite(x) and ok(x)):
+        raise ValueError(f"{name} must be a finite number {expected}, found {value}")
     return x
 
 
@@ -174,7 +173,7 @@ def moons(
     y : ndarray of shape (n,), int64 labels in {0, 1}
     """
     n = _check_int("n", n, 2)
-    noise = _check_real("noise", noise, ">= 0", noise >= 0)
+    noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
     dt = _float_dtype(dtype)
     rng = as_generator(seed)
 
@@ -223,8 +222,8 @@ def circles(
     y : ndarray of shape (n,), int64 labels in {0, 1}
     """
     n = _check_int("n", n, 2)
-    noise = _check_real("noise", noise, ">= 0", noise >= 0)
-    factor = _check_real("factor", factor, "strictly between 0 and 1", 0 < factor < 1)
+    noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
+    factor = _check_real("factor", factor, "strictly between 0 and 1", lambda v: 0 < v < 1)
     dt = _float_dtype(dtype)
     rng = as_generator(seed)
 
@@ -276,7 +275,7 @@ def spirals(
     n = _check_int("n", n, 1)
     if n < classes:
         raise ValueError(f"n must be >= classes ({classes}) so every class has a point, found {n}")
-    noise = _check_real("noise", noise, ">= 0", noise >= 0)
+    noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
     dt = _float_dtype(dtype)
     rng = as_generator(seed)
 
@@ -371,7 +370,9 @@ _IDX_TYPES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 _IDX_CODES = {(dt.kind, dt.itemsize): code for code, dt in _IDX_TYPES.items()}
-_IDX_TYPE_NAMES = ", ".join(f"0x{c:02X} {dt.newbyteorder('=').name}" for c, dt in _IDX_TYPES.items())
+_IDX_TYPE_NAMES = ", ".join(
+    f"0x{c:02X} {dt.newbyteorder('=').name}" for c, dt in _IDX_TYPES.items()
+)
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 
@@ -472,7 +473,8 @@ def read_idx(source: PathLike | BinaryIO, *, max_bytes: int = MAX_IDX_BYTES) -> 
         with open(source, "rb") as f:
             return _read_idx_stream(f, os.fspath(source), max_bytes)
     name = getattr(source, "name", None)
-    return _read_idx_stream(source, str(name) if name is not None else repr(source), max_bytes)
+    label = str(name) if name is not None else f"<{type(source).__name__} stream>"
+    return _read_idx_stream(source, label, max_bytes)
 
 
 def _read_idx_stream(stream: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
@@ -630,16 +632,16 @@ FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/
 #: dataset code (pytorch/vision) among others; the Fashion-MNIST ones belong to the files
 #: whose MD5 sums Zalando publishes in its README.
 MNIST_SHA256: dict[str, str] = {
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",  # noqa: E501
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",  # noqa: E501
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",  # noqa: E501
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",  # noqa: E501
 }
 FASHION_MNIST_SHA256: dict[str, str] = {
-    "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-    "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-    "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-    "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",  # noqa: E501
+    "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",  # noqa: E501
+    "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",  # noqa: E501
+    "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",  # noqa: E501
 }
 
 #: Fashion-MNIST's class names, indexed by label.
@@ -716,7 +718,9 @@ def _find_files(directory: Path) -> tuple[dict[str, Path], list[str]]:
     return found, missing
 
 
-def _where_help(title: str, name: str, dirs: list[tuple[Path, str]], notes: list[str]) -> str:
+def _where_help(
+    title: str, name: str, dirs: list[tuple[Path, str]], notes: list[str], base_url: str
+) -> str:
     lines = [
         f"{title} was not found. Looked for the four files "
         + ", ".join(f"{b}[.gz]" for b in IDX_FILES)
@@ -728,7 +732,8 @@ def _where_help(title: str, name: str, dirs: list[tuple[Path, str]], notes: list
     lines += [f"  note: {note}" for note in notes]
     lines.append(
         f"Put the four files (raw or .gz) together in one of these directories, e.g. "
-        f"{dirs[-2][0]}/, or pass their directory as the path argument."
+        f"{dirs[-2][0]}/, or pass their directory as the path argument. The files can be "
+        f"downloaded by hand from {base_url.rstrip('/')}/<name>.gz."
     )
     if name == "fashion-mnist":
         lines.append(
@@ -739,6 +744,12 @@ def _where_help(title: str, name: str, dirs: list[tuple[Path, str]], notes: list
 
 def _download(url: str, dest: Path, sha256: str, timeout: float) -> None:
     """Fetch ``url`` into ``dest``, replacing ``dest`` only if the SHA-256 matches."""
+    # Imported here, not at the top: they add ~20 ms to every `import nn`, and only
+    # downloads need them.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     print(f"nn.datasets: downloading {url}", file=sys.stderr)
     try:
         with _atomic_file(dest) as out:
@@ -817,7 +828,10 @@ def _load_idx_dataset(
             notes.append(f"{directory} has only some of the files; missing: {', '.join(missing)}")
     else:
         if not download:
-            raise FileNotFoundError(_where_help(title, name, dirs, notes) + "\n(download=False)")
+            raise FileNotFoundError(
+                _where_help(title, name, dirs, notes, base_url)
+                + "\nNothing was downloaded: download=False."
+            )
         target = _cache_dir(name)
         try:
             target.mkdir(parents=True, exist_ok=True)
@@ -828,7 +842,9 @@ def _load_idx_dataset(
                 _download(url, target / filename, checksums[filename], DOWNLOAD_TIMEOUT)
                 found[base] = target / filename
         except DownloadError as e:
-            raise DownloadError(f"{e}\n\n{_where_help(title, name, dirs, notes)}", e.url) from e
+            raise DownloadError(
+                f"{e}\n\n{_where_help(title, name, dirs, notes, base_url)}", e.url
+            ) from e
         except OSError as e:
             raise DownloadError(f"cannot write to the cache directory {target}: {e}") from e
     train = _load_split(found[IDX_FILES[0]], found[IDX_FILES[1]], dt, flatten)
@@ -836,20 +852,28 @@ def _load_idx_dataset(
     return train, test
 
 
-_LOADER_DOC = """Load {title}: {what}, 60,000 training and 10,000 test images of 28 x 28 pixels.
+def mnist(
+    path: PathLike | None = None,
+    *,
+    download: bool = True,
+    dtype: object = np.float32,
+    flatten: bool = True,
+    base_url: str | None = None,
+) -> tuple[Split, Split]:
+    """Load MNIST: 60,000 training and 10,000 test images of handwritten digits, 28 x 28 pixels.
 
     The four IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
     ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each raw or gzipped with a ``.gz``
     suffix) are looked for, all four in one directory, in this order:
 
     1. ``path``, if given;
-    2. ``$NN_DATA/{name}/``, if the environment variable NN_DATA is set;
-    3. the user cache ``$XDG_CACHE_HOME/nn/{name}/`` (default ``~/.cache/nn/{name}/``);
-    4. ``/usr/share/datasets/{name}/``{debian}.
+    2. ``$NN_DATA/mnist/``, if the environment variable NN_DATA is set;
+    3. the user cache, ``$XDG_CACHE_HOME/nn/mnist/`` (by default ``~/.cache/nn/mnist/``);
+    4. ``/usr/share/datasets/mnist/``.
 
     If none has them and ``download`` is true, the gzipped files are downloaded into the user
-    cache from ``base_url`` (default: ``{url_const}``, or ``${env}`` when set) and kept only if
-    their SHA-256 matches ``{sha_const}``; later calls then find them there.
+    cache from ``base_url`` and each is kept only if its SHA-256 matches ``MNIST_SHA256``;
+    later calls find them there. MNIST is by Y. LeCun, C. Cortes and C.J.C. Burges (CC BY-SA 3.0).
 
     Parameters
     ----------
@@ -861,37 +885,27 @@ _LOADER_DOC = """Load {title}: {what}, 60,000 training and 10,000 test images of
     flatten : bool, default True
         Return images as rows of 784 pixels instead of 28 x 28 grids.
     base_url : str, optional
-        Where to download from, instead of ``{url_const}``.
+        Where to download from. Default: $NN_MNIST_URL if set, else ``MNIST_URL``.
 
     Returns
     -------
     (X_train, y_train), (X_test, y_test)
-        ``X_train`` of shape (60000, 784), or (60000, 28, 28) when ``flatten=False``, grey
-        levels scaled to [0, 1]; ``y_train`` of shape (60000,), int64 labels 0..9{labels}.
-        The test arrays have 10,000 rows.
+        ``X_train`` of shape (60000, 784), or (60000, 28, 28) when ``flatten=False``, with grey
+        levels scaled to [0, 1]; ``y_train`` of shape (60000,), int64 labels 0..9. The test
+        arrays have 10,000 rows.
 
     Raises
     ------
     FileNotFoundError
-        If the files are not found and ``download`` is false; the message lists every
+        If the files are not found and ``download`` is false. The message lists every
         directory searched and where to put the files.
     DownloadError
-        If a download failed or did not match its checksum (nothing is left behind); the
-        message says why and, as above, where the files could be put by hand.
+        If a download failed or did not match its checksum (nothing is left behind). The
+        message says why, and where the files could be put by hand.
     IDXError, ValueError
-        If a file found is not a valid IDX file or does not hold 28 x 28 images and labels
-        0..9 in equal numbers.
+        If a file found is not valid IDX, or the files do not hold 28 x 28 uint8 images and
+        as many labels 0..9.
     """
-
-
-def mnist(
-    path: PathLike | None = None,
-    *,
-    download: bool = True,
-    dtype: object = np.float32,
-    flatten: bool = True,
-    base_url: str | None = None,
-) -> tuple[Split, Split]:
     return _load_idx_dataset(
         title="MNIST",
         name="mnist",
@@ -912,6 +926,42 @@ def fashion_mnist(
     flatten: bool = True,
     base_url: str | None = None,
 ) -> tuple[Split, Split]:
+    """Load Fashion-MNIST: 60,000 training and 10,000 test images of clothes, 28 x 28 pixels.
+
+    Zalando Research's drop-in replacement for MNIST (MIT license): same format and sizes,
+    ten classes named in ``FASHION_MNIST_CLASSES``, and harder to classify. Files are looked
+    for and downloaded exactly as by :func:`mnist`, with ``fashion-mnist`` in place of
+    ``mnist`` in every directory name: ``path``, ``$NN_DATA/fashion-mnist/``, the user cache
+    ``$XDG_CACHE_HOME/nn/fashion-mnist/`` (by default ``~/.cache/nn/fashion-mnist/``), then
+    ``/usr/share/datasets/fashion-mnist/``, where Debian's package dataset-fashion-mnist
+    installs them (``apt-get install dataset-fashion-mnist``). Downloads must match
+    ``FASHION_MNIST_SHA256``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A directory holding the four files; searched first.
+    download : bool, default True
+        Download the files when they are not found.
+    dtype : floating dtype, default numpy.float32
+    flatten : bool, default True
+        Return images as rows of 784 pixels instead of 28 x 28 grids.
+    base_url : str, optional
+        Where to download from. Default: $NN_FASHION_MNIST_URL if set, else
+        ``FASHION_MNIST_URL``.
+
+    Returns
+    -------
+    (X_train, y_train), (X_test, y_test)
+        ``X_train`` of shape (60000, 784), or (60000, 28, 28) when ``flatten=False``, with grey
+        levels scaled to [0, 1]; ``y_train`` of shape (60000,), int64 labels 0..9. The test
+        arrays have 10,000 rows.
+
+    Raises
+    ------
+    FileNotFoundError, DownloadError, IDXError, ValueError
+        As for :func:`mnist`.
+    """
     return _load_idx_dataset(
         title="Fashion-MNIST",
         name="fashion-mnist",
@@ -922,25 +972,3 @@ def fashion_mnist(
         base_url=base_url or os.environ.get("NN_FASHION_MNIST_URL") or FASHION_MNIST_URL,
         checksums=FASHION_MNIST_SHA256,
     )
-
-
-mnist.__doc__ = _LOADER_DOC.format(
-    title="MNIST",
-    what="handwritten digits by LeCun, Cortes and Burges (CC BY-SA 3.0)",
-    name="mnist",
-    debian="",
-    url_const="MNIST_URL",
-    env="NN_MNIST_URL",
-    sha_const="MNIST_SHA256",
-    labels="",
-)
-fashion_mnist.__doc__ = _LOADER_DOC.format(
-    title="Fashion-MNIST",
-    what="Zalando's article images (MIT license), a harder drop-in for MNIST",
-    name="fashion-mnist",
-    debian=" (Debian's package dataset-fashion-mnist installs them there)",
-    url_const="FASHION_MNIST_URL",
-    env="NN_FASHION_MNIST_URL",
-    sha_const="FASHION_MNIST_SHA256",
-    labels=", names in ``FASHION_MNIST_CLASSES``",
-)

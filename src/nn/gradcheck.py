@@ -73,7 +73,13 @@ class GradCheckReport:
                 f"{r.key:<10} {r.layer:<10} {shape:<12} {r.checked:>8} "
                 f"{r.max_rel_error:>12.2e} {r.max_abs_error:>12.2e}"
             )
-        verdict = "ok" if self.passed() else "MISMATCH: a gradient is wrong"
+        worst = self.max_rel_error
+        if worst <= 1e-6:
+            verdict = "ok"
+        elif worst <= 1e-3:  # CS231n: 1e-4 to 1e-2 "usually means" trouble unless kinks/tiny grads
+            verdict = "suspicious: look at entries with tiny gradients (max abs err), try order=4"
+        else:
+            verdict = "MISMATCH: a gradient is wrong"
         lines.append(
             f"worst relative error {self.max_rel_error:.2e} "
             f"(order {self.order}, eps={self.eps:g}): {verdict}"

@@ -15,8 +15,11 @@ import ast
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from doc_tools import ROOT, Example, Quote, check_example, check_quote, fenced_blocks, parse
+
+import nn
 
 DOC = ROOT / "docs" / "backprop.md"
 TEXT = DOC.read_text()
@@ -70,6 +73,20 @@ def test_each_backprop_equation_is_followed_by_its_code():
         quoted = [b.code for b, above in fenced_blocks(section) if above.startswith("From `")]
         assert any(f"BP{k}" in code for code in quoted), f"section BP{k} quotes no line citing it"
         assert section.index(f"\\text{{(BP{k})}}") < section.index("\nFrom `"), k
+
+
+def test_notation_table_names_what_the_code_has():
+    """Every `Class.attribute` of the notation table exists after a forward and backward pass."""
+    table = TEXT[TEXT.index("## 1. Notation") : TEXT.index("## 2.")]
+    names = re.findall(r"`([A-Z]\w*)\.(\w+)`", table)
+    assert len(names) >= 8
+    net = nn.mlp([3, 4, 2], seed=0)
+    a = net.forward(np.ones((5, 3)))
+    net.backward(net.loss.gradient(a, np.zeros((5, 2))))
+    objects = {"Dense": net.layers[0], "Sigmoid": net.layers[1], "Network": net}
+    objects["SGD"] = nn.SGD(1.0)
+    for cls, attr in names:
+        assert hasattr(objects[cls], attr), f"the notation table names {cls}.{attr}"
 
 
 def test_labels_are_unique_and_named_consistently():

@@ -63,8 +63,10 @@ def sigmoid_prime(z: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of the same shape as ``z``
-        ``sigmoid(z) * (1 - sigmoid(z))``; never above 1/4 (reached at ``z = 0``), which is
-        why deltas shrink as they travel back through sigmoid layers.
+        ``sigmoid(z) * (1 - sigmoid(z))`` (SG1); never above 1/4, reached at ``z = 0`` (SG2),
+        which is why deltas shrink as they travel back through sigmoid layers (VG1, VG2), and
+        below ``exp(-|z|)`` (LS2), which is why saturated units learn slowly. The labels are
+        the equations of docs/backprop.md.
     """
     s = sigmoid(z)
     return s * (1.0 - s)

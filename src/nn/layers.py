@@ -127,7 +127,8 @@ class Dense(Layer):
         Returns
         -------
         ndarray of shape (batch, n_out)
-            ``z = x @ W + b``.
+            ``z = x @ W + b``: FP2 of docs/backprop.md, the batch-first form of the book's
+            ``z = W a + b`` (FP1).
         """
         self.x = x  # cache: BP4 needs the input activations
         return x @ self.params["W"] + self.params["b"]

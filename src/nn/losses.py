@@ -37,11 +37,11 @@ class Loss:
 class SquaredError(Loss):
     """The quadratic cost of Nielsen's book, averaged over the batch.
 
-    ``C = (1/n) * sum_x 1/2 ||a_x - y_x||^2`` for a batch of ``n`` examples, so the gradient is
-    ``dC/da = (a - y) / n``. With this reduction a learning rate ``eta`` means what it means
-    in Nielsen's ``update_mini_batch``: his step ``eta / n * sum of per-example gradients`` is
-    our step ``eta * dC/dW``. (Summing instead of averaging would make the right ``eta``
-    depend on the batch size.)
+    ``C = (1/n) * sum_x 1/2 ||a_x - y_x||^2`` for a batch of ``n`` examples (SQ1 in
+    docs/backprop.md), so the gradient is ``dC/da = (a - y) / n`` (SQ2). With this reduction a
+    learning rate ``eta`` means what it means in Nielsen's ``update_mini_batch``: his step
+    ``eta / n * sum of per-example gradients`` is our step ``eta * dC/dW`` (MB2). (Summing
+    instead of averaging would make the right ``eta`` depend on the batch size: MB3.)
     """
 
     def value(self, a: np.ndarray, y: np.ndarray) -> float:

@@ -8,7 +8,8 @@ downstream part of that product is recomputed for every weight (see ``nn.referen
 that slow way). Backprop computes it once per layer instead: ``delta^l = dC/dz^l`` is built
 from ``delta^{l+1}`` (BP2), and every weight gradient of layer ``l`` is read off ``delta^l``
 (BP3, BP4). :meth:`Network.backward` is that memoized recursion: one walk over the layers in
-reverse, each layer handing its ``dC/dx`` to the layer below.
+reverse, each layer handing its ``dC/dx`` to the layer below. docs/backprop.md derives the
+four equations, counts the operations both ways (OC1, OC2) and quotes the lines below.
 
 Relation to Nielsen's ``network.py``: his ``backprop(x, y)`` handles one column-vector example
 and ``update_mini_batch`` loops over the batch; here every line works on the whole batch at

@@ -49,8 +49,8 @@ class SGD(Optimizer):
     ----------
     lr : float
         The learning rate ``eta``. Because the losses average over the batch, this is
-        Nielsen's ``eta`` (his ``eta / m * sum`` of per-example gradients): ``SGD(3.0)`` with
-        mini-batches of 10 is the seed network's setting.
+        Nielsen's ``eta`` (his ``eta / m * sum`` of per-example gradients, MB2 in
+        docs/backprop.md): ``SGD(3.0)`` with mini-batches of 10 is the seed network's setting.
     """
 
     def step(self, parameters: Iterable[ParamTriple]) -> None:

@@ -180,7 +180,7 @@ class SigintDuringUpdate(nn.SGD):
 
     def step(self, parameters):
         self.calls += 1
-        for i, (key, param, grad) in enumerate(parameters):
+        for i, (_key, param, grad) in enumerate(parameters):
             param -= self.lr * grad
             if self.calls == self.at and i == 0:
                 os.kill(os.getpid(), signal.SIGINT)

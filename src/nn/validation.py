@@ -103,7 +103,8 @@ def _as_array(name: str, value: Any) -> np.ndarray:
         arr = np.asarray(value)
     except (ValueError, TypeError) as err:
         raise ValueError(
-            f"{name} could not be made into an array ({err}); every row must have the same length"
+            f"{name} could not be made into an array: its rows must all have the same length "
+            f"and hold numbers (NumPy says: {err})"
         ) from None
     kind = arr.dtype.kind
     if kind in "US":
@@ -133,12 +134,14 @@ def _nonfinite_report(name: str, arr: np.ndarray) -> str:
     bad = ~np.isfinite(arr)
     n_nan = int(np.count_nonzero(np.isnan(arr)))
     n_inf = int(np.count_nonzero(bad)) - n_nan
+    counts = [
+        f"{k} {what}{'s' if k > 1 else ''}" for k, what in ((n_nan, "NaN"), (n_inf, "inf")) if k
+    ]
     first = tuple(int(i) for i in np.argwhere(bad)[0])
     where = f"row {first[0]}" + (f", column {first[1]}" if len(first) > 1 else "")
     return (
-        f"{name} holds {n_nan} NaN and {n_inf} infinite values (the first at {where}); "
-        "remove or fill them before training, e.g. with np.nan_to_num or by dropping "
-        "those rows"
+        f"{name} holds {' and '.join(counts)} (the first at {where}); it must hold finite "
+        "numbers: drop those rows or fill them in (e.g. np.nan_to_num) before training"
     )
 
 
@@ -346,7 +349,7 @@ def check_checkpoint_options(
             'checkpoint_every (a number of steps, or "epoch")', checkpoint_every
         )
     resume_from = None
-    if isinstance(resume, bool):
+    if resume is None or isinstance(resume, bool):
         if resume:
             if path is None:
                 raise ValueError(

@@ -33,7 +33,16 @@ def bare(net: nn.Network, X: np.ndarray, T: np.ndarray, epochs: int, bs: int, lr
             opt.step(net.parameters())
 
 
-def case(name: str, sizes: list[int], X: np.ndarray, y: np.ndarray, epochs: int, bs: int, lr: float, repeats: int) -> None:
+def case(
+    name: str,
+    sizes: list[int],
+    X: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    bs: int,
+    lr: float,
+    repeats: int,
+) -> None:
     n_out = sizes[-1]
     T = np.eye(n_out, dtype=np.float32)[y] if n_out > 1 else y.reshape(-1, 1).astype(np.float32)
     X = X.astype(np.float32)

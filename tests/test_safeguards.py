@@ -37,6 +37,15 @@ class Recorder(nn.Callback):
         self.weights[step] = params(network)
 
 
+class InterruptAt(nn.Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, network, epoch, step, loss):
+        if step == self.step:
+            raise KeyboardInterrupt
+
+
 def params(net):
     return [p.copy() for _, p, _ in net.parameters()]
 
@@ -118,6 +127,30 @@ def test_a_hidden_inf_weight_is_found_and_the_run_rewound_to_the_step_before():
     assert h["epoch"] == [1, 2]  # rows of epochs 3.. (computed with the inf) are dropped
 
 
+def test_the_periodic_weight_check_finds_a_hidden_inf_long_before_the_end():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 2)).astype(np.float32) + 0.5, rng.integers(0, 2, 40)
+    net = nn.mlp([2, 3, 1], seed=0)
+    h, rec, message = fit_recording(
+        net, X, y, epochs=10, batch_size=1, optimizer=InjectInf(0.5, at=13), seed=0
+    )  # 400 steps; weights are checked every 100 steps at least
+    assert max(rec.weights) == 99  # the check after step 100 stopped it, not step 400
+    assert h["stopped"]["step"] == 13 and same(params(net), rec.weights[12])
+
+
+def test_an_interrupt_after_a_hidden_inf_reports_the_divergence():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 2)).astype(np.float32) + 0.5, rng.integers(0, 2, 40)
+    net, rec = nn.mlp([2, 3, 1], seed=0), Recorder()
+    with pytest.warns(nn.TrainingDiverged):
+        h = net.fit(
+            X, y, epochs=6, batch_size=8, optimizer=InjectInf(0.5, at=3), seed=0,
+            verbose=False, callbacks=[rec, InterruptAt(5)],
+        )  # fmt: skip
+    assert h["stopped"]["reason"] == "diverged" and h["stopped"]["step"] == 3
+    assert same(params(net), rec.weights[2])
+
+
 def test_divergence_writes_a_checkpoint_of_the_last_finite_state(tmp_path):
     net, X, Y = linear_problem()
     path = tmp_path / "ck.npz"
@@ -149,15 +182,6 @@ def test_a_sane_learning_rate_does_not_trigger_anything():
 
 
 # ---------------------------------------------------------------- Ctrl-C
-class InterruptAt(nn.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, network, epoch, step, loss):
-        if step == self.step:
-            raise KeyboardInterrupt
-
-
 def test_keyboard_interrupt_returns_the_last_completed_step():
     rng = np.random.default_rng(0)
     X, y = rng.random((30, 4)).astype(np.float32), rng.integers(0, 3, 30)

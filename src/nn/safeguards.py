@@ -219,9 +219,11 @@ class TrainingRun:
     # ------------------------------------------------------------------ stopping early
     def interrupted(self) -> None:
         """Ctrl-C: the weights are those of the last completed step; save and report."""
-        try:
+        try:  # the weights may have gone non-finite unseen since the last check
             if self.path is not None:
                 self.save()
+            else:
+                self._take_snapshot()
         except Diverged as err:
             self.diverged(err)
             return
@@ -257,10 +259,11 @@ class TrainingRun:
         scale = float(np.abs(self.X).max()) if self.X.size else 0.0
         if scale > 100:
             hint += f"; also the inputs reach {scale:.3g}: standardize them (mean 0, std 1)"
+        kept = f"the weights after step {failing - 1}" if failing > 1 else "its initial weights"
         message = (
             f"Training diverged in epoch {epoch}, step {failing} (mini-batch {batch} of "
-            f"{self.n_batches}): {cause}. Training stopped; the network keeps the weights after "
-            f"step {failing - 1}, the last finite step. Likely cause: {hint}."
+            f"{self.n_batches}): {cause}. Training stopped; the network keeps {kept}, the last "
+            f"finite ones. Likely cause: {hint}."
         )
         if self.path is not None:
             self.save()

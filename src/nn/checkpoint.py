@@ -289,8 +289,10 @@ def _snapshot(
         raise fail("is in the middle of an epoch but lacks the epoch's order")
     history = meta["history"]
     required = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
-    if not isinstance(history, dict) or not required <= set(history) or not all(
-        isinstance(v, list) for k, v in history.items() if k != "stopped"
+    if (
+        not isinstance(history, dict)
+        or not required <= set(history)
+        or not all(isinstance(v, list) for k, v in history.items() if k != "stopped")
     ):
         raise fail("has an invalid history")
     return Snapshot(

@@ -253,6 +253,15 @@ class Network:
             ``history["stopped"]`` says so (see :mod:`nn.safeguards`), a
             :class:`nn.TrainingDiverged` or :class:`nn.TrainingInterrupted` warning is
             issued, and the network keeps the weights of the last finite, completed step.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a bad argument (see :mod:`nn.validation`), before any work.
+        FileNotFoundError
+            If ``resume`` names a file that does not exist.
+        nn.CheckpointError
+            If the checkpoint to resume from is damaged or was written by another run.
         """
         epochs = check_positive_int("epochs", epochs)
         batch_size = check_positive_int("batch_size", batch_size)

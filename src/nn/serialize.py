@@ -375,7 +375,10 @@ def build(
             plans.append((cls, config, shapes))
         extra = set(arrays) - {f"{i}.{n}" for i, (_, _, s) in enumerate(plans) for n in s}
         if extra:
-            raise error(f"has unexpected arrays {sorted(extra)}")
+            owners = {plans[int(k)][0].__name__ for k in (e.split(".")[0] for e in extra)
+                      if k.isdigit() and int(k) < len(plans)}  # fmt: skip
+            hint = f" (not in the param_shapes of {', '.join(sorted(owners))})"
+            raise error(f"has unexpected arrays {sorted(extra)}{hint if owners else ''}")
         loss_cls, loss_config = _entry(description["loss"], LOSSES, "the loss")
         # Sizes are checked: building allocates no more than the file holds.
         layers = [cls(**config) for cls, config, _ in plans]

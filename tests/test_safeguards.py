@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import nn
+import nn.cli
 from nn.safeguards import all_finite
 
 
@@ -247,3 +248,17 @@ def test_sigint_stops_at_the_step_boundary_and_writes_the_checkpoint(tmp_path):
         )  # fmt: skip
     assert h["stopped"]["step"] == 11 and path.exists()
     assert same(params(net), rec.weights[11])
+
+
+def test_nn_train_reports_divergence_and_saves_nothing(tmp_path, monkeypatch, capsys):
+    def linear_mlp(sizes, **kwargs):  # sigmoids saturate instead of diverging: go linear
+        layers = [nn.Dense(sizes[0], sizes[-1], rng=0), Identity()]
+        return nn.Network(layers, nn.SquaredError())
+
+    monkeypatch.setattr("nn.cli.mlp", linear_mlp)
+    path = tmp_path / "m.npz"
+    argv = ["train", "--dataset", "moons", "--lr", "100", "--quiet", "--save", str(path)]
+    assert nn.cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "nn: Training diverged in epoch 1" in err and "lr=10 or smaller" in err
+    assert "the model was not saved" in err and not path.exists()

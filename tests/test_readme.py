@@ -45,3 +45,13 @@ def test_readme_example_runs_and_prints_what_it_says(index):
         assert printed == expected
     else:
         assert printed, "the example printed nothing"
+
+
+def test_every_test_the_guarantees_section_names_exists():
+    text = README.read_text()
+    section = text.split("## Guarantees", 1)[1].split("\n## ", 1)[0]
+    files = {p.stem: p.read_text() for p in README.parent.glob("tests/test_*.py")}
+    names = set(re.findall(r"\b(test_\w+)", section)) - set(files)  # functions, not files
+    assert len(names) >= 15
+    missing = sorted(n for n in names if not any(f"def {n}(" in t for t in files.values()))
+    assert not missing, missing

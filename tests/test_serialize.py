@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
+import warnings
 import zipfile
 
 import numpy as np
@@ -133,3 +135,145 @@ def test_pickled_object_arrays_are_refused_without_being_run(tmp_path):
     path.write_bytes(buf.getvalue())
     with pytest.raises(ModelFileError):
         nn.load(path)
+
+
+# ---------------------------------------------------------------- hostile files
+def _write_npz(path, description, arrays, compressed=False):
+    arrays = dict(arrays)
+    text = description if isinstance(description, bytes) else json.dumps(description).encode()
+    arrays["__nn_model__"] = np.frombuffer(text, np.uint8)
+    (np.savez_compressed if compressed else np.savez)(path, **arrays)
+
+
+def _dense_description(n_in, n_out):
+    return {
+        "format": "nn-model",
+        "version": 1,
+        "dtype": "float32",
+        "layers": [{"type": "Dense", "config": {"n_in": n_in, "n_out": n_out}}],
+        "loss": {"type": "SquaredError", "config": {}},
+    }
+
+
+def test_a_description_claiming_huge_layers_is_refused_before_allocating(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "huge.npz"
+    small = {"0.W": np.zeros((2, 3), np.float32), "0.b": np.zeros(3, np.float32)}
+    _write_npz(path, _dense_description(10**9, 10**5), small)  # 400 TB if built
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"implies \(1000000000, 100000\)"):
+            nn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 1024**2
+
+
+def test_npy_headers_that_lie_about_their_size_are_refused(tmp_path):
+    path = tmp_path / "m.npz"
+    nn.mlp([3, 2], seed=0).save(path)
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    # a valid zip (right CRC) whose .npy header claims more data than the member holds
+    members["0.W.npy"] = members["0.W.npy"].replace(b"'shape': (3, 2)", b"'shape': (9, 9)")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"claims shape \(9, 9\)"):
+        nn.load(path)
+
+
+def test_a_compressed_bomb_is_refused_by_the_size_limit(tmp_path):
+    path = tmp_path / "bomb.npz"
+    big = {"0.W": np.zeros((4096, 4096), np.float32), "0.b": np.zeros(4096, np.float32)}
+    _write_npz(path, _dense_description(4096, 4096), big, compressed=True)
+    assert path.stat().st_size < 200_000  # 64 MB of zeros in a small file
+    with pytest.raises(ModelFileError, match="max_bytes"):
+        nn.load(path, max_bytes=10 * 1024**2)
+    assert nn.load(path).n_in == 4096  # within the default limit it is a valid model
+
+
+def _with_config(**config):
+    return {**_dense_description(2, 3), "layers": [{"type": "Dense", "config": config}]}
+
+
+@pytest.mark.parametrize(
+    "description,match",
+    [
+        (b"x" * (1024**2 + 1), "description; the limit"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        (b'{"format": NaN}', "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        ({**_dense_description(2, 3), "version": True}, "version True"),
+        ({**_dense_description(2, 3), "version": "1"}, "version '1'"),
+        ({**_dense_description(2, 3), "dtype": "object"}, "invalid model description"),
+        ({**_dense_description(2, 3), "dtype": "int32"}, "invalid model description"),
+        ({**_dense_description(2, 3), "loss": {"type": "os.system"}}, "unknown type"),
+        ({**_dense_description(2, 3), "layers": "Dense"}, "invalid model description"),
+        (_with_config(n_in=2, n_out=3, dtype=[1]), "plain numbers"),
+        (_with_config(n_in=2, n_out=3, evil=1), "invalid model description"),
+        (_with_config(n_in=2.0, n_out=3), "n_in must be a positive integer"),
+    ],
+)  # fmt: skip
+def test_hostile_descriptions_are_refused(tmp_path, description, match):
+    path = tmp_path / "m.npz"
+    arrays = {"0.W": np.zeros((2, 3), np.float32), "0.b": np.zeros(3, np.float32)}
+    _write_npz(path, description, arrays)
+    with pytest.raises(ModelFileError, match=match):
+        nn.load(path)
+
+
+@pytest.mark.parametrize(
+    "array,match",
+    [
+        (np.zeros((2, 3), ">f4"), "dtype >f4"),
+        (np.zeros((2, 3), np.int32), "dtype int32"),
+        (np.zeros((2, 3), [("a", "<f4")]), "not plain numbers"),
+        (np.array([["a"] * 3] * 2), "not plain numbers"),
+        (np.full((2, 3), np.nan, np.float32), "NaN or infinite weights"),
+        (np.full((2, 3), np.inf, np.float32), "NaN or infinite weights"),
+    ],
+)
+def test_arrays_of_the_wrong_kind_are_refused(tmp_path, array, match):
+    path = tmp_path / "m.npz"
+    _write_npz(path, _dense_description(2, 3), {"0.W": array, "0.b": np.zeros(3, np.float32)})
+    with pytest.raises(ModelFileError, match=match):
+        nn.load(path)
+
+
+def test_fortran_ordered_arrays_load_with_their_values(tmp_path):
+    path = tmp_path / "m.npz"
+    W = np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3))
+    _write_npz(path, _dense_description(2, 3), {"0.W": W, "0.b": np.zeros(3, np.float32)})
+    np.testing.assert_array_equal(nn.load(path).layers[0].W, W)
+
+
+def test_zips_with_odd_members_are_refused(tmp_path):
+    src = tmp_path / "m.npz"
+    nn.mlp([2, 2], seed=0).save(src)
+    with zipfile.ZipFile(src) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    for extra in [("readme.txt", b"hi"), ("0.W.npy", members["0.W.npy"])]:
+        path = tmp_path / "odd.npz"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+            with zipfile.ZipFile(path, "w") as z:
+                for name, data in [*members.items(), extra]:
+                    z.writestr(name, data)
+        with pytest.raises(ModelFileError, match="unexpected entry"):
+            nn.load(path)
+
+
+def test_a_directory_is_not_a_model(tmp_path):
+    with pytest.raises(ModelFileError, match="directory"):
+        nn.load(tmp_path)
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    path = tmp_path / "m.npz"
+    nn.mlp([2, 2], seed=0).save(path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -13,18 +13,21 @@ The training path of the seed network, top to bottom:
 from nn import datasets
 from nn.activations import Sigmoid, sigmoid, sigmoid_prime, sigmoid_prime_from_output
 from nn.callbacks import Callback
+from nn.checkpoint import CheckpointError
 from nn.gradcheck import GradCheckReport, check_gradients
 from nn.layers import Dense, Layer
 from nn.losses import Loss, SquaredError
 from nn.mlp import mlp
 from nn.network import History, Network
 from nn.optimizers import SGD, Optimizer
+from nn.safeguards import TrainingDiverged, TrainingInterrupted
 from nn.serialize import ModelFileError, load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Callback",
+    "CheckpointError",
     "Dense",
     "GradCheckReport",
     "History",
@@ -36,6 +39,8 @@ __all__ = [
     "SGD",
     "Sigmoid",
     "SquaredError",
+    "TrainingDiverged",
+    "TrainingInterrupted",
     "check_gradients",
     "datasets",
     "load",

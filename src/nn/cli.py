@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,7 +20,9 @@ from nn.initializers import DEFAULT_INIT, INITIALIZERS
 from nn.mlp import mlp
 from nn.network import Network
 from nn.registry import ACTIVATIONS, LOSSES, snake_case
+from nn.safeguards import TrainingDiverged, TrainingInterrupted
 from nn.serialize import ModelFileError, load
+from nn.validation import check_learning_rate, check_positive_int
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals")
 
@@ -93,6 +97,7 @@ def _sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The seed's network learns the embedded digits."""
+    check_positive_int("--epochs", args.epochs)
     (X, y), (Xt, yt) = datasets.digits()
     print(
         "The seed network: [784, 30, 10], sigmoid units, squared-error loss, trained by SGD\n"
@@ -126,6 +131,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train an mlp on a built-in dataset."""
+    # Checked before the data is loaded, so a typo costs no time.
+    check_positive_int("--epochs", args.epochs)
+    check_positive_int("--batch-size", args.batch_size)
+    check_learning_rate("--lr", args.lr)
+    every = "epoch"
+    if args.checkpoint_every is not None:
+        every = check_positive_int("--checkpoint-every", args.checkpoint_every)
+    if args.resume and not args.checkpoint:
+        raise ValueError("--resume continues from --checkpoint PATH; give --checkpoint too")
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
     n_classes = int(max(y.max(), yt.max())) + 1
     n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
@@ -139,16 +153,46 @@ def cmd_train(args: argparse.Namespace) -> int:
         dtype=np.dtype(args.dtype),
     )
     print(f"{args.dataset}: {len(X):,} training and {len(Xt):,} test examples; network {sizes}")
-    history = net.fit(
-        X,
-        y,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        validation_data=(Xt, yt),
-        seed=args.seed,
-        verbose=not args.quiet,
-    )
+    if args.resume and not os.path.exists(args.checkpoint):
+        print(f"No checkpoint at {args.checkpoint} yet: starting from the beginning")
+    elif args.resume and args.quiet:  # fit says so itself when not quiet
+        print(f"Resuming from {args.checkpoint}")
+    with warnings.catch_warnings():  # reported below as nn's own messages
+        warnings.simplefilter("ignore", TrainingDiverged)
+        warnings.simplefilter("ignore", TrainingInterrupted)
+        history = net.fit(
+            X,
+            y,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            validation_data=(Xt, yt),
+            seed=args.seed,
+            verbose=not args.quiet,
+            checkpoint=args.checkpoint,
+            checkpoint_every=every,
+            resume=args.resume,
+        )
+    stopped = history.get("stopped")
+    if stopped is not None and stopped["reason"] == "diverged":
+        print(f"nn: {stopped['message']}\nnn: the model was not saved", file=sys.stderr)
+        return 1
+    if stopped is not None:
+        print(
+            f"\nnn: interrupted in epoch {stopped['epoch']} after step {stopped['step']}; "
+            "the network keeps the weights of that step",
+            file=sys.stderr,
+        )
+        if args.checkpoint:
+            print(
+                f"nn: checkpoint written to {args.checkpoint}; run the same command with "
+                "--resume to continue",
+                file=sys.stderr,
+            )
+        if args.save:
+            net.save(args.save)
+            print(f"nn: the weights so far were saved to {args.save}", file=sys.stderr)
+        return 130  # the shell's status for a run stopped by Ctrl-C
     per_epoch = float(np.median(history["seconds"]))
     print(
         f"Test accuracy {history['val_accuracy'][-1]:.2%} after {len(history['epoch'])} epochs "
@@ -164,6 +208,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a saved model on a dataset's test split."""
     net = load(args.model)
     _, (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    if net.n_in is not None and Xt.shape[1] != net.n_in:
+        raise ValueError(
+            f"{args.model} takes {net.n_in} inputs but {args.dataset} examples have "
+            f"{Xt.shape[1]} features; evaluate it on the dataset it was trained on"
+        )
     scores = net.evaluate(Xt, yt)
     acc = scores["accuracy"]
     acc_text = f", accuracy {acc:.2%}" if acc is not None else ""
@@ -176,11 +225,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     """Backprop against finite differences on a random float64 network and batch."""
+    check_positive_int("--batch", args.batch)
+    if args.eps is not None:
+        check_learning_rate("--eps", args.eps)
+    if args.max_entries is not None:
+        check_positive_int("--max-entries", args.max_entries)
     rng = np.random.default_rng(args.seed)
     if args.model:
         net: Network = load(args.model)
     else:
-        sizes = [int(s) for s in args.sizes.split(",")]
+        try:
+            sizes = [int(s) for s in args.sizes.split(",")]
+        except ValueError:
+            raise ValueError(
+                f"--sizes must be integers separated by commas, e.g. 5,4,3; got {args.sizes!r}"
+            ) from None
         net = mlp(sizes, activation=args.activation, loss=args.loss, seed=rng, dtype=np.float64)
     n_in, n_out = net.n_in, net.n_out
     X = rng.standard_normal((args.batch, n_in))
@@ -222,6 +281,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     train.add_argument("--save", metavar="PATH", help="save the trained model to PATH (.npz)")
+    train.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="write a checkpoint to PATH (.npz) after each epoch and on Ctrl-C",
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        metavar="STEPS",
+        help="write the checkpoint every STEPS mini-batches instead of every epoch",
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run saved in --checkpoint (identical result to an uninterrupted run)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
 

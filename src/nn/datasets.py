@@ -545,7 +545,10 @@ def _parse_idx(stream: BinaryIO, name: str, max_bytes: int, remaining: int | Non
         )
     native = dtype.newbyteorder("=")
     if count == 0:
-        return np.zeros(shape, dtype=native)
+        try:
+            return np.zeros(shape, dtype=native)
+        except ValueError as e:  # e.g. (0, 2**32 - 1, 2**32 - 1): empty, yet too big to index
+            raise IDXError(f"{name}: the header's shape {shape} is not a valid shape: {e}") from e
     array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape)
     return array.astype(native, copy=False)  # a view for uint8/int8, a swap otherwise
 

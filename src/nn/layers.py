@@ -11,7 +11,10 @@ A layer is anything with
 * ``params`` and ``grads``: two dicts with the same keys, parameter name -> array, where
   ``grads[k]`` has the shape of ``params[k]`` and holds ``dC/dparams[k]`` after ``backward``
   (both empty for a layer without parameters);
-* ``config() -> dict``: the constructor arguments that rebuild the layer (for saving).
+* ``config() -> dict``: the constructor arguments that rebuild the layer (for saving);
+* ``param_shapes(**config) -> dict`` (a classmethod): the shape of each parameter the layer
+  built from ``config`` would have, computed without building it, so ``nn.load`` can check a
+  file's description against its arrays before allocating anything.
 
 :class:`~nn.network.Network`, the optimizers, the gradient checker and ``save``/``load``
 use nothing else, so a new layer (your own, or dropout, convolution, ...) plugs in by
@@ -49,6 +52,11 @@ class Layer:
 
     def config(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this layer (its parameters are saved apart)."""
+        return {}
+
+    @classmethod
+    def param_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:
+        """Shape of each parameter of ``cls(**config)``, without building it (none here)."""
         return {}
 
     def __repr__(self) -> str:
@@ -153,3 +161,11 @@ class Dense(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out}
+
+    @classmethod
+    def param_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:
+        n_in, n_out = config.get("n_in"), config.get("n_out")
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+        return {"W": (int(n_in), int(n_out)), "b": (int(n_out),)}

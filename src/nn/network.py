@@ -19,6 +19,8 @@ once, stacked as rows (batch-first), which is the same arithmetic done by matrix
 from __future__ import annotations
 
 import copy
+import math
+import os
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -30,12 +32,23 @@ from nn.callbacks import Callback
 from nn.layers import Layer
 from nn.losses import Loss
 from nn.optimizers import SGD, Optimizer
+from nn.safeguards import Diverged, TrainingRun
+from nn.validation import (
+    check_checkpoint_options,
+    check_inputs,
+    check_learning_rate,
+    check_positive_int,
+    check_seed,
+    check_targets,
+    check_validation_data,
+)
 
 __all__ = ["Network", "History"]
 
 #: What ``fit`` returns: per-epoch lists under "epoch", "loss", "accuracy", "val_loss",
-#: "val_accuracy" and "seconds" (plus whatever callbacks add).
-History = dict[str, list[Any]]
+#: "val_accuracy" and "seconds" (plus whatever callbacks add), and "stopped" (a dict) when
+#: training ended early because it diverged or was interrupted.
+History = dict[str, Any]
 
 
 class Network:
@@ -188,12 +201,15 @@ class Network:
         seed: int | np.random.Generator | None = None,
         verbose: bool = True,
         callbacks: Sequence[Callback] = (),
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | str = "epoch",
+        resume: bool | str | os.PathLike[str] = False,
     ) -> History:
         """Train by mini-batch stochastic gradient descent.
 
         Each epoch shuffles the training set, splits it into mini-batches of ``batch_size``
         (the last one may be smaller), and for each one runs forward, backward and an
-        optimizer step.
+        optimizer step. Every argument is checked before any work starts.
 
         Parameters
         ----------
@@ -203,6 +219,7 @@ class Network:
             Targets: one-hot rows, real-valued rows, or class labels ``0 .. n_out - 1``
             (for a single output unit, labels 0 and 1).
         epochs, batch_size : int
+            ``epochs`` counts the whole run: a resumed run stops after epoch ``epochs``.
         lr : float, optional
             Learning rate for plain :class:`nn.SGD`; give either ``lr`` or ``optimizer``.
         optimizer : Optimizer, optional
@@ -213,6 +230,17 @@ class Network:
         verbose : bool
             Show a progress bar per epoch and a line of metrics after it.
         callbacks : sequence of Callback
+        checkpoint : path, optional
+            Write a checkpoint there (atomically) every ``checkpoint_every`` and when
+            training ends, is interrupted or diverges (see :mod:`nn.checkpoint`).
+        checkpoint_every : int or "epoch"
+            A number of optimizer steps, or "epoch" (the default) for the end of each epoch.
+        resume : bool or path
+            A path: continue the run saved in that checkpoint. True: continue from
+            ``checkpoint`` if that file exists, else start afresh. The data, ``batch_size``,
+            network and optimizer type must be those of the interrupted run; ``seed`` is then
+            replaced by the saved generator state. The result is identical bit for bit to an
+            uninterrupted run.
 
         Returns
         -------
@@ -220,78 +248,111 @@ class Network:
             Per epoch: ``loss`` and ``accuracy`` on the training set (running averages over
             the epoch's mini-batches, so they cost nothing extra; accuracy is None for
             targets that are not classes), ``val_loss`` and ``val_accuracy`` (None without
-            validation data), and ``seconds`` spent in the epoch.
+            validation data), and ``seconds`` spent in the epoch. When training stopped
+            early because the loss or a weight became NaN or inf, or because of Ctrl-C,
+            ``history["stopped"]`` says so (see :mod:`nn.safeguards`), a
+            :class:`nn.TrainingDiverged` or :class:`nn.TrainingInterrupted` warning is
+            issued, and the network keeps the weights of the last finite, completed step.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a bad argument (see :mod:`nn.validation`), before any work.
+        FileNotFoundError
+            If ``resume`` names a file that does not exist.
+        nn.CheckpointError
+            If the checkpoint to resume from is damaged or was written by another run.
         """
+        epochs = check_positive_int("epochs", epochs)
+        batch_size = check_positive_int("batch_size", batch_size)
         if (lr is None) == (optimizer is None):
             raise ValueError("fit: give exactly one of lr=... (plain SGD) or optimizer=...")
-        for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
-        opt = optimizer if optimizer is not None else SGD(lr)  # type: ignore[arg-type]
+        if optimizer is not None and not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"optimizer must be an Optimizer instance such as nn.SGD(lr=0.1), got {optimizer!r}"
+            )
+        opt = optimizer if optimizer is not None else SGD(check_learning_rate("lr", lr))
+        check_seed("seed", seed)
+        path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
         X = self._inputs(X)
         T = self._targets(Y, len(X))
         labels = _class_labels(Y, T)  # None when the targets are not classes
         if validation_data is not None:
-            Xv, Yv = validation_data
+            Xv, Yv = check_validation_data(validation_data)
             Xv = self._inputs(Xv, name="validation X")
-            self._targets(Yv, len(Xv), name="validation Y")  # check before any work is done
-        rng = np.random.default_rng(seed)
+            self._targets(Yv, len(Xv), name="validation Y")
+        run = TrainingRun(
+            self, opt, X, T, labels, batch_size=batch_size, seed=seed, checkpoint=path,
+            every=every, resume_from=resume_from,
+        )  # fmt: skip
+        history = run.history
+        if verbose and resume_from is not None:
+            tqdm.write(f"Resuming from {resume_from}: epoch {run.epoch}, {run.step} steps done")
         n = len(X)
-        history: History = {
-            "epoch": [],
-            "loss": [],
-            "accuracy": [],
-            "val_loss": [],
-            "val_accuracy": [],
-            "seconds": [],
-        }
         for cb in callbacks:
             cb.on_train_begin(self, history)
-        step = 0
         try:
-            for epoch in range(1, epochs + 1):
-                start = time.perf_counter()
-                order = rng.permutation(n)
-                loss_sum, correct = 0.0, 0
-                batches = range(0, n, batch_size)
-                bar = tqdm(
-                    batches,
-                    desc=f"Epoch {epoch}/{epochs}",
-                    unit="batch",
-                    leave=False,
-                    disable=not verbose,
-                )
-                stop = False
-                for i in bar:
-                    idx = order[i : i + batch_size]
-                    xb, tb = X[idx], T[idx]  # (batch, n_in), (batch, n_out)
-                    a = self.forward(xb, training=True)
-                    loss = self.loss.value(a, tb)
-                    self.backward(self.loss.gradient(a, tb))
-                    opt.step(self.parameters())
-                    step += 1
-                    loss_sum += loss * len(idx)
-                    if labels is not None:
-                        correct += int(np.count_nonzero(_predicted_labels(a) == labels[idx]))
+            # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
+            # and a warning turned into an error must not cut an update in half.
+            with run, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                while run.epoch <= epochs:
+                    start = time.perf_counter()
+                    order = run.begin_epoch()
+                    bar = tqdm(
+                        range(run.batch * batch_size, n, batch_size),
+                        desc=f"Epoch {run.epoch}/{epochs}",
+                        unit="batch",
+                        total=run.n_batches,
+                        initial=run.batch,
+                        leave=False,
+                        disable=not verbose,
+                    )
+                    for i in bar:
+                        idx = order[i : i + batch_size]
+                        xb, tb = X[idx], T[idx]  # (batch, n_in), (batch, n_out)
+                        a = self.forward(xb, training=True)
+                        loss = self.loss.value(a, tb)
+                        if not math.isfinite(loss):  # checked before the update is applied
+                            raise Diverged(f"the loss became {loss}")
+                        self.backward(self.loss.gradient(a, tb))
+                        correct = 0
+                        if labels is not None:
+                            correct = int(np.count_nonzero(_predicted_labels(a) == labels[idx]))
+                        run.updating = True  # a second Ctrl-C waits for the update to finish
+                        opt.step(self.parameters())
+                        run.step_done(loss, len(idx), correct)
+                        for cb in callbacks:
+                            cb.on_step_end(self, run.epoch, run.step, loss)
+                        if run.stop_requested:
+                            raise KeyboardInterrupt
+                    scores: dict[str, float | None] = {"loss": None, "accuracy": None}
+                    if validation_data is not None:
+                        scores = self.evaluate(*validation_data)
+                    epoch = run.epoch
+                    run.close_epoch(
+                        {
+                            "epoch": epoch,
+                            "loss": run.loss_sum / n,
+                            "accuracy": run.correct / n if labels is not None else None,
+                            "val_loss": scores["loss"],
+                            "val_accuracy": scores["accuracy"],
+                            "seconds": time.perf_counter() - start,
+                        }
+                    )
+                    if verbose:
+                        tqdm.write(_epoch_line(history, epochs))
+                    stop = False
                     for cb in callbacks:
-                        cb.on_step_end(self, epoch, step, loss)
-                history["epoch"].append(epoch)
-                history["loss"].append(loss_sum / n)
-                history["accuracy"].append(correct / n if labels is not None else None)
-                if validation_data is not None:
-                    scores = self.evaluate(*validation_data)
-                    history["val_loss"].append(scores["loss"])
-                    history["val_accuracy"].append(scores["accuracy"])
-                else:
-                    history["val_loss"].append(None)
-                    history["val_accuracy"].append(None)
-                history["seconds"].append(time.perf_counter() - start)
-                if verbose:
-                    tqdm.write(_epoch_line(history, epochs))
-                for cb in callbacks:
-                    stop = bool(cb.on_epoch_end(self, epoch, history)) or stop
-                if stop:
-                    break
+                        stop = bool(cb.on_epoch_end(self, epoch, history)) or stop
+                    if run.stop_requested:
+                        raise KeyboardInterrupt
+                    if stop:
+                        break
+                run.finish()
+        except KeyboardInterrupt:
+            run.interrupted()
+        except Diverged as err:
+            run.diverged(err)
         finally:
             for cb in callbacks:
                 cb.on_train_end(self, history)
@@ -311,7 +372,10 @@ class Network:
         -------
         ndarray of shape (n, n_out)
         """
-        X = self._inputs(X)
+        batch_size = check_positive_int("batch_size", batch_size)
+        X = self._inputs(X, allow_empty=True)
+        if len(X) == 0:
+            return self.forward(X)  # (0, n_out)
         outs = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
         return np.concatenate(outs) if len(outs) != 1 else outs[0]
 
@@ -349,55 +413,13 @@ class Network:
         save(self, path)
 
     # ------------------------------------------------------------------ checks
-    def _inputs(self, X: np.ndarray, name: str = "X") -> np.ndarray:
-        """``X`` as a 2-D array of the network's dtype (copied only when the dtype differs)."""
-        X = np.asarray(X)
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold numbers, got an array of dtype {X.dtype}")
-        if X.ndim != 2:
-            raise ValueError(
-                f"{name} must have shape (n_examples, n_features), got shape {X.shape}; "
-                "flatten images first, e.g. X.reshape(len(X), -1)"
-            )
-        n_in = self.n_in
-        if n_in is not None and X.shape[1] != n_in:
-            raise ValueError(
-                f"{name} has {X.shape[1]} features per example but the first layer expects {n_in}"
-            )
-        return X.astype(self.dtype, copy=False)
+    def _inputs(self, X: np.ndarray, name: str = "X", allow_empty: bool = False) -> np.ndarray:
+        """``X`` checked (:func:`nn.validation.check_inputs`) as a 2-D array of the dtype."""
+        return check_inputs(X, self.n_in, self.dtype, name=name, allow_empty=allow_empty)
 
     def _targets(self, Y: np.ndarray, n: int, name: str = "Y") -> np.ndarray:
-        """Targets as ``(n, n_out)`` rows of the network's dtype; class labels become one-hot."""
-        Y = np.asarray(Y)
-        if len(Y) != n:
-            raise ValueError(f"{name} has {len(Y)} rows but X has {n}; they must match")
-        n_out = self.n_out
-        if Y.ndim == 1:
-            if Y.dtype.kind not in "biu":
-                raise TypeError(
-                    f"{name} is 1-D, so it must hold integer class labels, got dtype {Y.dtype}; "
-                    "pass Y.astype(int) or one row of targets per example"
-                )
-            k = n_out if n_out is not None else int(Y.max()) + 1
-            if k == 1:  # one output unit: labels 0/1 are the targets themselves
-                if Y.size and (Y.min() < 0 or Y.max() > 1):
-                    raise ValueError(f"{name}: with one output unit labels must be 0 or 1")
-                return Y.reshape(-1, 1).astype(self.dtype)
-            if Y.size and (Y.min() < 0 or Y.max() >= k):
-                raise ValueError(
-                    f"{name} holds class labels from {Y.min()} to {Y.max()} but the output "
-                    f"layer has {k} units, so labels must be 0 .. {k - 1}"
-                )
-            T = np.zeros((len(Y), k), dtype=self.dtype)
-            T[np.arange(len(Y)), Y] = 1
-            return T
-        if Y.ndim != 2:
-            raise ValueError(f"{name} must be 1-D class labels or 2-D target rows, got {Y.shape}")
-        if n_out is not None and Y.shape[1] != n_out:
-            raise ValueError(
-                f"{name} rows have width {Y.shape[1]} but the output layer has {n_out} units"
-            )
-        return Y.astype(self.dtype, copy=False)
+        """Targets checked as ``(n, n_out)`` rows of the dtype; class labels become one-hot."""
+        return check_targets(Y, n, self.n_out, self.dtype, name=name)
 
 
 def _class_labels(Y: np.ndarray, T: np.ndarray) -> np.ndarray | None:

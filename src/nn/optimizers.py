@@ -28,6 +28,7 @@ class Optimizer:
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
         self.lr = lr
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        self.iterations = 0
 
     def step(self, parameters: Iterable[ParamTriple]) -> None:
         """Update each ``param`` in place from its ``grad``."""
@@ -36,6 +37,26 @@ class Optimizer:
     def config(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this optimizer."""
         return {"lr": self.lr}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where this optimizer is (for checkpoints).
+
+        Returns
+        -------
+        dict
+            ``{"config": config(), "iterations": int, "state": {key: {name: array}}}``, the
+            arrays copied.
+        """
+        state = {k: {n: a.copy() for n, a in s.items()} for k, s in self.state.items()}
+        return {"config": self.config(), "iterations": self.iterations, "state": state}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict` (the config is the constructor's business)."""
+        self.iterations = int(state_dict["iterations"])
+        self.state = {
+            k: {n: np.array(a, copy=True) for n, a in s.items()}
+            for k, s in state_dict["state"].items()
+        }
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())

@@ -6,33 +6,97 @@ A model file is a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
   its version, the dtype, each layer's type and constructor arguments, and the loss;
 * ``<layer index>.<parameter name>``: one array per parameter tensor (``"0.W"``, ``"0.b"``, ...).
 
-It is read with ``allow_pickle=False``, so a file can carry only numbers and the JSON text:
-nothing in it is executed. The file is written to a temporary name beside the target and
-renamed over it only when complete, so a crash mid-save leaves any previous file intact.
+Reading is defensive, because a model file may come from anywhere:
+
+* nothing is unpickled: each member's ``.npy`` header is parsed first and only plain numeric
+  dtypes are accepted (no object arrays, no structured or string data);
+* nothing is allocated from an unchecked size: each header's shape must agree with the
+  member's size in the zip directory, the total must stay under ``max_bytes``, the JSON under
+  1 MiB, and the description's layer sizes must agree with the stored arrays' shapes (via
+  ``Layer.param_shapes``) before any layer is built;
+* truncated, garbled or foreign files, unknown versions, unknown layer types, wrong dtypes,
+  NaN or inf weights: each raises :class:`ModelFileError` saying what was wrong.
+
+The file is written to a temporary name beside the target and renamed over it only when
+complete, so a crash mid-save leaves any previous file intact.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
+import secrets
+import struct
+import warnings
 import zipfile
-from typing import Any
+import zlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nn.network import Network
 from nn.registry import LAYERS, LOSSES
 
-__all__ = ["save", "load", "ModelFileError", "FORMAT", "VERSION"]
+if TYPE_CHECKING:  # pragma: no cover
+    from nn.network import Network
+
+__all__ = ["save", "load", "ModelFileError", "FORMAT", "VERSION", "MAX_MODEL_BYTES"]
 
 FORMAT = "nn-model"
 VERSION = 1
 _META = "__nn_model__"
 
+#: Largest total of array data :func:`load` accepts by default, in bytes.
+MAX_MODEL_BYTES = 2 * 1024**3
+_MAX_JSON_BYTES = 1024**2
+_MAX_MEMBERS = 10_000
+
+# Everything the zip, zlib and .npy header parsers raise on damaged input. Converted to
+# ModelFileError, so a caller has one exception to handle.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,  # includes UnicodeDecodeError and numpy's header errors
+    struct.error,
+    NotImplementedError,  # unsupported zip compression method
+    RuntimeError,  # encrypted zip member (RecursionError is a subclass: deeply nested JSON)
+    OverflowError,
+    SyntaxError,
+    TypeError,
+    KeyError,
+    IndexError,
+)
+
 
 class ModelFileError(ValueError):
     """The file is not a model this version of nn can read; the message says why."""
+
+
+def describe(network: Network, *, loadable: bool = True) -> dict[str, Any]:
+    """The JSON-able description of ``network``'s architecture (no weights).
+
+    With ``loadable`` (for model files), every layer and loss must be registered in
+    :mod:`nn.registry` so that :func:`load` can rebuild it; a checkpoint only needs to
+    recognize the network it is resumed into, so it passes False.
+    """
+    description: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "dtype": network.dtype.name,
+        "layers": [{"type": type(ly).__name__, "config": ly.config()} for ly in network.layers],
+        "loss": {"type": type(network.loss).__name__, "config": network.loss.config()},
+    }
+    for entry in description["layers"] + [description["loss"]]:
+        table = LOSSES if entry is description["loss"] else LAYERS
+        if loadable and entry["type"] not in table:
+            raise ValueError(
+                f"cannot save a {entry['type']}: it is not registered in nn.registry, so "
+                "load() could not rebuild it"
+            )
+    return description
 
 
 def save(network: Network, path: str | os.PathLike[str]) -> None:
@@ -44,30 +108,38 @@ def save(network: Network, path: str | os.PathLike[str]) -> None:
     path : str or path-like
         Written as given (no suffix is added).
     """
-    description: dict[str, Any] = {
-        "format": FORMAT,
-        "version": VERSION,
-        "dtype": network.dtype.name,
-        "layers": [{"type": type(ly).__name__, "config": ly.config()} for ly in network.layers],
-        "loss": {"type": type(network.loss).__name__, "config": network.loss.config()},
-    }
-    for entry in description["layers"] + [description["loss"]]:
-        table = LOSSES if entry is description["loss"] else LAYERS
-        if entry["type"] not in table:
-            raise ValueError(
-                f"cannot save a {entry['type']}: it is not registered in nn.registry, so "
-                "load() could not rebuild it"
-            )
     arrays = {key: param for key, param, _ in network.parameters()}
-    arrays[_META] = np.frombuffer(json.dumps(description).encode(), dtype=np.uint8)
+    arrays[_META] = json_bytes(describe(network))
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
+def json_bytes(obj: Any, *, allow_nan: bool = False) -> np.ndarray:
+    """``obj`` as JSON text in a uint8 array (how descriptions are stored in an .npz).
+
+    NumPy scalars and arrays become plain numbers and lists.
+    """
+    text = json.dumps(obj, allow_nan=allow_nan, default=_plain)
+    return np.frombuffer(text.encode(), dtype=np.uint8)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} {obj!r} cannot be written as JSON")
+
+
 def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    Readers see the previous file or the complete new one, never a part; if ``write`` fails
+    (or the process is interrupted) the temporary file is removed and ``path`` is untouched.
+    The new file gets the usual permissions (0o666 less the umask).
+    """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.part")
+    # O_EXCL: never write through a file someone else made.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -80,80 +152,260 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
         raise
 
 
-def load(path: str | os.PathLike[str]) -> Network:
+class SafeNpz:
+    """An ``.npz`` opened for reading without pickle and without trusting its sizes.
+
+    On opening, every member's ``.npy`` header is read (not its data) and checked: plain
+    numeric dtype, a shape whose size equals the member's size in the zip directory, and a
+    total within ``max_bytes``. :attr:`headers` then maps each name to ``(shape, dtype)`` so
+    the caller can compare them with what it expects before :meth:`read` allocates anything.
+
+    Raises
+    ------
+    ModelFileError
+        (or the subclass ``error``) on any damage; ``what`` names the kind of file.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        max_bytes: int,
+        what: str = "nn model",
+        error: type[ModelFileError] = ModelFileError,
+    ) -> None:
+        self.path, self.what, self._error = path, what, error
+        self.headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+        self._members: dict[str, tuple[zipfile.ZipInfo, bool]] = {}
+        try:
+            self._zip = zipfile.ZipFile(path)
+            self._scan(max_bytes)
+        except ModelFileError:
+            self.close()
+            raise
+        except _DAMAGED as err:
+            self.close()
+            raise self.error(
+                f"is not a readable {what} file (truncated, damaged, or another format): {err}"
+            ) from None
+
+    def error(self, message: str) -> ModelFileError:
+        """The exception to raise, its message prefixed with the file's path."""
+        return self._error(f"{self.path!r} {message}")
+
+    def _scan(self, max_bytes: int) -> None:
+        infos = self._zip.infolist()
+        if len(infos) > _MAX_MEMBERS:
+            raise self.error(f"has {len(infos)} entries; an {self.what} file has far fewer")
+        total = 0
+        for info in infos:
+            if not info.filename.endswith(".npy") or info.filename[:-4] in self._members:
+                raise self.error(f"has an unexpected entry {info.filename!r}")
+            total += info.file_size
+            if total > max_bytes:
+                raise self.error(
+                    f"holds more than {max_bytes:,} bytes of arrays (the max_bytes limit); "
+                    "if you trust it, pass a larger max_bytes"
+                )
+            with self._zip.open(info) as f:
+                shape, fortran, dtype = _npy_header(f)
+                offset = f.tell()
+            name = info.filename[:-4]
+            if dtype.hasobject or dtype.kind not in "biuf" or dtype.fields or dtype.subdtype:
+                raise self.error(
+                    f"entry {name!r} holds {dtype} data, not plain numbers (an object array or a "
+                    "pickle?): refused, nothing in it was run"
+                )
+            if any(d < 0 for d in shape):
+                raise self.error(f"entry {name!r} has an invalid shape {shape}")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if info.file_size != offset + nbytes:
+                raise self.error(
+                    f"entry {name!r} claims shape {shape} of {dtype} ({nbytes:,} bytes) but holds "
+                    f"{info.file_size - offset:,} bytes: the file is damaged"
+                )
+            self.headers[name] = (tuple(shape), dtype)
+            self._members[name] = (info, fortran)
+
+    def read(self, name: str) -> np.ndarray:
+        """The array ``name``, allocated at the size already checked against the file."""
+        info, fortran = self._members[name]
+        shape, dtype = self.headers[name]
+        try:
+            with self._zip.open(info) as f:
+                _npy_header(f)
+                raw = np.empty(math.prod(shape) * dtype.itemsize, dtype=np.uint8)
+                view, got = memoryview(raw), 0
+                while got < raw.size:
+                    k = f.readinto(view[got:])
+                    if not k:
+                        raise self.error(f"entry {name!r} is truncated")
+                    got += k
+                if f.read(1):  # also makes zipfile check the member's CRC
+                    raise self.error(f"entry {name!r} is longer than its header says")
+        except ModelFileError:
+            raise
+        except _DAMAGED as err:
+            raise self.error(f"is damaged: entry {name!r} cannot be read ({err})") from None
+        return raw.view(dtype).reshape(shape, order="F" if fortran else "C")
+
+    def read_json(self, name: str, *, allow_nan: bool = False) -> Any:
+        """The JSON document stored as UTF-8 bytes in the uint8 entry ``name``."""
+        shape, dtype = self.headers[name]
+        if dtype != np.uint8 or len(shape) != 1:
+            raise self.error(
+                f"the {name!r} entry is not JSON text (found {dtype} of shape {shape})"
+            )
+        if shape[0] > _MAX_JSON_BYTES:
+            raise self.error(
+                f"has a {shape[0]:,}-byte description; the limit is {_MAX_JSON_BYTES:,}"
+            )
+        try:
+            text = self.read(name).tobytes().decode()
+            return json.loads(text, parse_constant=None if allow_nan else _no_constant)
+        except ModelFileError:
+            raise
+        except (ValueError, RecursionError) as err:
+            raise self.error(f"has a description that is not valid JSON ({err})") from None
+
+    def close(self) -> None:
+        if getattr(self, "_zip", None) is not None:
+            self._zip.close()
+
+    def __enter__(self) -> SafeNpz:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Parse an .npy header (magic, version 1 or 2, the literal dict) without reading data."""
+    version = np.lib.format.read_magic(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns about Python 2 headers
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(f)
+        if version == (2, 0):
+            return np.lib.format.read_array_header_2_0(f)
+    raise ValueError(f".npy format version {version} is not supported")
+
+
+def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> Network:
     """Read a network written by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or path-like
+    max_bytes : int, default MAX_MODEL_BYTES (2 GiB)
+        Largest total of array data accepted.
 
     Raises
     ------
     FileNotFoundError
         If there is no file at ``path``.
     ModelFileError
-        If the file is not an nn model, is truncated or damaged, has an unknown version, or
-        its arrays contradict its description.
+        If the file is not an nn model, is truncated or damaged, has an unknown version,
+        carries anything but plain numeric arrays, or its arrays contradict its description.
     """
+    from nn.network import Network  # here: network.py imports this module's helpers
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if _META not in archive.files:
-                raise ModelFileError(
-                    f"{path!r} is an .npz archive but not an nn model (no {_META!r} entry)"
-                )
-            meta = archive[_META]
-            if not isinstance(meta, np.ndarray) or meta.dtype != np.uint8 or meta.ndim != 1:
-                raise ModelFileError(f"{path!r}: the {_META!r} entry is not JSON text")
-            description = json.loads(meta.tobytes().decode())
-            arrays = {name: archive[name] for name in archive.files if name != _META}
-            for name, arr in arrays.items():
-                if not isinstance(arr, np.ndarray):
-                    raise ModelFileError(f"{path!r}: entry {name!r} is not a NumPy array")
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, UnicodeDecodeError) as err:
-        raise ModelFileError(
-            f"{path!r} is not a readable nn model file (truncated, damaged, or another "
-            f"format): {err}"
-        ) from None
-    return _build(description, arrays, path)
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path!r} is a directory, not a model file")
+    with SafeNpz(path, max_bytes) as npz:
+        if _META not in npz.headers:
+            raise npz.error(f"is an .npz archive but not an nn model (no {_META!r} entry)")
+        description = npz.read_json(_META)
+        arrays = {k: v for k, v in npz.headers.items() if k != _META}
+        layers, loss = build(description, arrays, npz.error)
+        for i, layer in enumerate(layers):
+            for name in layer.params:
+                arr = npz.read(f"{i}.{name}")
+                if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                    raise npz.error(f"array '{i}.{name}' holds NaN or infinite weights")
+                layer.params[name] = arr
+                layer.grads[name] = np.zeros_like(arr)
+    return Network(layers, loss)
 
 
-def _build(description: Any, arrays: dict[str, np.ndarray], path: str) -> Network:
-    """Rebuild the network a description names, checking every array against it."""
+def build(
+    description: Any, arrays: dict[str, tuple[tuple[int, ...], np.dtype]], error: Any
+) -> tuple[list[Any], Any]:
+    """Layers and loss of a description, checked against the stored arrays' headers first.
+
+    Every layer's :meth:`~nn.layers.Layer.param_shapes` must match the stored shapes and
+    dtypes before the layer is built, so a description cannot make ``load`` allocate more
+    than the file holds. ``error(message)`` makes the exception to raise.
+    """
     if not isinstance(description, dict) or description.get("format") != FORMAT:
-        raise ModelFileError(f"{path!r}: the description does not say format {FORMAT!r}")
-    if description.get("version") != VERSION:
-        raise ModelFileError(
-            f"{path!r} has model format version {description.get('version')!r}; this nn "
-            f"reads version {VERSION}. Upgrade nn, or re-save the model with this version."
+        raise error(f"has a description that does not say format {FORMAT!r}")
+    version = description.get("version")
+    if type(version) is not int or version != VERSION:
+        raise error(
+            f"has model format version {version!r}; this nn reads version {VERSION}. "
+            "Upgrade nn, or re-save the model with this version."
         )
     try:
         dtype = np.dtype(description["dtype"])
         if dtype.kind != "f":
-            raise TypeError(dtype)
-        layers = []
-        for entry in description["layers"]:
-            cls = LAYERS[entry["type"]]
-            layers.append(cls(**entry["config"]))
-        loss = LOSSES[description["loss"]["type"]](**description["loss"]["config"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelFileError(f"{path!r}: the model description is invalid ({err!r})") from None
-    expected = set()
-    for i, layer in enumerate(layers):
-        for name, param in layer.params.items():
-            key = f"{i}.{name}"
-            expected.add(key)
-            if key not in arrays:
-                raise ModelFileError(f"{path!r}: array {key!r} is missing")
-            arr = arrays[key]
-            if arr.shape != param.shape or arr.dtype != dtype:
-                raise ModelFileError(
-                    f"{path!r}: array {key!r} has shape {arr.shape} and dtype {arr.dtype}; "
-                    f"the description implies {param.shape} and {dtype}"
-                )
-            layer.params[name] = arr.copy()
-            layer.grads[name] = np.zeros_like(arr)
-    extra = set(arrays) - expected
-    if extra:
-        raise ModelFileError(f"{path!r}: unexpected arrays {sorted(extra)}")
-    return Network(layers, loss)
+            raise TypeError(f"dtype {dtype} is not a float type")
+        entries = description["layers"]
+        if not isinstance(entries, list) or not entries:
+            raise TypeError("'layers' must be a non-empty list")
+        plans = []
+        for i, entry in enumerate(entries):
+            cls, config = _entry(entry, LAYERS, f"layer {i}")
+            shapes = cls.param_shapes(**config)
+            for name, shape in shapes.items():
+                key = f"{i}.{name}"
+                if key not in arrays:
+                    raise error(f"lacks array {key!r} (missing)")
+                if arrays[key] != (tuple(shape), dtype):
+                    found_shape, found_dtype = arrays[key]
+                    raise error(
+                        f"array {key!r} has shape {found_shape} and dtype {found_dtype}; the "
+                        f"description implies {tuple(shape)} and {dtype}"
+                    )
+            plans.append((cls, config, shapes))
+        extra = set(arrays) - {f"{i}.{n}" for i, (_, _, s) in enumerate(plans) for n in s}
+        if extra:
+            owners = {plans[int(k)][0].__name__ for k in (e.split(".")[0] for e in extra)
+                      if k.isdigit() and int(k) < len(plans)}  # fmt: skip
+            hint = f" (not in the param_shapes of {', '.join(sorted(owners))})"
+            raise error(f"has unexpected arrays {sorted(extra)}{hint if owners else ''}")
+        loss_cls, loss_config = _entry(description["loss"], LOSSES, "the loss")
+        # Sizes are checked: building allocates no more than the file holds.
+        layers = [cls(**config) for cls, config, _ in plans]
+        loss = loss_cls(**loss_config)
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
+        if isinstance(err, ModelFileError):
+            raise
+        raise error(f"has an invalid model description ({err!r})") from None
+    for i, (layer, (_, _, shapes)) in enumerate(zip(layers, plans)):
+        built = {n: p.shape for n, p in layer.params.items()}
+        if built != {n: tuple(s) for n, s in shapes.items()}:
+            raise error(
+                f"layer {i} ({type(layer).__name__}) built parameters {built} but its "
+                f"param_shapes declared {shapes}"
+            )
+    return layers, loss
+
+
+def _entry(entry: Any, table: dict[str, type], what: str) -> tuple[type, dict[str, Any]]:
+    """The class and constructor arguments of one ``{"type": ..., "config": {...}}`` entry."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+        raise TypeError(f"{what} is not a {{'type': ..., 'config': ...}} entry")
+    if entry["type"] not in table:
+        raise KeyError(f"{what} has unknown type {entry['type']!r}")
+    config = entry.get("config", {})
+    if not isinstance(config, dict) or not all(
+        isinstance(v, (int, float, str, bool, type(None))) for v in config.values()
+    ):
+        raise TypeError(f"{what} config must map names to plain numbers or strings")
+    return table[entry["type"]], config

@@ -234,7 +234,7 @@ def time_routes(
     gc_was_enabled = gc.isenabled()
     gc.disable()  # as timeit does: a collection would land on whichever route is running
     try:
-        for _ in range(max(n for _, _, n in plan.values())):
+        for _ in range(max((n for _, _, n in plan.values()), default=0)):
             for name, (fn, number, n_samples) in plan.items():
                 if len(samples[name]) >= n_samples:
                     continue

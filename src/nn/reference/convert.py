@@ -16,7 +16,7 @@ from nn.layers import Dense
 from nn.losses import SquaredError
 from nn.mlp import mlp
 from nn.network import Network
-from nn.reference.plain import Params, sizes_of
+from nn.reference.plain import Params, check_params
 
 __all__ = ["as_arrays", "from_network", "network_sizes", "to_network"]
 
@@ -67,15 +67,10 @@ def to_network(params: Params) -> Network:
     Network
         ``mlp(sizes, dtype=float64)`` with its parameters replaced by ``params``.
     """
-    network = mlp(sizes_of(params), dtype=np.float64, seed=0)
+    network = mlp(check_params(params), dtype=np.float64, seed=0)
     for layer, (W, b) in zip(_dense_layers(network), params):
-        W_arr, b_arr = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
-        if W_arr.shape != layer.W.shape or b_arr.shape != layer.b.shape:
-            raise ValueError(
-                f"a layer's W has shape {W_arr.shape} and b {b_arr.shape}; expected "
-                f"{layer.W.shape} and {layer.b.shape} (W is n_in x n_out, batch-first)"
-            )
-        layer.params["W"], layer.params["b"] = W_arr, b_arr
+        layer.params["W"] = np.array(W, dtype=np.float64)  # (n_in, n_out)
+        layer.params["b"] = np.array(b, dtype=np.float64)  # (n_out,)
     return network
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "Params",
     "Vector",
     "check_batch",
+    "check_params",
     "forward",
     "loss",
     "n_parameters",
@@ -128,15 +129,28 @@ def loss(params: Params, X: Sequence[Sequence[float]], Y: Sequence[Sequence[floa
     return total / len(X)
 
 
-def check_batch(params: Params, X: Sequence[Sequence[float]], Y: Sequence[Sequence[float]]) -> None:
-    """Raise ``ValueError`` saying what is wrong when ``X``, ``Y`` do not fit the network."""
+def check_params(params: Params) -> list[int]:
+    """The sizes of the network, after checking every ``W`` and ``b`` fit together.
+
+    Raises
+    ------
+    ValueError
+        Naming the first layer whose ``W`` is not ``n_in`` rows of ``n_out`` floats.
+    """
     sizes = sizes_of(params)
     for layer, (W, b) in enumerate(params):
         if len(W) != sizes[layer] or any(len(row) != len(b) for row in W):
             raise ValueError(
-                f"layer {layer}: W must have {sizes[layer]} rows of {len(b)} floats (n_in x n_out, "
-                "batch-first like Dense.W); build params with nn.reference.from_network"
+                f"layer {layer}: W must have {sizes[layer]} rows of {len(b)} floats, as expected "
+                "from the layer sizes (n_in x n_out, batch-first like Dense.W); "
+                "build params with nn.reference.from_network"
             )
+    return sizes
+
+
+def check_batch(params: Params, X: Sequence[Sequence[float]], Y: Sequence[Sequence[float]]) -> None:
+    """Raise ``ValueError`` saying what is wrong when ``X``, ``Y`` do not fit the network."""
+    sizes = check_params(params)
     if len(X) == 0 or len(X) != len(Y):
         raise ValueError(f"X and Y must hold the same number (> 0) of examples: {len(X)}, {len(Y)}")
     for name, rows, width in (("X", X, sizes[0]), ("Y", Y, sizes[-1])):

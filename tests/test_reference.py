@@ -304,7 +304,7 @@ def test_cli_bench_prints_tables_and_writes_json_and_plot(tmp_path, capsys):
     assert "Per-example loop against mini-batch" in printed
     assert out_png.stat().st_size > 10_000
     saved = json.loads(out_json.read_text())
-    assert saved["command"].startswith("nn bench backprop --sizes 3,2 --sizes 4,3,2")
+    assert "nn bench backprop --sizes 3,2 --sizes 4,3,2 --batch 2" in saved["command"]
     assert {"cpu", "cores", "load_average_start", "numpy"} <= set(saved["machine"])
     rows = saved["measurements"]
     assert len(rows) == 2 * len(bench.ROUTES)

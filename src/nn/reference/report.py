@@ -44,6 +44,8 @@ LABELS = {
     "per_example_numpy": "per-example loop, NumPy",
     "matrix_numpy": "mini-batch matrix, NumPy",
 }
+#: Environment variables that set the number of BLAS threads (read when NumPy loads).
+THREAD_VARIABLES = ("MKL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 #: The step from each route to the next: the speed-up table's columns.
 STEPS = ("FD -> chain rule", "-> memoized", "-> NumPy", "-> mini-batch")
 #: Samples of one timing spreading more than this (max / min) get a mark in the tables.
@@ -107,7 +109,7 @@ def machine_info() -> dict:
             cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    threads = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
+    threads = {k: v for k, v in os.environ.items() if k in THREAD_VARIABLES}
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -124,7 +126,8 @@ def _load() -> float | None:
 
 
 def _command(args: argparse.Namespace) -> str:
-    parts = ["nn bench backprop"]
+    threads = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k in THREAD_VARIABLES]
+    parts = [*threads, "nn bench backprop"]
     for ladder in args.ladder or []:
         parts.append(f"--ladder {ladder}")
     for sizes in args.sizes or []:
@@ -153,6 +156,13 @@ def measure(args: argparse.Namespace) -> dict:
         ladders = {name: LADDERS[name] for name in (args.ladder or LADDERS)}
     compare = _int_list(args.compare_batches, "--compare-batches")
     info = machine_info()
+    if not info["thread_settings"]:
+        print(
+            "note: NumPy may use several BLAS threads; with other jobs on the machine a matrix "
+            "product can then stall. OPENBLAS_NUM_THREADS=1 nn bench backprop gives steadier "
+            "timings, each route on one core.",
+            file=sys.stderr,
+        )
     start = time.perf_counter()
     history: dict = {}
     rows = []
@@ -248,9 +258,11 @@ def exponent_rows(rows: Sequence[dict]) -> list[dict]:
 def format_report(result: dict) -> str:
     """Tables of seconds per gradient, speed-ups, fitted growth and the batch comparison."""
     m, s = result["machine"], result["settings"]
+    threads = ", ".join(f"{k}={v}" for k, v in m["thread_settings"].items()) or "NumPy's default"
     lines = [
         f"`{result['command']}` on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
-        f"NumPy {m['numpy']}; load average {m['load_average_start']} at the start and "
+        f"NumPy {m['numpy']}, BLAS threads: {threads}; "
+        f"load average {m['load_average_start']} at the start and "
         f"{m['load_average_end']} at the end (other jobs share this machine: compare ratios "
         f"within one run); {m['seconds_total']} s in all.",
         "",

@@ -50,13 +50,16 @@ def plot(result: dict, path: str) -> None:
                 ms=3,
                 color=color,
             )
-    width = [r for r in rows if r["ladder"] == "width" and r["seconds"] is not None]
-    if width:
-        # Guides through the smallest network's fastest time: slopes 1 and 2 on log-log axes.
-        w0 = min(r["weights"] for r in width)
-        t0 = min(r["seconds"] for r in width if r["weights"] == w0)
-        w = np.geomspace(w0, max(r["weights"] for r in width), 50)
-        for p, style in ((1, ":"), (2, "--")):
+    for name, p, style in (("finite_differences", 2, "--"), ("backprop_python", 1, ":")):
+        # Slope guides on the log-log axes, through the route's smallest network.
+        pts = sorted(
+            (r["weights"], r["seconds"])
+            for r in rows
+            if r["route"] == name and r["ladder"] == "width" and r["seconds"] is not None
+        )
+        if len(pts) >= 2:
+            (w0, t0), w1 = pts[0], pts[-1][0]
+            w = np.geomspace(w0, w1, 20)
             axes[0].loglog(w, t0 * (w / w0) ** p, style, color="grey", lw=1, label=f"~ W^{p}")
     batch = result["settings"]["batch"]
     axes[0].set(

@@ -242,12 +242,14 @@ def test_fit_exponent_recovers_a_power_law():
         bench.fit_exponent([5.0, 5.0], [1.0, 2.0])
 
 
-def test_predict_seconds_extrapolates_the_fitted_growth():
+def test_predict_seconds_scales_the_nearest_measurements_by_the_operation_count():
     assert bench.predict_seconds([], 100) is None
-    assert bench.predict_seconds([(100, 1.0), (200, 4.0)], 400) == pytest.approx(16.0)
-    assert bench.predict_seconds([(100, 2.0)], 300) == pytest.approx(6.0)  # one point: p = 1
-    # growth flatter than the operation count (fixed costs at small sizes) is held at p = 1
-    assert bench.predict_seconds([(100, 1.0), (200, 1.1)], 400) == pytest.approx(2.2)
+    assert bench.predict_seconds([(100, 2.0)], 300) == pytest.approx(6.0)
+    # the fastest seconds per operation among the three nearest sizes below: 1 s / 200
+    history = [(10, 5.0), (50, 1.0), (100, 0.9), (200, 1.0), (800, 10.0)]
+    assert bench.predict_seconds(history, 400) == pytest.approx(2.0)
+    # a size below every measurement uses the smallest one
+    assert bench.predict_seconds(history, 5) == pytest.approx(2.5)
 
 
 def test_measure_ladder_skips_routes_predicted_over_budget():

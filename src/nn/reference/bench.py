@@ -8,11 +8,11 @@ several samples, the median kept. On one network the routes are sampled in turn
 ratios between them, which are what matter, survive it.
 
 A route is not run when its predicted time exceeds the budget. The prediction extrapolates
-from the sizes already measured: time is fitted as a power of the route's operation count
-(least squares on the logs of the last three measurements, the exponent held at 1 or
-more) and evaluated at the new network. Operation counts rather than the number of weights
-``W`` are used because the unmemoized chain rule's cost depends on the depth, not on ``W``
-alone; its count is exact (:func:`nn.reference.chain_rule.recursion_calls`).
+from the sizes already measured along the route's operation count (seconds per operation
+measured, times the new network's count; :func:`predict_seconds`). Operation counts rather
+than the number of weights ``W`` are used because the unmemoized chain rule's cost depends
+on the depth, not on ``W`` alone; its count is exact
+(:func:`nn.reference.chain_rule.recursion_calls`).
 """
 
 from __future__ import annotations
@@ -177,20 +177,25 @@ def predict_seconds(history: Sequence[tuple[float, float]], cost: float) -> floa
     Returns
     -------
     float or None
-        ``seconds_a * (cost / cost_a) ** p`` from the largest measured ``cost_a`` not above
-        ``cost``, with ``p`` fitted on the (up to) three measurements ending there and held
-        at 1 or more; None with no measurement yet.
+        ``cost`` times the seconds per operation of the nearest measurements: the smallest
+        ``seconds / cost`` among the (up to) three largest measured costs not above ``cost``
+        (smallest, because load from other jobs only ever adds time). None with no
+        measurement yet.
+
+    Notes
+    -----
+    The growth is the operation count's: time proportional to it, which is where it tends
+    as fixed per-call costs stop mattering (at small sizes time grows more slowly, so the
+    prediction errs towards skipping). A slope fitted to the measured times instead would
+    follow the noise: two nearby sizes timed during a burst of load can suggest growth
+    like ``cost^10``.
     """
     if not history:
         return None
     points = sorted(history)
     below = [pt for pt in points if pt[0] <= cost] or points[:1]
-    anchor_cost, anchor_seconds = below[-1]
-    tail = below[-3:]
-    p = 1.0
-    if len({c for c, _ in tail}) >= 2:
-        p = max(1.0, fit_exponent([c for c, _ in tail], [s for _, s in tail]))
-    return anchor_seconds * (cost / anchor_cost) ** p
+    rate = min(seconds / c for c, seconds in below[-3:])
+    return rate * cost
 
 
 def _batch(sizes: Sequence[int], batch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -255,7 +260,7 @@ def measure_ladder(
     routes: Sequence[Route] = ROUTES,
     batch: int = 10,
     budget: float = 1.0,
-    repeats: int = 5,
+    repeats: int = 7,
     seed: int = 0,
     history: dict[str, list[tuple[float, float]]] | None = None,
     progress: Callable[[str], None] | None = None,

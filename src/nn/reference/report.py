@@ -36,7 +36,7 @@ __all__ = [
     "run",
 ]
 
-DEFAULTS = {"batch": 10, "budget": 5.0, "repeats": 5, "compare_batches": "10,100", "seed": 0}
+DEFAULTS = {"batch": 10, "budget": 5.0, "repeats": 7, "compare_batches": "10,100", "seed": 0}
 LABELS = {
     "finite_differences": "finite differences",
     "chain_rule": "chain rule, unmemoized",

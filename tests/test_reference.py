@@ -292,6 +292,10 @@ def test_exponent_rows_read_growth_from_measurements():
     by_route = {e["route"]: e for e in report.exponent_rows(rows)}
     assert by_route["finite_differences"]["exponent"] == pytest.approx(2.0)
     assert by_route["chain_rule"]["per_layer"] == pytest.approx(3.0)
+    w, t = np.array([20.0, 40.0, 60.0]), np.array([3.0, 9.0, 27.0])
+    assert by_route["chain_rule"]["exponent_depth"] == pytest.approx(
+        np.polyfit(np.log(w), np.log(t), 1)[0]
+    )
     assert by_route["backprop_python"]["exponent"] is None
 
 

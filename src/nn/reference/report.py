@@ -245,7 +245,9 @@ def exponent_rows(rows: Sequence[dict]) -> list[dict]:
                 min(r["weights"] for r in width),
                 max(r["weights"] for r in width),
             ]
-        if len(depth) >= 2:
+        if len({r["weights"] for r in depth}) >= 2:
+            weights = [r["weights"] for r in depth]
+            entry["exponent_depth"] = fit_exponent(weights, [r["seconds"] for r in depth])
             # time ~ c * f^depth: least squares of log t against the number of layers
             layers = np.array([len(r["sizes"]) - 1 for r in depth], dtype=float)
             slope = np.polyfit(layers, np.log([r["seconds"] for r in depth]), 1)[0]
@@ -308,8 +310,8 @@ def format_report(result: dict) -> str:
         lines += [
             "",
             "Growth: p in time ~ W^p, fitted by least squares on log t against log W over the "
-            "width ladder (all of it, and its largest 4 measured networks); and the factor by "
-            "which each added layer multiplies the time on the depth ladder:",
+            "width ladder (all of it, and its largest 4 measured networks) and over the depth "
+            "ladder; and the factor by which each added layer multiplies the time (depth ladder):",
             "",
         ]
         body = []
@@ -320,8 +322,9 @@ def format_report(result: dict) -> str:
             if "weights_range" in e:
                 span = "{:,} .. {:,}".format(*e["weights_range"])
             per = f"{e['per_layer']:.2f}x" if "per_layer" in e else "-"
-            body.append([LABELS[e["route"]], p, top, span, per])
-        header = ["route", "p, all", "p, largest 4", "W measured", "x per added layer"]
+            deep = f"{e['exponent_depth']:.2f}" if "exponent_depth" in e else "-"
+            body.append([LABELS[e["route"]], p, top, span, deep, per])
+        header = ["route", "p", "p, largest 4", "W measured", "p, depth", "x per layer"]
         lines += _table(header, body)
     if result["comparisons"]:
         sizes = result["comparisons"][0]["sizes"]

@@ -70,8 +70,8 @@ class Route:
     counts its operations, for predicting its time on a network not yet measured.
     """
 
-    name: str
-    label: str
+    name: str  # key in the JSON file
+    label: str  # column header in the tables
     make: Callable[[Network, np.ndarray, np.ndarray], Callable[[], object]]
     cost: Callable[[Sequence[int], int], float]
 
@@ -95,31 +95,31 @@ def _numpy(fn: Callable) -> Callable[[Network, np.ndarray, np.ndarray], Callable
 ROUTES: tuple[Route, ...] = (
     Route(
         "finite_differences",
-        "finite diff.",
+        "finite differences",
         _pure(finite_differences.finite_difference_gradients),
         finite_differences.multiply_adds,
     ),
     Route(
         "chain_rule",
-        "chain rule",
+        "chain rule, unmemoized",
         _pure(chain_rule.chain_rule_gradients),
         chain_rule.recursion_calls,
     ),
     Route(
         "backprop_python",
-        "backprop Py",
+        "backprop, pure Python",
         _pure(backprop.backprop_gradients),
         backprop.multiply_adds,
     ),
     Route(
         "per_example_numpy",
-        "loop NumPy",
+        "per-example loop, NumPy",
         _numpy(per_example_gradients),
         backprop.multiply_adds,
     ),
     Route(
         "matrix_numpy",
-        "batch NumPy",
+        "mini-batch matrix, NumPy",
         _numpy(matrix_gradients),
         backprop.multiply_adds,
     ),

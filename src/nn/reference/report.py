@@ -37,13 +37,8 @@ __all__ = [
 ]
 
 DEFAULTS = {"batch": 10, "budget": 5.0, "repeats": 7, "compare_batches": "10,100", "seed": 0}
-LABELS = {
-    "finite_differences": "finite differences",
-    "chain_rule": "chain rule, unmemoized",
-    "backprop_python": "backprop, pure Python",
-    "per_example_numpy": "per-example loop, NumPy",
-    "matrix_numpy": "mini-batch matrix, NumPy",
-}
+#: Route name -> its column header.
+LABELS = {route.name: route.label for route in ROUTES}
 #: Environment variables that set the number of BLAS threads (read when NumPy loads).
 THREAD_VARIABLES = ("MKL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 #: The step from each route to the next: the speed-up table's columns.

@@ -10,7 +10,7 @@ The training path of the seed network, top to bottom:
 * :class:`SGD` (``optimizers.py``): ``w <- w - eta dC/dw``.
 """
 
-from nn import datasets
+from nn import datasets, reference
 from nn.activations import Sigmoid, sigmoid, sigmoid_prime, sigmoid_prime_from_output
 from nn.callbacks import Callback
 from nn.checkpoint import CheckpointError
@@ -45,6 +45,7 @@ __all__ = [
     "datasets",
     "load",
     "mlp",
+    "reference",
     "save",
     "sigmoid",
     "sigmoid_prime",

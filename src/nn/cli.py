@@ -252,6 +252,13 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     return 0 if report.passed(args.tol) else 1
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Time backprop against the slow ways to the same gradient (``nn.reference``)."""
+    from nn.reference import report
+
+    return report.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nn`` command."""
     parser = argparse.ArgumentParser(
@@ -319,6 +326,19 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--tol", type=float, default=1e-6, help="largest relative error passed")
     gc.add_argument("--seed", type=int, default=0)
     gc.set_defaults(func=cmd_gradcheck)
+
+    bench = sub.add_parser("bench", help="measure how fast backprop is, and why")
+    what = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    bp = what.add_parser(
+        "backprop",
+        help="seconds per gradient: finite differences, unmemoized chain rule, backprop",
+        description="Time one gradient by five routes on ladders of networks; print tables of "
+        "seconds, speed-ups and growth with W. See docs/why-backprop-is-fast.md.",
+    )
+    from nn.reference.report import add_arguments
+
+    add_arguments(bp)
+    bp.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -10,9 +10,10 @@ from nn.cli import build_parser, main, make_optimizer, make_schedule
 
 def test_train_digits_with_the_modern_toolbox(tmp_path, capsys):
     path = tmp_path / "m.npz"
-    argv = ["train", "--dataset", "digits", "--sizes", "784,64,10", "--activation", "relu"]
+    argv = ["train", "--dataset", "digits", "--sizes", "784,32,10", "--activation", "relu"]
     argv += ["--loss", "softmax_cross_entropy", "--init", "he_normal", "--optimizer", "adam"]
-    argv += ["--batch-size", "64", "--epochs", "6", "--dropout", "0.1", "--schedule", "cosine"]
+    argv += ["--lr", "0.003", "--batch-size", "64", "--epochs", "4", "--dropout", "0.1"]
+    argv += ["--schedule", "cosine"]
     argv += ["--validation-split", "0.1", "--early-stopping", "2", "--standardize"]
     argv += ["--weight-decay", "1e-5", "--quiet", "--save", str(path)]
     assert main(argv) == 0

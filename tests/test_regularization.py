@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import check_layer
@@ -228,3 +230,39 @@ def test_gradient_checker_handles_dropout_networks():
     assert report.passed(1e-5), str(report)
     assert max(r.max_abs_error for r in report.rows) < 1e-11, str(report)
     assert net.layers[2].rng.bit_generator.state == state  # the network itself is untouched
+
+
+def test_resuming_adam_with_a_schedule_and_dropout_is_bit_identical(tmp_path):
+    """A checkpoint of (config, state, iterations) and the dropout generators is enough."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 4)), rng.integers(0, 3, 60)
+
+    def fit(net, **kwargs):
+        opt = nn.Adam(0.01, schedule=nn.CosineDecay(total=30), weight_decay=1e-3, clip_norm=1.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nn.TrainingInterrupted)
+            return net.fit(X, y, epochs=4, batch_size=8, optimizer=opt, validation_split=0.2,
+                           seed=3, verbose=False, **kwargs)  # fmt: skip
+
+    def make():
+        return nn.mlp([4, 6, 3], "relu", "softmax_cross_entropy", dropout=0.3, seed=1)
+
+    whole = make()
+    h_whole = fit(whole)
+    path = tmp_path / "run.npz"
+    cut = make()
+    fit(cut, checkpoint=path, callbacks=[InterruptAt(9)])
+    resumed = make()
+    h = fit(resumed, checkpoint=path, resume=True)
+    for (_, a, _), (_, b, _) in zip(whole.parameters(), resumed.parameters()):
+        assert a.tobytes() == b.tobytes()
+    assert h["val_loss"] == h_whole["val_loss"]
+
+
+class InterruptAt(nn.Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, network, epoch, step, loss):
+        if step == self.step:
+            raise KeyboardInterrupt

@@ -106,8 +106,7 @@ class InjectInf(nn.SGD):
 
     def step(self, parameters):
         parameters = list(parameters)
-        super().step(parameters)
-        self.iterations += 1
+        super().step(parameters)  # counts the step in self.iterations
         if self.iterations == self.at:
             parameters[1][1][0] = np.inf  # "0.b"
 

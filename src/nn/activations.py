@@ -9,21 +9,45 @@ The plain functions come first, so a reader sees the mathematics on its own:
   *output* ``a = sigmoid(z)``. Its name says so, because mixing the two up is the most
   common bug in hand-written backprop.
 
+The same pattern for the others: ``tanh``/``tanh_prime``, ``relu``/``relu_prime``,
+``leaky_relu``/``leaky_relu_prime``, ``identity``/``identity_prime``. ``softmax`` is not
+elementwise (each output depends on the whole row), so its backward pass is a
+Jacobian-vector product rather than a Hadamard product with a derivative: see
+:class:`Softmax`.
+
 The layer classes then make each function a :class:`~nn.layers.Layer`, so a network is a
 plain list ``[Dense, Sigmoid, Dense, Sigmoid]`` and backprop walks that list backwards.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nn.layers import Layer
 
 __all__ = [
+    "Identity",
+    "LeakyReLU",
+    "ReLU",
     "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "identity",
+    "identity_prime",
+    "leaky_relu",
+    "leaky_relu_prime",
+    "log_softmax",
+    "relu",
+    "relu_prime",
     "sigmoid",
     "sigmoid_prime",
     "sigmoid_prime_from_output",
+    "softmax",
+    "tanh",
+    "tanh_prime",
+    "tanh_prime_from_output",
 ]
 
 
@@ -86,6 +110,103 @@ def sigmoid_prime_from_output(a: np.ndarray) -> np.ndarray:
         ``a * (1 - a)``, equal to ``sigmoid_prime(z)``.
     """
     return a * (1.0 - a)
+
+
+def tanh(z: np.ndarray) -> np.ndarray:
+    """Hyperbolic tangent, ``(e^z - e^-z) / (e^z + e^-z)``, in (-1, 1).
+
+    NumPy's ``tanh`` saturates to exactly +-1 without overflow, so it is used as it is.
+    ``tanh(z) = 2 sigmoid(2z) - 1``: a sigmoid stretched to be zero-centred (Nielsen ch. 3).
+    """
+    return np.tanh(z)
+
+
+def tanh_prime(z: np.ndarray) -> np.ndarray:
+    """Derivative of :func:`tanh` at ``z``: ``1 - tanh(z)^2``, at most 1 (at ``z = 0``)."""
+    t = np.tanh(z)
+    return 1.0 - t * t
+
+
+def tanh_prime_from_output(a: np.ndarray) -> np.ndarray:
+    """Derivative of :func:`tanh` through its output ``a = tanh(z)``: ``1 - a^2``."""
+    return 1.0 - a * a
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    """Rectified linear unit, ``max(0, z)``."""
+    return np.maximum(z, 0)
+
+
+def relu_prime(z: np.ndarray) -> np.ndarray:
+    """Derivative of :func:`relu` at ``z``: 1 where ``z > 0``, else 0.
+
+    At the kink ``z = 0`` the derivative does not exist; 0 is used (a valid subgradient, and
+    what most libraries do). Returned in ``z``'s dtype so it multiplies without upcasting.
+    """
+    z = np.asarray(z)
+    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+
+
+def leaky_relu(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
+    """Leaky ReLU: ``z`` for ``z > 0``, else ``alpha * z`` (the small slope keeps units alive)."""
+    z = np.asarray(z)
+    return np.where(z > 0, z, alpha * z)  # a Python float keeps z's dtype
+
+
+def leaky_relu_prime(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
+    """Derivative of :func:`leaky_relu` at ``z``: 1 where ``z > 0``, else ``alpha`` (also at 0)."""
+    z = np.asarray(z)
+    dt = z.dtype if z.dtype.kind == "f" else np.dtype(np.float64)
+    return np.where(z > 0, np.asarray(1, dtype=dt), np.asarray(alpha, dtype=dt))
+
+
+def identity(z: np.ndarray) -> np.ndarray:
+    """The identity, ``a = z``: a linear output unit, for regression or logits."""
+    return z
+
+
+def identity_prime(z: np.ndarray) -> np.ndarray:
+    """Derivative of :func:`identity`: ones of ``z``'s shape."""
+    return np.ones_like(z)
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """Logarithm of :func:`softmax` along the last axis, computed without overflow.
+
+    Parameters
+    ----------
+    z : ndarray of shape (batch, k)
+        Logits.
+
+    Returns
+    -------
+    ndarray of shape (batch, k)
+        ``z - logsumexp(z)`` per row, where ``logsumexp(z) = m + log(sum exp(z - m))`` with
+        ``m`` the row maximum: every exponent is <= 0, so nothing overflows, and the largest
+        term is ``exp(0) = 1``, so the log never sees 0.
+    """
+    z = np.asarray(z)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax along the last axis: ``exp(z_j) / sum_k exp(z_k)``, each row a distribution.
+
+    Parameters
+    ----------
+    z : ndarray of shape (batch, k)
+        Logits.
+
+    Returns
+    -------
+    ndarray of shape (batch, k)
+        Entries in [0, 1], rows summing to 1. Subtracting the row maximum first (which does
+        not change the result) keeps ``exp`` from overflowing at large ``z``.
+    """
+    z = np.asarray(z)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 class Activation(Layer):
@@ -156,3 +277,85 @@ class Sigmoid(Activation):
         # BP1 at the output layer, the Hadamard part of BP2 below it: delta = dC/da (.) sigma'(z),
         # with sigma'(z) = a (1 - a) read from the kept output (one exp per forward, none here).
         return dy * sigmoid_prime_from_output(self.a)
+
+
+class Tanh(Activation):
+    """``a = tanh(z)``; backward reads ``tanh'(z) = 1 - a^2`` from the kept output."""
+
+    function = staticmethod(tanh)
+    derivative = staticmethod(tanh_prime)
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        self.z = x
+        self.a = np.tanh(x)
+        return self.a
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy * tanh_prime_from_output(self.a)  # BP1 / BP2: dC/da (.) tanh'(z)
+
+
+class ReLU(Activation):
+    """``a = max(0, z)``; backward passes ``dC/da`` where ``z > 0`` and blocks it elsewhere."""
+
+    function = staticmethod(relu)
+    derivative = staticmethod(relu_prime)
+
+
+class LeakyReLU(Activation):
+    """``a = z`` for ``z > 0``, ``alpha * z`` otherwise.
+
+    Parameters
+    ----------
+    alpha : float, default 0.01
+        Slope for negative ``z``; 0 gives :class:`ReLU`.
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def function(self, z: np.ndarray) -> np.ndarray:  # type: ignore[override]
+        return leaky_relu(z, self.alpha)
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:  # type: ignore[override]
+        return leaky_relu_prime(z, self.alpha)
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+class Identity(Activation):
+    """``a = z``: no activation, as a layer (linear outputs for regression, or logits)."""
+
+    function = staticmethod(identity)
+    derivative = staticmethod(identity_prime)
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        return x
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy
+
+
+class Softmax(Layer):
+    """Softmax over each row as a layer: ``a_j = exp(z_j) / sum_k exp(z_k)``.
+
+    Backward is not a Hadamard product: each ``a_j`` depends on every ``z_k``, with Jacobian
+    ``da_j/dz_k = a_j (1[j = k] - a_k)``. The layer never builds that (k, k) matrix per
+    example; it applies it to ``dy`` directly (a Jacobian-vector product):
+
+    ``delta_k = sum_j dy_j a_j (1[j = k] - a_k) = a_k (dy_k - sum_j dy_j a_j)``.
+
+    Pair it with :class:`nn.CategoricalCrossEntropy`; for training, the fused
+    :class:`nn.SoftmaxCrossEntropy` on logits is cheaper and immune to ``a`` underflowing to 0.
+    """
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """``softmax(x)`` row by row; x and the result are (batch, k)."""
+        self.a = softmax(x)
+        return self.a
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """``delta = a (.) (dy - rowsum(dy (.) a))``, shape (batch, k): the JVP above."""
+        a = self.a
+        return a * (dy - (dy * a).sum(axis=1, keepdims=True))

@@ -18,6 +18,7 @@ checks a layer you wrote yourself: put it in a :class:`~nn.Network` and call
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,11 +132,25 @@ def check_gradients(
     net = network.copy(dtype=np.float64)
     X = net._inputs(X)
     T = net._targets(Y, len(X))
-    net.gradients(X, T)
+    # A layer that draws random numbers while training (dropout) must draw the same ones in
+    # every evaluation, or the differences would compare different functions: replay each
+    # such generator from one saved state before every forward pass (on the copy only).
+    replay = [
+        (layer.rng, copy.deepcopy(layer.rng.bit_generator.state))
+        for layer in net.layers
+        if isinstance(getattr(layer, "rng", None), np.random.Generator)
+    ]
+
+    def forward() -> np.ndarray:
+        for gen, state in replay:
+            gen.bit_generator.state = state
+        return net.forward(X, training=True)
+
+    net.backward(net.loss.gradient(forward(), T))
     rng = np.random.default_rng(seed)
 
     def loss() -> float:
-        return net.loss.value(net.forward(X, training=True), T)
+        return net.loss.value(forward(), T)
 
     rows = []
     for i, layer in enumerate(net.layers):

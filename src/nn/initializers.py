@@ -10,6 +10,25 @@ pre-activation ``z`` with standard deviation about ``sqrt(n_in / 2)`` for inputs
 (about 20 for 784 pixels), so it starts saturated, ``sigma'(z)`` is tiny and it learns slowly
 (Nielsen, ch. 3, "Weight initialization"). Scaling the weights by ``1 / sqrt(n_in)`` keeps
 ``z`` of order 1.
+
+The same argument for the signal going forward *and* the gradient coming back gives Glorot
+and Bengio's (2010) variance ``2 / (n_in + n_out)`` for tanh and sigmoid layers; for ReLU,
+which zeroes half its inputs, He et al. (2015) double the forward variance to ``2 / n_in``.
+Those initializers start the biases at zero, as their papers do.
+
+=================  ==================================  =========
+name               W                                   b
+=================  ==================================  =========
+``normal``         N(0, 1)                             N(0, 1)
+``scaled_normal``  N(0, 1/n_in)                        N(0, 1)
+``glorot_uniform`` U(-l, l), l = sqrt(6/(n_in+n_out))  0
+``glorot_normal``  N(0, 2/(n_in+n_out))                0
+``he_uniform``     U(-l, l), l = sqrt(6/n_in)          0
+``he_normal``      N(0, 2/n_in)                        0
+=================  ==================================  =========
+
+Every distribution is written with its variance; ``U(-l, l)`` has variance ``l^2 / 3``, so
+the uniform and normal variants of each have the same variance.
 """
 
 from __future__ import annotations
@@ -18,7 +37,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["INITIALIZERS", "DEFAULT_INIT", "normal", "scaled_normal", "initialize"]
+__all__ = [
+    "DEFAULT_INIT",
+    "INITIALIZERS",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "initialize",
+    "normal",
+    "scaled_normal",
+]
 
 Initializer = Callable[[int, int, np.random.Generator, np.dtype], tuple[np.ndarray, np.ndarray]]
 
@@ -57,9 +86,81 @@ def scaled_normal(
     return W, b
 
 
+def _uniform(limit: float, n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype):
+    W = rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
+    return W, np.zeros(n_out, dtype=dtype)
+
+
+def _normal(std: float, n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype):
+    W = (rng.standard_normal((n_in, n_out)) * std).astype(dtype)
+    return W, np.zeros(n_out, dtype=dtype)
+
+
+def glorot_uniform(
+    n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """Glorot/Xavier uniform: W from U(-l, l) with ``l = sqrt(6 / (n_in + n_out))``, b = 0.
+
+    Variance ``2 / (n_in + n_out)``: a compromise that keeps the variance of the activations
+    (forward) and of the deltas (backward) about constant through tanh or sigmoid layers.
+
+    Returns
+    -------
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,), zeros
+    """
+    return _uniform(np.sqrt(6.0 / (n_in + n_out)), n_in, n_out, rng, dtype)
+
+
+def glorot_normal(
+    n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """Glorot/Xavier normal: W from N(0, 2 / (n_in + n_out)) (not truncated), b = 0.
+
+    Returns
+    -------
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,), zeros
+    """
+    return _normal(np.sqrt(2.0 / (n_in + n_out)), n_in, n_out, rng, dtype)
+
+
+def he_uniform(
+    n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """He uniform: W from U(-l, l) with ``l = sqrt(6 / n_in)`` (variance 2/n_in), b = 0.
+
+    Returns
+    -------
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,), zeros
+    """
+    return _uniform(np.sqrt(6.0 / n_in), n_in, n_out, rng, dtype)
+
+
+def he_normal(
+    n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """He/Kaiming normal: W from N(0, 2 / n_in), b = 0; the init for ReLU layers.
+
+    A ReLU passes on average half of its input's second moment, so the factor 2 (against
+    ``scaled_normal``'s 1) keeps the activations' scale constant from layer to layer.
+
+    Returns
+    -------
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,), zeros
+    """
+    return _normal(np.sqrt(2.0 / n_in), n_in, n_out, rng, dtype)
+
+
 INITIALIZERS: dict[str, Initializer] = {
     "normal": normal,
     "scaled_normal": scaled_normal,
+    "glorot_uniform": glorot_uniform,
+    "glorot_normal": glorot_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
 }
 
 #: The default everywhere: N(0, 1/n_in) keeps sigmoid units out of saturation at the start,

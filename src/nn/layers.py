@@ -74,7 +74,9 @@ class Dense(Layer):
     init : str or callable, default "scaled_normal"
         How to draw the first weights: a name from :data:`nn.initializers.INITIALIZERS`
         (``"normal"`` is N(0, 1) as in Nielsen ch. 1; ``"scaled_normal"`` is N(0, 1/n_in) as
-        in ch. 3 and the default because it starts sigmoid units unsaturated), or a function
+        in ch. 3 and the default because it starts sigmoid units unsaturated;
+        ``"glorot_uniform"``, ``"glorot_normal"``, ``"he_uniform"`` and ``"he_normal"`` are
+        the usual choices for tanh and ReLU layers), or a function
         ``(n_in, n_out, rng, dtype) -> (W, b)``.
     rng : numpy.random.Generator or int or None
         Source of randomness for the init (an int is a seed). ``None`` draws fresh entropy.

@@ -198,6 +198,7 @@ class Network:
         lr: float | None = None,
         optimizer: Optimizer | None = None,
         validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        validation_split: float = 0.0,
         seed: int | np.random.Generator | None = None,
         verbose: bool = True,
         callbacks: Sequence[Callback] = (),
@@ -225,8 +226,16 @@ class Network:
         optimizer : Optimizer, optional
         validation_data : (X_val, Y_val), optional
             Evaluated after every epoch (Nielsen's demo passes the test set here).
+        validation_split : float, default 0
+            Fraction of ``(X, Y)`` to hold out as validation data instead, in (0, 1): before
+            training, a random permutation drawn from ``seed`` (first thing from the same
+            generator as the shuffling) puts ``round(validation_split * n)`` examples in the
+            validation set and trains on the rest, so the same seed gives the same split. Not
+            stratified. Give this or ``validation_data``, not both. Resuming such a run
+            needs the same int ``seed``, since the split is drawn again from it.
         seed : int or Generator, optional
-            Source of the shuffling; the same seed gives the same weights bit for bit.
+            Source of the shuffling (and of the validation split); the same seed gives the
+            same weights bit for bit.
         verbose : bool
             Show a progress bar per epoch and a line of metrics after it.
         callbacks : sequence of Callback
@@ -277,12 +286,17 @@ class Network:
         X = self._inputs(X)
         T = self._targets(Y, len(X))
         labels = _class_labels(Y, T)  # None when the targets are not classes
+        rng = np.random.default_rng(seed)
+        if validation_split:
+            X, T, labels, validation_data = _split_off_validation(
+                X, T, labels, np.asarray(Y), validation_split, validation_data, rng
+            )
         if validation_data is not None:
             Xv, Yv = check_validation_data(validation_data)
             Xv = self._inputs(Xv, name="validation X")
             self._targets(Yv, len(Xv), name="validation Y")
         run = TrainingRun(
-            self, opt, X, T, labels, batch_size=batch_size, seed=seed, checkpoint=path,
+            self, opt, X, T, labels, batch_size=batch_size, seed=rng, checkpoint=path,
             every=every, resume_from=resume_from,
         )  # fmt: skip
         history = run.history
@@ -371,8 +385,14 @@ class Network:
         Returns
         -------
         ndarray of shape (n, n_out)
+            The output layer's activations; for a loss on logits such as
+            :class:`nn.SoftmaxCrossEntropy`, the loss's ``output`` of them (probabilities).
         """
         batch_size = check_positive_int("batch_size", batch_size)
+        return self.loss.output(self._raw_outputs(X, batch_size))
+
+    def _raw_outputs(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """The last layer's outputs in prediction mode (logits for a ``takes_logits`` loss)."""
         X = self._inputs(X, allow_empty=True)
         if len(X) == 0:
             return self.forward(X)  # (0, n_out)
@@ -399,11 +419,11 @@ class Network:
         """
         X = self._inputs(X)
         T = self._targets(Y, len(X))
-        a = self.predict(X)
+        a = self._raw_outputs(X)  # what the loss takes: activations, or logits
         labels = _class_labels(Y, T)
         accuracy = None
         if labels is not None:
-            accuracy = float(np.mean(_predicted_labels(a) == labels))
+            accuracy = float(np.mean(_predicted_labels(self.loss.output(a)) == labels))
         return {"loss": self.loss.value(a, T), "accuracy": accuracy}
 
     def save(self, path: str) -> None:
@@ -432,6 +452,32 @@ def _class_labels(Y: np.ndarray, T: np.ndarray) -> np.ndarray | None:
         return T[:, 0].astype(np.int64) if ok else None
     one_hot = np.isin(T, (0, 1)).all() and (T.sum(axis=1) == 1).all()
     return T.argmax(axis=1) if one_hot else None
+
+
+def _split_off_validation(
+    X: np.ndarray,
+    T: np.ndarray,
+    labels: np.ndarray | None,
+    Y: np.ndarray,
+    fraction: float,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
+    """Hold out ``round(fraction * n)`` random examples: (X, T, labels) to train on, and
+    ``(X_val, Y_val)`` with ``Y_val`` in the caller's format."""
+    if validation_data is not None:
+        raise ValueError("fit: give validation_data or validation_split, not both")
+    fraction = float(fraction)
+    n_val = round(fraction * len(X))
+    if not 0.0 < fraction < 1.0 or not 1 <= n_val < len(X):
+        raise ValueError(
+            f"fit: validation_split must be in (0, 1) and leave at least one example on each "
+            f"side; {fraction!r} of {len(X)} examples gives {n_val} for validation"
+        )
+    order = rng.permutation(len(X))
+    val, train = order[:n_val], order[n_val:]
+    kept = None if labels is None else labels[train]
+    return X[train], T[train], kept, (X[val], Y[val])
 
 
 def _predicted_labels(a: np.ndarray) -> np.ndarray:

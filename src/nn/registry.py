@@ -10,25 +10,50 @@ from __future__ import annotations
 
 import re
 
-from nn.activations import Sigmoid
+from nn.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.dropout import Dropout
 from nn.layers import Dense, Layer
-from nn.losses import Loss, SquaredError
+from nn.losses import CategoricalCrossEntropy, CrossEntropy, Loss, SoftmaxCrossEntropy, SquaredError
+from nn.optimizers import SGD, Adam, Optimizer, RMSProp
+from nn.schedules import SCHEDULES
 
-__all__ = ["LAYERS", "LOSSES", "ACTIVATIONS", "snake_case", "lookup"]
+__all__ = [
+    "ACTIVATIONS",
+    "LAYERS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "lookup",
+    "snake_case",
+]
+
+#: The activation layers, the ones ``mlp(activation=...)`` accepts.
+ACTIVATIONS: dict[str, type[Layer]] = {
+    cls.__name__: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity)
+}
 
 #: Every layer class by class name.
-LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, Sigmoid)}
-
-#: The activation layers among them, the ones ``mlp(activation=...)`` accepts.
-ACTIVATIONS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Sigmoid,)}
+LAYERS: dict[str, type[Layer]] = {
+    cls.__name__: cls for cls in (Dense, Dropout, *ACTIVATIONS.values())
+}
 
 #: Every loss class by class name.
-LOSSES: dict[str, type[Loss]] = {cls.__name__: cls for cls in (SquaredError,)}
+LOSSES: dict[str, type[Loss]] = {
+    cls.__name__: cls
+    for cls in (SquaredError, CrossEntropy, CategoricalCrossEntropy, SoftmaxCrossEntropy)
+}
+
+#: Every optimizer class by class name (what ``Optimizer.state_dict()["type"]`` records).
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.__name__: cls for cls in (SGD, RMSProp, Adam)}
 
 
 def snake_case(name: str) -> str:
-    """``"SquaredError"`` -> ``"squared_error"``, ``"ReLU"`` -> ``"relu"``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    """``"SquaredError"`` -> ``"squared_error"``, ``"LeakyReLU"`` -> ``"leaky_relu"``.
+
+    "ReLU" is the one acronym written in mixed case; it is read as the word "Relu" so that
+    its name is ``"relu"`` rather than ``"re_lu"``.
+    """
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.replace("ReLU", "Relu")).lower()
 
 
 def lookup(table: dict[str, type], name: str, what: str) -> type:

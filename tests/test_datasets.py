@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nn import datasets as ds
+from nn.datasets import mnist_loaders
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -511,7 +512,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for var in ["NN_DATA", "NN_MNIST_URL", "NN_FASHION_MNIST_URL"]:
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(ds, "SYSTEM_DATA_DIR", tmp_path / "system")
+    monkeypatch.setattr(mnist_loaders, "SYSTEM_DATA_DIR", tmp_path / "system")
     return tmp_path
 
 
@@ -552,7 +553,7 @@ def served(server, env, monkeypatch):
         body = (env / "served" / (base + ".gz")).read_bytes()
         server.routes[f"/mnist/{base}.gz"] = (200, body, 0.0)
         checksums[base + ".gz"] = hashlib.sha256(body).hexdigest()
-    monkeypatch.setattr(ds, "MNIST_SHA256", checksums)
+    monkeypatch.setattr(mnist_loaders, "MNIST_SHA256", checksums)
     return arrays
 
 
@@ -576,7 +577,7 @@ def test_download_url_from_environment(server, served, env, monkeypatch):
 
 
 def test_checksum_mismatch_leaves_nothing_behind(server, served, env, monkeypatch):
-    monkeypatch.setitem(ds.MNIST_SHA256, "train-images-idx3-ubyte.gz", "0" * 64)
+    monkeypatch.setitem(mnist_loaders.MNIST_SHA256, "train-images-idx3-ubyte.gz", "0" * 64)
     with pytest.raises(ds.DownloadError, match="SHA-256 mismatch") as info:
         ds.mnist(base_url=server.url)
     assert info.value.url == server.url + "train-images-idx3-ubyte.gz"
@@ -602,7 +603,7 @@ def test_server_error_leaves_nothing_behind_and_resumes(server, served, env, sta
 
 
 def test_download_timeout(server, served, env, monkeypatch):
-    monkeypatch.setattr(ds, "DOWNLOAD_TIMEOUT", 0.2)
+    monkeypatch.setattr(mnist_loaders, "DOWNLOAD_TIMEOUT", 0.2)
     route = "/mnist/train-images-idx3-ubyte.gz"
     server.routes[route] = (*server.routes[route][:2], 1.0)
     with pytest.raises(ds.DownloadError, match="timed out"):
@@ -714,7 +715,7 @@ FASHION_RAW_SHA256 = {
 
 @pytest.mark.skipif(not DEBIAN.is_dir(), reason="apt-get install dataset-fashion-mnist")
 def test_fashion_mnist_from_debian_package(env, monkeypatch):
-    monkeypatch.setattr(ds, "SYSTEM_DATA_DIR", DEBIAN.parent)
+    monkeypatch.setattr(mnist_loaders, "SYSTEM_DATA_DIR", DEBIAN.parent)
     (X, y), (Xt, yt) = ds.fashion_mnist(download=False)
     assert X.shape == (60000, 784) and Xt.shape == (10000, 784) and X.dtype == np.float32
     assert X.min() == 0.0 and X.max() == 1.0

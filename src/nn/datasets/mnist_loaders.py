@@ -308,7 +308,7 @@ def _to_xy(images: np.ndarray, labels: np.ndarray, dt: np.dtype, flatten: bool) 
 # The embedded digits
 # --------------------------------------------------------------------------------------------
 
-DIGITS_PATH = Path(__file__).resolve().with_name("data") / "digits.npz"
+DIGITS_PATH = Path(__file__).resolve().parents[1] / "data" / "digits.npz"
 
 
 def digits(*, dtype: object = np.float32, flatten: bool = True) -> tuple[Split, Split]:

@@ -248,7 +248,9 @@ def _check_gradients(ctx: _Context) -> Finding | None:
         if values.size and values[0] > 0:
             growth.append(float(np.max(values) / values[0]))  # inf/nan kept: they are evidence
     worst_growth = max(growth, default=1.0)
-    if per_unit[-1] > 0 and all(math.isfinite(p) for p in per_unit):
+    # an exactly zero gradient is not a shrinking one: dead or fully saturated units (their
+    # own rules) stop it
+    if per_unit[0] > 0 and per_unit[-1] > 0 and all(math.isfinite(p) for p in per_unit):
         ratio = per_unit[0] / per_unit[-1]
         numbers["first_over_output_per_unit"] = ratio
         if ratio < VANISHING_RATIO:
@@ -610,9 +612,7 @@ def diagnose(
     }
     notes = []
     if not fresh:
-        notes.append(
-            "the weights were not freshly initialized, so large_init_weights was not checked"
-        )
+        notes.append("the weights were not freshly initialized: large_init_weights not checked")
     if tried:
         notes.append(
             "learning-rate experiments (final probe loss): "

@@ -202,3 +202,19 @@ def test_bad_arguments_say_what_to_do():
     diag = Diagnostics(np.zeros((2, 5)), PROBE_Y)
     with pytest.raises(ValueError, match="probe X"):
         tiny().fit(X1, Y1, epochs=1, batch_size=1, lr=1.0, verbose=False, callbacks=[diag])
+
+
+def test_nielsen_ch5_pattern_each_earlier_layer_learns_several_times_slower():
+    """Nielsen's table (0.003, 0.017, 0.070, 0.285): about 4-5x per layer, ~1/100 overall."""
+    (X, y), _ = nn.datasets.digits()
+    speeds = np.mean(
+        [
+            speed_of_learning(nn.mlp([784, 30, 30, 30, 30, 10], seed=s), X[:1000], y[:1000])
+            for s in range(5)
+        ],
+        axis=0,
+    )
+    hidden = speeds[:-1]
+    steps = hidden[1:] / hidden[:-1]
+    assert np.all((steps > 3) & (steps < 8)), steps
+    assert 50 < hidden[-1] / hidden[0] < 200

@@ -216,9 +216,13 @@ def guessing_loss(loss: Loss, T: np.ndarray) -> float:
     """
     T = np.asarray(T, dtype=np.float64)
     p = np.broadcast_to(T.mean(axis=0), T.shape)
-    if getattr(loss, "from_logits", False) or "Softmax" in type(loss).__name__:
-        # fused softmax losses take the logits z with softmax(z) = p: z = ln p does it
-        p = np.log(np.clip(p, 1e-12, None))
+    if getattr(loss, "takes_logits", False):
+        # the loss reads logits z: the softmax's are z = ln p (the sigmoid's, ln p - ln(1 - p))
+        q = np.clip(p, 1e-12, 1 - 1e-12)
+        z = np.log(q)
+        if not np.allclose(loss.output(z), p, atol=1e-6):  # type: ignore[attr-defined]
+            z = np.log(q) - np.log1p(-q)
+        p = z
     return float(loss.value(p.astype(T.dtype), T))
 
 

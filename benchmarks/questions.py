@@ -389,7 +389,7 @@ def doctor_output(argv: list[str]) -> str:
 
 
 def findings_table() -> str:
-    from nn.doctor import FINDINGS
+    from nn.findings import FINDINGS
 
     lines = ["| identifier | what it means |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in FINDINGS.items()]

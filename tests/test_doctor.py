@@ -10,7 +10,8 @@ import pytest
 import nn
 from nn.activations import Activation
 from nn.cli import main
-from nn.doctor import FINDINGS, diagnose
+from nn.doctor import diagnose
+from nn.findings import FINDINGS
 
 
 @pytest.fixture(scope="module")

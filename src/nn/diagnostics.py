@@ -272,9 +272,10 @@ class Diagnostics(Callback):
     ----------
     records : list of dict
         One per recording: ``step``, ``epoch``, ``loss`` (the mini-batch's, None at step 0),
-        ``probe_loss``, ``probe_accuracy`` and ``layers``, a list with one dict of
-        ``LAYER_FIELDS`` per dense layer. ``fit`` also puts this list in
-        ``history["diagnostics"]``.
+        ``probe_loss``, ``probe_accuracy``, ``wrong_saturated`` (the share of output units
+        saturated at the wrong end, None unless the output activation saturates) and
+        ``layers``, a list with one dict of ``LAYER_FIELDS`` per dense layer. ``fit`` also
+        puts this list in ``history["diagnostics"]``.
     step_losses : list of float
         The loss of every mini-batch (cheap: one float per step).
     reference : dict
@@ -300,7 +301,7 @@ class Diagnostics(Callback):
         self.reference: dict[str, Any] = {}
         self._before: dict[int, np.ndarray] = {}  # W of each dense layer before a recorded step
 
-    def records_step(self, step: int) -> bool:
+    def is_recorded(self, step: int) -> bool:
         """Whether step ``step`` (counted from 1) is recorded."""
         return step == 1 or step % self.every == 0
 
@@ -329,7 +330,7 @@ class Diagnostics(Callback):
 
     def on_step_end(self, network: Network, epoch: int, step: int, loss: float) -> None:
         self.step_losses.append(float(loss))
-        if self.records_step(step):
+        if self.is_recorded(step):
             record = self._probe(network, step=step, epoch=epoch, loss=float(loss))
             for info, row in zip(self._layers, record["layers"]):
                 layer = network.layers[info.index]
@@ -339,7 +340,7 @@ class Diagnostics(Callback):
                 w0 = _norm(before)
                 row["update_ratio"] = _norm(W - before) / w0 if w0 > 0 else math.inf
             self.records.append(record)
-        if self.records_step(step + 1):
+        if self.is_recorded(step + 1):
             self._keep_weights(network)
 
     # ------------------------------------------------------------------ measuring
@@ -426,15 +427,17 @@ def write_csv(
 ) -> None:
     """Write diagnostics records (``history["diagnostics"]``) as CSV, one row per layer.
 
-    Columns: ``step, epoch, loss, probe_loss, probe_accuracy, guess_loss, layer`` and the
-    ``LAYER_FIELDS``. Values that were not measured are empty.
+    Columns: ``step, epoch, loss, probe_loss, probe_accuracy, wrong_saturated, guess_loss,
+    layer`` and the ``LAYER_FIELDS``. Values that were not measured are empty.
     """
-    head = ["step", "epoch", "loss", "probe_loss", "probe_accuracy", "guess_loss", "layer"]
+    head = ["step", "epoch", "loss", "probe_loss", "probe_accuracy", "wrong_saturated"]
+    head += ["guess_loss", "layer"]
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(head + list(LAYER_FIELDS))
         for r in records:
             common = [r["step"], r["epoch"], r["loss"], r["probe_loss"], r["probe_accuracy"]]
+            common.append(r["wrong_saturated"])
             for row in r["layers"]:
                 values = common + [guess_loss, row["layer"]] + [row[k] for k in LAYER_FIELDS]
                 writer.writerow(["" if v is None else v for v in values])

@@ -192,6 +192,8 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
     moved = (
         f"the largest update was {_fmt(ratio)} of the weights in one step ({ctx.label(number)}, "
         f"step {step}; about {TYPICAL_UPDATE_RATIO:g} is typical)"
+        if number
+        else "no update was recorded"
     )
     numbers: dict[str, Any] = {"final_loss": end, "max_update_ratio": ratio}
     numbers["experiments"] = {f"lr x {k:g}": v for k, v in tried.items()}

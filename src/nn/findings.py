@@ -205,7 +205,8 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
         tail = f"; {experiment}" if best is not None and best < 1 else ""
         return Finding(
             "lr_too_high",
-            f"the loss became {_fmt(ctx.diag.step_losses[-1])} at step {diverged}; {moved}{tail}",
+            f"the loss or a weight became NaN or infinite at step {diverged}, where training "
+            f"stopped; {moved}{tail}",
             "divide the learning rate by 10 (or more); if it still diverges, look at "
             "exploding_gradients and large_init_weights",
             numbers,

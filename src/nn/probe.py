@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from nn.callbacks import Callback
 from nn.diagnostics import Diagnostics
+from nn.safeguards import TrainingDiverged
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.network import Network
@@ -39,24 +41,18 @@ class Snapshots(Callback):
 
 
 class _StopAt(Callback):
-    """Ends a probe after ``steps`` steps, or as soon as the loss is not a number."""
+    """Ends a probe after ``steps`` steps (``fit`` itself only stops at an epoch's end)."""
 
     def __init__(self, steps: int) -> None:
         self.steps = steps
 
     def on_step_end(self, network: Network, epoch: int, step: int, loss: float) -> None:
-        if not math.isfinite(loss):
-            raise _Diverged(step)
         if step >= self.steps:
             raise _Done
 
 
 class _Done(Exception):
     """Raised by :class:`_StopAt` when the probe has taken its steps."""
-
-
-class _Diverged(Exception):
-    """Raised by :class:`_StopAt` when the loss is NaN or infinite; carries the step."""
 
 
 @dataclass
@@ -70,7 +66,8 @@ class ProbeRun:
     initial, network : Network
         Copies of the network before and after the probe.
     diverged_at : int or None
-        The step whose loss was NaN or infinite, if any (the probe stopped there).
+        The step at which the loss or a weight became NaN or infinite, if any: ``fit``
+        stopped there, keeping the weights of the step before (see :mod:`nn.safeguards`).
     snapshots : list of (step, Network)
     """
 
@@ -98,8 +95,9 @@ def run_probe(
 
     The training examples are a seeded random subset of ``X`` just large enough for ``steps``
     mini-batches (the whole of ``X`` is cycled through when it is smaller). ``optimizer`` is
-    copied, so the caller's is never touched; overflow is silenced, and a loss that stops being
-    a number ends the probe (``diverged_at``) instead of raising.
+    copied, so the caller's is never touched. A probe that diverges ends there, as ``fit``
+    does, but without its :class:`~nn.safeguards.TrainingDiverged` warning: the doctor
+    reports it as a finding instead (``diverged_at``).
     """
     initial = network.copy()
     net = network.copy()
@@ -108,10 +106,11 @@ def run_probe(
     idx = np.sort(rng.permutation(len(X))[:n])
     diag = Diagnostics(*probe, every=every)
     snaps = Snapshots(list(snapshot_steps))
-    diverged = None
-    with np.errstate(all="ignore"):
+    history: dict[str, Any] = {}
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrainingDiverged)
         try:
-            net.fit(
+            history = net.fit(
                 X[idx],
                 np.asarray(Y)[idx],
                 epochs=math.ceil(steps * batch_size / n) + 1,
@@ -121,8 +120,8 @@ def run_probe(
                 verbose=False,
                 callbacks=[diag, snaps, _StopAt(steps)],
             )
-        except _Diverged as stop:
-            diverged = int(stop.args[0])
         except _Done:
             pass
+    stopped = history.get("stopped") or {}
+    diverged = int(stopped["step"]) if stopped.get("reason") == "diverged" else None
     return ProbeRun(diag, initial, net, diverged, snaps.networks)

@@ -177,6 +177,37 @@ def test_dead_and_saturated_units_by_class_name_or_attribute():
     assert stats["saturated"] is None and stats["dead"] is None
 
 
+def test_tanh_saturation_and_relu_deaths_with_the_library_layers():
+    z = np.array([[-3.0, 0.5, 3.0], [-0.1, -2.0, 2.4]])
+    stats = layer_stats(nn.Tanh(), z, np.tanh(z))
+    # |tanh| > 0.98 where |z| > 2.30: -3, 3 and 2.4 of the six entries (-2 is not)
+    assert stats["saturated"] == pytest.approx(3 / 6)
+    stats = layer_stats(nn.ReLU(), z, np.maximum(z, 0))
+    assert stats["dead"] == pytest.approx(1 / 3) and stats["saturated"] is None
+    assert layer_stats(nn.LeakyReLU(), z, z)["dead"] is None  # leaky units never die
+
+
+def test_guessing_loss_of_the_cross_entropies():
+    T = np.eye(10)[np.arange(1000) % 10]
+    # softmax on logits: the entropy of the labels, ln 10
+    assert guessing_loss(nn.SoftmaxCrossEntropy(), T) == pytest.approx(math.log(10), rel=1e-6)
+    assert guessing_loss(nn.CategoricalCrossEntropy(), T) == pytest.approx(math.log(10), rel=1e-6)
+    # sigmoid outputs, each unit a yes/no question: 10 binary entropies of p = 0.1
+    h = -(0.1 * math.log(0.1) + 0.9 * math.log(0.9))
+    assert guessing_loss(nn.CrossEntropy(), T) == pytest.approx(10 * h, rel=1e-6)
+
+
+def test_probe_accuracy_of_a_network_that_outputs_logits():
+    X, y = nn.datasets.spirals(seed=0)
+    net = nn.mlp([2, 16, 3], "relu", "softmax_cross_entropy", init="he_normal", seed=0)
+    diag = Diagnostics(X, y, every=45)  # 30 steps per epoch: the last record is the end
+    net.fit(X, y, epochs=3, batch_size=10, lr=0.1, seed=0, verbose=False, callbacks=[diag])
+    assert diag.records[-1]["step"] == 90
+    assert diag.records[-1]["probe_accuracy"] == pytest.approx(net.evaluate(X, y)["accuracy"])
+    assert diag.records[-1]["wrong_saturated"] is None  # no output activation: logits
+    assert [i.name for i in dense_layers(net)] == ["2-16 ReLU", "16-3 linear"]
+
+
 def test_csv_and_json_exports(tmp_path):
     diag = one_step()
     diag.to_csv(tmp_path / "d.csv")

@@ -108,7 +108,41 @@ def test_exploding_gradients_in_a_deep_linear_network():
     )
 
 
+def test_relu_with_he_init_is_healthy_even_four_layers_deep(digits):
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 30, 30, 30, 10], "relu", "softmax_cross_entropy", init="he_normal")
+    report = diagnose(net, X, y, lr=0.1, probe=probe)
+    assert report.ok, str(report)
+    speeds = [row["delta_norm"] for row in report.run.diagnostics.records[1]["layers"][:-1]]
+    assert max(speeds) / min(speeds) < 3  # no layer learns much slower than another
+
+
+def test_relu_learning_rate_too_high_kills_units(digits):
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 10], "relu", "softmax_cross_entropy", init="he_normal", seed=0)
+    report = diagnose(net, X, y, lr=3.0, probe=probe)
+    assert ids(report) == ["lr_too_high", "dead_units", "loss_at_guessing_level"]
+    dead = report.findings[1].numbers["1"]
+    assert dead["start"] == 0 and dead["end"] > 0.9
+
+
+def test_a_network_that_diverges_at_any_learning_rate_explodes():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((256, 20)), rng.standard_normal((256, 1))
+    sizes = [20, 100, 100, 100, 100, 1]
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers += [nn.Dense(a, b, init="normal", rng=i), nn.ReLU()]
+    net = nn.Network(layers[:-1], nn.SquaredError())
+    report = diagnose(net, X, Y, lr=1e-3, steps=100)
+    assert "lr_too_high" not in ids(report)
+    assert ids(report)[:2] == ["exploding_gradients", "large_init_weights"]
+    assert report.findings[0].numbers["lowest_lr_factor_tried"] == 0.01
+
+
 class ReLU(Activation):
+    """A home-made rectifier: the doctor knows it by its class name."""
+
     function = staticmethod(lambda z: np.maximum(z, 0))
     derivative = staticmethod(lambda z: (z > 0).astype(z.dtype))
 

@@ -382,6 +382,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     """A short probe training of a configuration or a saved model, read by the doctor."""
     from nn.doctor import diagnose
 
+    for name in ("--steps", "--batch-size", "--probe-size"):
+        check_positive_int(name, getattr(args, name[2:].replace("-", "_")))
+    if args.lr is not None:
+        check_learning_rate("--lr", args.lr)
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
     if args.model:
         net = load(args.model)
@@ -394,13 +398,22 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             sizes,
             activation=args.activation,
             loss=args.loss,
+            output_activation=args.output_activation,
             init=args.init,
+            dropout=args.dropout,
             seed=args.seed,
             dtype=np.dtype(args.dtype),
         )
         what = (
             f"mlp({sizes}, activation={args.activation!r}, loss={args.loss!r}, init={args.init!r})"
         )
+    if args.standardize:
+        scaler = Standardizer(per_feature=False)
+        X, Xt = scaler.fit_transform(X), None if Xt is None else scaler.transform(Xt)
+    # a probe is a few hundred steps: no learning-rate schedule
+    optimizer = make_optimizer(
+        argparse.Namespace(**{**vars(args), "schedule": None, "epochs": 1}), 1
+    )
     pick = np.random.default_rng(args.seed).permutation(len(Xt))[: args.probe_size]
     snaps = tuple(sorted({0} | {args.steps // 3**k for k in range(4)})) if args.plots else ()
     print(f"Diagnosing {what} on {args.dataset}.")
@@ -408,7 +421,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         net,
         X,
         y,
-        lr=args.lr,
+        optimizer=optimizer,
         batch_size=args.batch_size,
         steps=args.steps,
         every=args.every,
@@ -542,24 +555,30 @@ def build_parser() -> argparse.ArgumentParser:
         "diagnose",
         help="a short probe training that says what is wrong and what to try",
         description="Train a copy of a network for a few hundred steps, measuring every layer, "
-        "and print the problems found with their evidence and a suggestion. Exit status 0 when "
-        "no problem is found, 1 otherwise.",
+        "and print the problems found with their evidence and a suggestion. The network and "
+        "optimizer options are those of `nn train`. Exit status 0 when no problem is found, 1 "
+        "otherwise.",
     )
     dg.add_argument("--dataset", choices=DATASETS, default="digits")
     dg.add_argument("--data-dir", help="directory with the IDX files (mnist, fashion-mnist)")
     dg.add_argument("--model", help="diagnose a saved model (its weights, trained further)")
     dg.add_argument("--sizes", help="layer sizes, e.g. 784,30,10 (default: inputs,30,classes)")
     dg.add_argument("--activation", choices=acts, default="sigmoid")
+    dg.add_argument("--output-activation", choices=acts, help="as for nn train")
     dg.add_argument("--loss", choices=losses, default="squared_error")
     dg.add_argument("--init", choices=list(INITIALIZERS), default=DEFAULT_INIT)
+    dg.add_argument("--dropout", type=float, default=0.0, help="as for nn train")
+    dg.add_argument("--standardize", action="store_true", help="as for nn train")
     dg.add_argument("--batch-size", type=int, default=10)
-    dg.add_argument("--lr", type=float, default=3.0, help="learning rate eta (default 3.0)")
+    dg.add_argument("--optimizer", choices=list(DEFAULT_LR), default="sgd")
+    dg.add_argument("--lr", type=float, help="learning rate (default: as for nn train)")
+    dg.add_argument("--momentum", type=float, default=0.9)
+    dg.add_argument("--weight-decay", type=float, default=0.0)
+    dg.add_argument("--clip-norm", type=float)
     dg.add_argument("--seed", type=int, default=0)
     dg.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     dg.add_argument("--steps", type=int, default=300, help="mini-batch steps of the probe")
-    dg.add_argument(
-        "--every", type=int, default=None, help="record every N steps (default ~30 records)"
-    )
+    dg.add_argument("--every", type=int, help="record every N steps (default: about 30 records)")
     dg.add_argument("--probe-size", type=int, default=500, help="held-out examples measured")
     dg.add_argument(
         "--no-experiments",

@@ -220,7 +220,7 @@ def guessing_loss(loss: Loss, T: np.ndarray) -> float:
         # the loss reads logits z: the softmax's are z = ln p (the sigmoid's, ln p - ln(1 - p))
         q = np.clip(p, 1e-12, 1 - 1e-12)
         z = np.log(q)
-        if not np.allclose(loss.output(z), p, atol=1e-6):  # type: ignore[attr-defined]
+        if not np.allclose(loss.output(z), p, atol=1e-6):
             z = np.log(q) - np.log1p(-q)
         p = z
     return float(loss.value(p.astype(T.dtype), T))
@@ -366,7 +366,9 @@ class Diagnostics(Callback):
             rows.append(row)
         accuracy = None
         if self._labels is not None:
-            accuracy = float(np.mean(_predicted_labels(a) == self._labels))
+            # loss.output: what predict returns (probabilities for a loss that takes logits)
+            predicted = _predicted_labels(network.loss.output(a))
+            accuracy = float(np.mean(predicted == self._labels))
         return {
             "step": step,
             "epoch": epoch,

@@ -121,7 +121,7 @@ def _layer_table(run: ProbeRun) -> str:
         def span(key: str, pct: bool, a=a, b=b) -> str:
             if a[key] is None:
                 return "-"
-            f = _pct if pct else (lambda x: f"{x:.2f}")
+            f = _pct if pct else (lambda x: f"{x:.3g}")
             return f"{f(a[key])} -> {f(b[key])}"
 
         rows.append(

@@ -33,12 +33,12 @@ FINDINGS: dict[str, str] = {
     "rate 10 or 100 times smaller does clearly better",
     "lr_too_low": "the learning rate is too low: the loss barely moves, and a rate 10 or 100 "
     "times larger does clearly better",
-    "exploding_gradients": "the gradients grow as they travel back through the layers (or over "
-    "training) until they are useless",
+    "exploding_gradients": "the signals grow layer after layer, the gradients going back (or "
+    "the activations going forward), until they overflow or are useless",
     "vanishing_gradients": "the gradients shrink as they travel back: the first layers learn "
     "far slower than the last ones",
     "large_init_weights": "the initial weights are too large for their number of inputs, so "
-    "the weighted inputs are large and saturate the units",
+    "the weighted inputs are large: sigmoid and tanh units start saturated, ReLU nets blow up",
     "inputs_not_scaled": "the inputs are far from the unit scale the initializers assume",
     "saturated_outputs_squared_error": "output units saturated at the wrong end under the "
     "squared error, whose delta carries sigma'(z): the learning slowdown of Nielsen ch. 3",
@@ -142,6 +142,9 @@ class _Context:
         self.records = self.diag.records
         self.first, self.last = self.records[0], self.records[-1]
         self.infos = dense_layers(run.initial)
+        #: (step, smallest learning-rate factor tried) when training diverged and smaller
+        #: learning rates did not stop it
+        self.diverges_anyway: tuple[int, float] | None = None
 
     def label(self, number: int) -> str:
         return f"layer {number} ({self.infos[number - 1].name})"
@@ -183,7 +186,9 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
             tried[10.0] = rerun(10.0)
         for near, far in ((10.0, 100.0), (0.1, 0.01)):
             loss = tried.get(near, math.nan)
-            if math.isfinite(loss) and CLEARLY_BETTER * end < loss < end:
+            helped_a_little = math.isfinite(loss) and CLEARLY_BETTER * end < loss < end
+            diverges_too = near < 1 and diverged is not None and not math.isfinite(loss)
+            if helped_a_little or diverges_too:
                 tried[far] = rerun(far)
                 break
     finite = {k: v for k, v in tried.items() if math.isfinite(v)}
@@ -202,7 +207,11 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
         experiment = f"with the learning rate {times} the same probe ends at {_fmt(finite[best])}"
     if diverged is not None:
         numbers["diverged_at"] = diverged
-        tail = f"; {experiment}" if best is not None and best < 1 else ""
+        if tried and (best is None or best > 1):
+            # smaller steps diverge too: the network itself blows up (see _check_gradients)
+            ctx.diverges_anyway = (diverged, min(tried))
+            return None
+        tail = f"; {experiment}" if best is not None else ""
         return Finding(
             "lr_too_high",
             f"the loss or a weight became NaN or infinite at step {diverged}, where training "
@@ -232,9 +241,22 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
 
 
 def _check_gradients(ctx: _Context) -> Finding | None:
+    deltas = [ctx.median("delta_norm", i.number) for i in ctx.infos]
+    if ctx.diverges_anyway is not None:
+        step, factor = ctx.diverges_anyway
+        spreads = ", ".join(f"{_fmt(row['z_std'])}" for row in ctx.first["layers"])
+        return Finding(
+            "exploding_gradients",
+            f"training diverged at step {step}, and still does with the learning rate "
+            f"{1 / factor:g} times lower; at the start the spread of z grows layer after layer: "
+            f"{spreads}",
+            "scale the initial weights down (`--init he_normal` for ReLU, `scaled_normal` or "
+            "`glorot_normal` otherwise), so each layer keeps the size of its input; clipping "
+            "the gradient norm only hides it",
+            {"diverged_at": step, "lowest_lr_factor_tried": factor, "z_std_start": spreads},
+        )
     if len(ctx.infos) < 2:
         return None
-    deltas = [ctx.median("delta_norm", i.number) for i in ctx.infos]
     widths = [ctx.run.initial.layers[i.index].params["b"].size for i in ctx.infos]
     per_unit = [d / math.sqrt(w) for d, w in zip(deltas, widths)]
     table = ", ".join(f"{ctx.label(i.number)} {_fmt(d)}" for i, d in zip(ctx.infos, deltas))
@@ -258,9 +280,9 @@ def _check_gradients(ctx: _Context) -> Finding | None:
                 f"{_fmt(1 / ratio)} times slower than the output layer (the rule fires at "
                 f"{1 / VANISHING_RATIO:g})",
                 "use fewer hidden layers, or an activation that does not shrink the delta at "
-                "every layer: ReLU with He initialization keeps ||delta|| about equal across "
-                "layers (docs/questions.md); cross-entropy only removes the sigma' of the "
-                "output layer",
+                "every layer: ReLU with He initialization (`--activation relu --init "
+                "he_normal`) keeps ||delta|| about equal across layers (docs/questions.md); "
+                "the cross-entropy only removes the sigma' of the output layer",
                 numbers,
             )
         if ratio > EXPLODING_RATIO:
@@ -268,8 +290,9 @@ def _check_gradients(ctx: _Context) -> Finding | None:
                 "exploding_gradients",
                 f"||dC/db|| (median over the probe): {table}; per unit, layer 1's gradient is "
                 f"{_fmt(ratio)} times the output layer's",
-                "scale the initial weights down (N(0, 1/n_in), Glorot or He), use fewer layers, "
-                "or clip the gradient norm",
+                "scale the initial weights down (`--init scaled_normal`, `glorot_normal`, or "
+                "`he_normal` for ReLU), use fewer layers, or clip the gradient norm "
+                "(`--clip-norm`)",
                 numbers,
             )
     if not math.isfinite(worst_growth) or worst_growth > GRADIENT_GROWTH:
@@ -277,7 +300,8 @@ def _check_gradients(ctx: _Context) -> Finding | None:
         return Finding(
             "exploding_gradients",
             f"a layer's ||dC/db|| grew {_fmt(worst_growth)}-fold during the probe; {table}",
-            "lower the learning rate, scale the initial weights down, or clip the gradient norm",
+            "lower the learning rate, scale the initial weights down, or clip the gradient "
+            "norm (`--clip-norm`)",
             numbers,
         )
     return None
@@ -297,12 +321,15 @@ def _check_init(ctx: _Context) -> Finding | None:
             numbers[str(info.number)] = {"scale": scale, "z_std": row["z_std"], "saturated": sat}
     if not parts:
         return None
+    start, guess = ctx.ref["init_loss"], ctx.ref["guess_loss"]
     return Finding(
         "large_init_weights",
         "RMS(W) x sqrt(n_in) (1 under N(0, 1/n_in)), spread of z on the probe batch and share "
-        "of saturated units at the start: " + "; ".join(parts),
-        "initialize with N(0, 1/n_in) (`--init scaled_normal`, the default; Nielsen ch. 3) or "
-        "Glorot/He scaling, so every z starts with a spread of about 1",
+        "of saturated units at the start: " + "; ".join(parts) + f"; the loss starts at "
+        f"{_fmt(start)} (guessing: {_fmt(guess)})",
+        "initialize with N(0, 1/n_in) (`--init scaled_normal`, the default; Nielsen ch. 3), "
+        "Glorot (`glorot_normal`) or, for ReLU, He (`he_normal`), so every z starts with a "
+        "spread of about 1",
         numbers,
     )
 
@@ -316,8 +343,9 @@ def _check_inputs(ctx: _Context) -> Finding | None:
         "inputs_not_scaled",
         f"the inputs have an RMS of {rms:.3g} (largest |x| {np.max(np.abs(X)):.3g}); the "
         f"first layer's z has spread {ctx.first['layers'][0]['z_std']:.3g} at the start",
-        "scale the inputs to about unit size: divide pixels by 255, or standardize each feature "
-        "to mean 0 and standard deviation 1 (with statistics of the training set)",
+        "scale the inputs to about unit size: divide pixels by 255, or standardize them to "
+        "mean 0 and standard deviation 1 with statistics of the training set (`--standardize`, "
+        "nn.Standardizer)",
         {"input_rms": rms},
     )
 
@@ -338,8 +366,9 @@ def _check_saturated_outputs(ctx: _Context, found: set[str]) -> Finding | None:
         f"outside [{limits[0]:g}, {limits[1]:g}] at the wrong end, where sigma'(z) < 1/25 of "
         f"its peak; the squared error's output delta (a - y) sigma'(z) (BP1) is then tiny "
         f"(at the start: {_pct(values[0])}, at the end: {_pct(values[-1])})",
-        "use the cross-entropy loss, whose output delta is a - y with no sigma'(z) (Nielsen "
-        "ch. 3), and start from smaller weights (N(0, 1/n_in))",
+        "use the cross-entropy loss (`--loss cross_entropy`), whose output delta is a - y "
+        "with no sigma'(z) (Nielsen ch. 3), and start from smaller weights (`--init "
+        "scaled_normal`)",
         {"wrong_saturated_max": values[worst], "at_step": ctx.records[worst]["step"]},
     )
 
@@ -359,7 +388,8 @@ def _check_dead(ctx: _Context) -> Finding | None:
         "dead_units",
         "; ".join(parts) + " (0 on every probe example, so no gradient reaches their weights)",
         "lower the learning rate (a large step can push z below 0 for every input), use He "
-        "initialization, or leaky ReLU, whose units keep a small gradient",
+        "initialization (`--init he_normal`), or leaky ReLU (`--activation leaky_relu`), "
+        "whose units keep a small gradient",
         numbers,
     )
 
@@ -371,9 +401,9 @@ def _check_guessing(ctx: _Context, found: set[str]) -> Finding | None:
         return None
     if acc is not None and chance is not None and acc >= chance + CHANCE_MARGIN:
         return None
-    text = (
-        f"the probe loss ended at {_fmt(end)}; guessing the class frequencies costs {_fmt(guess)}"
-    )
+    guessing = "the class frequencies" if chance is not None else "the mean target"
+    text = f"the probe loss ended at {_fmt(end)}; predicting {guessing} for every example costs "
+    text += _fmt(guess)
     if acc is not None and chance is not None:
         text += f"; accuracy {_pct(acc)} against {_pct(chance)} for always the commonest class"
     others = sorted(found - {"loss_at_guessing_level"})

@@ -185,7 +185,7 @@ def table_speed(results: dict) -> str:
         ]
         for row in rows:
             h, mean = row["hidden"], row["mean"]
-            cells = [f"{v:.4f}" for v in mean[:-1]] + [""] * (4 - h) + [f"{mean[-1]:.4f}"]
+            cells = [f"{v:.3g}" for v in mean[:-1]] + [""] * (4 - h) + [f"{mean[-1]:.3g}"]
             ratio = _ratio(mean[0], mean[h - 1]) if h > 1 else "-"
             lines.append(
                 f"| [784, {', '.join(['30'] * h)}, 10] | " + " | ".join(cells) + f" | {ratio} |"
@@ -198,7 +198,7 @@ def table_speed(results: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for h, vals in NIELSEN.items():
-        cells = [f"{v:.4f}" for v in vals] + [""] * (4 - h) + ["-"]
+        cells = [f"{v:.3g}" for v in vals] + [""] * (4 - h) + ["-"]
         lines.append(
             f"| [784, {', '.join(['30'] * h)}, 10] | "
             + " | ".join(cells)

@@ -102,6 +102,16 @@ class Report:
             json.dump(self.to_dict(), f, indent=1)
 
 
+def _describe(optimizer: Optimizer) -> str:
+    """``SGD(lr=3)``: the optimizer with the settings that differ from "off" (0, None, False)."""
+    settings = {k: v for k, v in optimizer.config().items() if v not in (None, 0, 0.0, False)}
+    settings = {"lr": settings.pop("lr", optimizer.lr), **settings}
+    text = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in settings.items()
+    )
+    return f"{type(optimizer).__name__}({text})"
+
+
 def _layer_table(run: ProbeRun) -> str:
     """Per-layer summary: medians of the gradient numbers, start -> end of the others."""
     diag = run.diagnostics
@@ -204,7 +214,7 @@ def diagnose(
 
     findings = examine(run, fresh=fresh, rerun=rerun if experiments else None)
     config = {
-        "optimizer": repr(opt),
+        "optimizer": _describe(opt),
         "lr": opt.lr,
         "batch_size": batch_size,
         "steps": steps,

@@ -110,7 +110,9 @@ def test_exploding_gradients_in_a_deep_linear_network():
 
 def test_relu_with_he_init_is_healthy_even_four_layers_deep(digits):
     X, y, probe = digits
-    net = nn.mlp([784, 30, 30, 30, 30, 10], "relu", "softmax_cross_entropy", init="he_normal")
+    net = nn.mlp(
+        [784, 30, 30, 30, 30, 10], "relu", "softmax_cross_entropy", init="he_normal", seed=0
+    )
     report = diagnose(net, X, y, lr=0.1, probe=probe)
     assert report.ok, str(report)
     speeds = [row["delta_norm"] for row in report.run.diagnostics.records[1]["layers"][:-1]]

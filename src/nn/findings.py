@@ -145,6 +145,7 @@ class _Context:
         #: (step, smallest learning-rate factor tried) when training diverged and smaller
         #: learning rates did not stop it
         self.diverges_anyway: tuple[int, float] | None = None
+        self.found: dict[str, Finding] = {}  # by the rules that ran so far
 
     def label(self, number: int) -> str:
         return f"layer {number} ({self.infos[number - 1].name})"
@@ -273,7 +274,9 @@ def _check_gradients(ctx: _Context) -> Finding | None:
     if per_unit[0] > 0 and per_unit[-1] > 0 and all(math.isfinite(p) for p in per_unit):
         ratio = per_unit[0] / per_unit[-1]
         numbers["first_over_output_per_unit"] = ratio
-        if ratio < VANISHING_RATIO:
+        # after a too-large step the hidden units sit saturated and their deltas vanish: a
+        # consequence, reported again once the learning rate is fixed if it is more than that
+        if ratio < VANISHING_RATIO and "lr_too_high" not in ctx.found:
             return Finding(
                 "vanishing_gradients",
                 f"||dC/db|| (median over the probe): {table}; per unit, layer 1 learns "
@@ -437,11 +440,10 @@ def examine(run: ProbeRun, *, fresh: bool = True, rerun: Rerun | None = None) ->
         In the order of :data:`FINDINGS`; empty when nothing is wrong.
     """
     ctx = _Context(run, fresh)
-    found: dict[str, Finding] = {}
-    for check in (_check_learning_rate,):
-        f = check(ctx, rerun)
-        if f is not None:
-            found[f.id] = f
+    found = ctx.found
+    f = _check_learning_rate(ctx, rerun)
+    if f is not None:
+        found[f.id] = f
     for check in (_check_gradients, _check_init, _check_inputs, _check_dead):
         f = check(ctx)
         if f is not None:

@@ -388,11 +388,16 @@ def table_xor(rows: list[dict], seeds: int = 10, cap: int = 50_000) -> str:
             med = f"{int(np.median(solved)):,}" if solved else "-"
             cells.append(f"{med} ({len(solved)}/{seeds})")
         lines.append(f"| {loss}, {INIT_NAMES[init]} | " + " | ".join(cells) + " |")
+    failures = [i for r in rows for i, e in enumerate(r["epochs"]) if e is None]
     lines += [
         "",
         f"Each cell: the median number of epochs over the seeds that solved XOR within {cap:,} "
         "epochs, and how many of the seeds did.",
     ]
+    if failures:
+        worst = max(set(failures), key=failures.count)
+        cells = sum(1 for r in rows if r["epochs"][worst] is None)
+        lines[-1] += f" Seed {worst} fails in {cells} of the {len(rows)} cells."
     return "\n".join(lines)
 
 

@@ -35,6 +35,8 @@ from nn.activations import (
 )
 from nn.callbacks import Callback, EarlyStopping
 from nn.checkpoint import CheckpointError
+from nn.diagnostics import Diagnostics
+from nn.doctor import diagnose
 from nn.dropout import Dropout
 from nn.gradcheck import GradCheckReport, check_gradients
 from nn.layers import Dense, Layer
@@ -57,6 +59,7 @@ __all__ = [
     "CosineDecay",
     "CrossEntropy",
     "Dense",
+    "Diagnostics",
     "Dropout",
     "EarlyStopping",
     "GradCheckReport",
@@ -83,6 +86,7 @@ __all__ = [
     "TrainingInterrupted",
     "check_gradients",
     "datasets",
+    "diagnose",
     "identity",
     "identity_prime",
     "leaky_relu",

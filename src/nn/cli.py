@@ -378,6 +378,71 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return report.run(args)
 
 
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    """A short probe training of a configuration or a saved model, read by the doctor."""
+    from nn.doctor import diagnose
+
+    for name in ("--steps", "--batch-size", "--probe-size"):
+        check_positive_int(name, getattr(args, name[2:].replace("-", "_")))
+    if args.lr is not None:
+        check_learning_rate("--lr", args.lr)
+    (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    if args.model:
+        net = load(args.model)
+        what = f"the model in {args.model}"
+    else:
+        n_classes = int(max(y.max(), yt.max())) + 1
+        n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
+        sizes = _sizes(args.sizes, X.shape[1], n_out)
+        net = mlp(
+            sizes,
+            activation=args.activation,
+            loss=args.loss,
+            output_activation=args.output_activation,
+            init=args.init,
+            dropout=args.dropout,
+            seed=args.seed,
+            dtype=np.dtype(args.dtype),
+        )
+        what = (
+            f"mlp({sizes}, activation={args.activation!r}, loss={args.loss!r}, init={args.init!r})"
+        )
+    if args.standardize:
+        scaler = Standardizer(per_feature=False)
+        X, Xt = scaler.fit_transform(X), None if Xt is None else scaler.transform(Xt)
+    # a probe is a few hundred steps: no learning-rate schedule
+    optimizer = make_optimizer(
+        argparse.Namespace(**{**vars(args), "schedule": None, "epochs": 1}), 1
+    )
+    pick = np.random.default_rng(args.seed).permutation(len(Xt))[: args.probe_size]
+    snaps = tuple(sorted({0} | {args.steps // 3**k for k in range(4)})) if args.plots else ()
+    print(f"Diagnosing {what} on {args.dataset}.")
+    report = diagnose(
+        net,
+        X,
+        y,
+        optimizer=optimizer,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        every=args.every,
+        probe=(Xt[pick], yt[pick]),
+        seed=args.seed,
+        fresh=not args.model,
+        experiments=not args.no_experiments,
+        snapshot_steps=snaps,
+    )
+    print(report)
+    if args.json:
+        report.to_json(args.json)
+        print(f"\nFindings and measurements written to {args.json}")
+    if args.plots:
+        from nn.plots import report_plots
+
+        paths = report_plots(report, args.plots)
+        print(f"Pictures written to {args.plots}: {', '.join(os.path.basename(p) for p in paths)}")
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nn`` command."""
     parser = argparse.ArgumentParser(
@@ -485,6 +550,44 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-dir")
     ev.add_argument("--seed", type=int, default=0)
     ev.set_defaults(func=cmd_evaluate)
+
+    dg = sub.add_parser(
+        "diagnose",
+        help="a short probe training that says what is wrong and what to try",
+        description="Train a copy of a network for a few hundred steps, measuring every layer, "
+        "and print the problems found with their evidence and a suggestion. The network and "
+        "optimizer options are those of `nn train`. Exit status 0 when no problem is found, 1 "
+        "otherwise.",
+    )
+    dg.add_argument("--dataset", choices=DATASETS, default="digits")
+    dg.add_argument("--data-dir", help="directory with the IDX files (mnist, fashion-mnist)")
+    dg.add_argument("--model", help="diagnose a saved model (its weights, trained further)")
+    dg.add_argument("--sizes", help="layer sizes, e.g. 784,30,10 (default: inputs,30,classes)")
+    dg.add_argument("--activation", choices=acts, default="sigmoid")
+    dg.add_argument("--output-activation", choices=acts, help="as for nn train")
+    dg.add_argument("--loss", choices=losses, default="squared_error")
+    dg.add_argument("--init", choices=list(INITIALIZERS), default=DEFAULT_INIT)
+    dg.add_argument("--dropout", type=float, default=0.0, help="as for nn train")
+    dg.add_argument("--standardize", action="store_true", help="as for nn train")
+    dg.add_argument("--batch-size", type=int, default=10)
+    dg.add_argument("--optimizer", choices=list(DEFAULT_LR), default="sgd")
+    dg.add_argument("--lr", type=float, help="learning rate (default: as for nn train)")
+    dg.add_argument("--momentum", type=float, default=0.9)
+    dg.add_argument("--weight-decay", type=float, default=0.0)
+    dg.add_argument("--clip-norm", type=float)
+    dg.add_argument("--seed", type=int, default=0)
+    dg.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    dg.add_argument("--steps", type=int, default=300, help="mini-batch steps of the probe")
+    dg.add_argument("--every", type=int, help="record every N steps (default: about 30 records)")
+    dg.add_argument("--probe-size", type=int, default=500, help="held-out examples measured")
+    dg.add_argument(
+        "--no-experiments",
+        action="store_true",
+        help="do not retrain with 10x lower/higher learning rates when the loss stalls",
+    )
+    dg.add_argument("--json", metavar="FILE", help="write findings and measurements as JSON")
+    dg.add_argument("--plots", metavar="DIR", help="write the pictures as PNG files into DIR")
+    dg.set_defaults(func=cmd_diagnose)
 
     gc = sub.add_parser("gradcheck", help="check backprop against finite differences")
     gc.add_argument("--sizes", default="5,4,3", help="layer sizes of a random network")

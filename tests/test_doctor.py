@@ -1,0 +1,203 @@
+"""The doctor: flags networks known to be bad, stays quiet on healthy ones."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import nn
+from nn.activations import Activation
+from nn.cli import main
+from nn.doctor import diagnose
+from nn.findings import FINDINGS
+
+
+@pytest.fixture(scope="module")
+def digits():
+    (X, y), (Xt, yt) = nn.datasets.digits()
+    return X, y, (Xt[:500], yt[:500])
+
+
+def ids(report) -> list[str]:
+    return [f.id for f in report.findings]
+
+
+def test_the_seed_network_is_healthy(digits):
+    X, y, probe = digits
+    report = diagnose(nn.mlp([784, 30, 10], seed=0), X, y, lr=3.0, probe=probe)
+    assert report.ok, str(report)
+    assert "No problems found." in str(report)
+    assert report.run.diagnostics.records[-1]["probe_accuracy"] > 0.8
+
+
+def test_the_seed_network_with_normal_init(digits):
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 10], init="normal", seed=0)
+    report = diagnose(net, X, y, lr=3.0, probe=probe)
+    assert ids(report) == ["large_init_weights", "saturated_outputs_squared_error"]
+    big = report.findings[0].numbers["1"]
+    assert big["scale"] == pytest.approx(28, rel=0.05)  # N(0, 1) on 784 inputs: sqrt(784)
+    assert big["z_std"] > 8 and big["saturated"] > 0.5
+    assert net.layers[0].params["W"].std() > 0.9  # the caller's network was not trained
+
+
+def test_deep_sigmoid_with_normal_init_is_flagged(digits):
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 30, 30, 30, 10], init="normal", seed=0)
+    report = diagnose(net, X, y, lr=3.0, probe=probe, experiments=False)
+    assert "large_init_weights" in ids(report)
+    assert set(report.findings[0].numbers) == {"1", "2", "3", "4"}  # every hidden layer
+
+
+def test_deep_sigmoid_has_vanishing_gradients_and_stays_at_guessing(digits):
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 30, 30, 30, 10], seed=0)
+    report = diagnose(net, X, y, lr=3.0, probe=probe, experiments=False)
+    assert ids(report) == ["vanishing_gradients", "loss_at_guessing_level"]
+    ratio = report.findings[0].numbers["first_over_output_per_unit"]
+    assert 1e-4 < ratio < 1e-2
+    deltas = report.findings[0].numbers["delta_norm_median"]
+    assert all(a < b for a, b in zip(deltas[:-2], deltas[1:-1]))  # each layer slower than the next
+
+
+def test_learning_rate_of_100_is_too_high(digits):
+    X, y, probe = digits
+    report = diagnose(nn.mlp([784, 30, 10], seed=0), X, y, lr=100.0, probe=probe)
+    assert ids(report) == ["lr_too_high", "loss_at_guessing_level"]
+    numbers = report.findings[0].numbers
+    assert numbers["experiments"]["lr x 0.1"] < 0.7 * numbers["final_loss"]
+    assert numbers["max_update_ratio"] > 1  # one step moved a layer by more than its size
+    assert "lr 10:" in str(report)
+
+
+def test_learning_rate_too_low(digits):
+    X, y, probe = digits
+    report = diagnose(nn.mlp([784, 30, 10], seed=0), X, y, lr=0.1, probe=probe)
+    assert ids(report) == ["lr_too_low"]
+    assert "multiply the learning rate by 10" in report.findings[0].suggestion
+
+
+def test_divergence_is_caught_and_blamed_on_the_learning_rate():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 5))
+    Y = X @ rng.standard_normal((5, 1))
+    net = nn.Network([nn.Dense(5, 8, rng=1), nn.Dense(8, 1, rng=2)], nn.SquaredError())
+    report = diagnose(net, X, Y, lr=50.0, batch_size=8, steps=100, experiments=False)
+    assert report.run.diverged_at is not None
+    assert "lr_too_high" in ids(report)
+    assert "diverged_at" in report.findings[0].numbers
+
+
+def test_exploding_gradients_in_a_deep_linear_network():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((200, 30)), rng.standard_normal((200, 1))
+    sizes = [30, 30, 30, 30, 30, 1]
+    layers = [
+        nn.Dense(a, b, init="normal", rng=i) for i, (a, b) in enumerate(zip(sizes, sizes[1:]))
+    ]
+    net = nn.Network(layers, nn.SquaredError())
+    report = diagnose(net, X, Y, lr=1e-9, steps=50, experiments=False)
+    assert "exploding_gradients" in ids(report)
+    assert (
+        report.findings[ids(report).index("exploding_gradients")].numbers[
+            "first_over_output_per_unit"
+        ]
+        > 100
+    )
+
+
+def test_relu_with_he_init_is_healthy_even_four_layers_deep(digits):
+    X, y, probe = digits
+    net = nn.mlp(
+        [784, 30, 30, 30, 30, 10], "relu", "softmax_cross_entropy", init="he_normal", seed=0
+    )
+    report = diagnose(net, X, y, lr=0.1, probe=probe)
+    assert report.ok, str(report)
+    speeds = [row["delta_norm"] for row in report.run.diagnostics.records[1]["layers"][:-1]]
+    assert max(speeds) / min(speeds) < 3  # no layer learns much slower than another
+
+
+def test_relu_learning_rate_too_high_kills_units(digits):
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 10], "relu", "softmax_cross_entropy", init="he_normal", seed=0)
+    report = diagnose(net, X, y, lr=3.0, probe=probe)
+    assert ids(report) == ["lr_too_high", "dead_units", "loss_at_guessing_level"]
+    dead = report.findings[1].numbers["1"]
+    assert dead["start"] == 0 and dead["end"] > 0.9
+
+
+def test_a_network_that_diverges_at_any_learning_rate_explodes():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((256, 20)), rng.standard_normal((256, 1))
+    sizes = [20, 100, 100, 100, 100, 1]
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers += [nn.Dense(a, b, init="normal", rng=i), nn.ReLU()]
+    net = nn.Network(layers[:-1], nn.SquaredError())
+    report = diagnose(net, X, Y, lr=1e-3, steps=100)
+    assert "lr_too_high" not in ids(report)
+    assert ids(report)[:2] == ["exploding_gradients", "large_init_weights"]
+    assert report.findings[0].numbers["lowest_lr_factor_tried"] == 0.01
+
+
+class ReLU(Activation):
+    """A home-made rectifier: the doctor knows it by its class name."""
+
+    function = staticmethod(lambda z: np.maximum(z, 0))
+    derivative = staticmethod(lambda z: (z > 0).astype(z.dtype))
+
+
+def test_dead_relu_units():
+    def negative_bias(n_in, n_out, rng, dtype):
+        return (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(dtype), np.full(
+            n_out, -3.0, dtype=dtype
+        )
+
+    X, y = nn.datasets.moons(seed=0)
+    layers = [nn.Dense(2, 20, init=negative_bias, rng=0), ReLU(), nn.Dense(2 * 10, 1, rng=1)]
+    net = nn.Network([*layers, nn.Sigmoid()], nn.SquaredError())
+    report = diagnose(net, X, y, lr=1.0, steps=100, experiments=False)
+    assert "dead_units" in ids(report)
+    assert report.findings[ids(report).index("dead_units")].numbers["1"]["end"] > 0.9
+
+
+def test_unscaled_inputs(digits):
+    X, y, (Xp, yp) = digits
+    net = nn.mlp([784, 30, 10], seed=0)
+    report = diagnose(net, X * 255, y, lr=3.0, probe=(Xp * 255, yp), steps=50, experiments=False)
+    assert "inputs_not_scaled" in ids(report)
+
+
+def test_every_finding_has_a_description_and_the_json_is_complete(digits, tmp_path):
+    X, y, probe = digits
+    report = diagnose(nn.mlp([784, 30, 10], init="normal", seed=0), X, y, lr=3.0, probe=probe)
+    assert all(f.id in FINDINGS and f.evidence and f.suggestion for f in report.findings)
+    report.to_json(tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [f["id"] for f in data["findings"]] == ids(report)
+    assert data["config"]["steps_done"] == 300
+    assert len(data["measurements"]["records"]) == 32  # steps 0, 1, 10, 20, ..., 300
+    assert data["measurements"]["reference"]["guess_loss"] == pytest.approx(0.449, abs=0.01)
+
+
+def test_diagnose_command(tmp_path, capsys):
+    out = tmp_path / "report.json"
+    assert main(["diagnose", "--steps", "300", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "No problems found." in text and out.exists()
+    assert main(["diagnose", "--init", "normal", "--no-experiments"]) == 1
+    assert "[large_init_weights]" in capsys.readouterr().out
+
+
+def test_diagnose_a_saved_model(tmp_path, capsys):
+    path = tmp_path / "xor.npz"
+    net = nn.mlp([2, 3, 1], seed=0)
+    X, y = nn.datasets.xor()
+    net.fit(X, y, epochs=2000, batch_size=4, lr=3.0, seed=0, verbose=False)
+    net.save(path)
+    code = main(["diagnose", "--model", str(path), "--dataset", "xor", "--batch-size", "4"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "large_init_weights not checked" in text

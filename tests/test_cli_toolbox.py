@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 import nn
@@ -61,6 +63,24 @@ def test_optimizer_and_schedule_options_build_what_they_say():
     assert make_schedule(None, 3, 7) is None and make_schedule("constant", 3, 7) is None
     with pytest.raises(ValueError, match="step:EPOCHS"):
         make_schedule("linear", 3, 7)
+
+
+def test_train_and_diagnose_read_the_shared_options_alike():
+    parse = build_parser().parse_args
+    train, probe = vars(parse(["train"])), vars(parse(["diagnose"]))
+    own = {"model", "steps", "every", "probe_size", "no_experiments", "json", "plots"}
+    assert set(probe) - set(train) == own  # every other diagnose option is one of train's
+    shared = set(probe) - own - {"func", "command"}
+    assert len(shared) == 17 and all(probe[k] == train[k] for k in shared)
+    argv = ["--optimizer", "nesterov", "--momentum", "0.7", "--clip-norm", "2", "--sizes", "2,8,1"]
+    argv += ["--weight-decay", "1e-4", "--dropout", "0.3", "--standardize", "--dtype", "float64"]
+    train, probe = parse(["train", *argv, "--epochs", "1"]), parse(["diagnose", *argv])
+    assert all(getattr(probe, k) == getattr(train, k) for k in shared)
+    probe_opt = make_optimizer(
+        argparse.Namespace(**{**vars(probe), "schedule": None, "epochs": 1}), 1
+    )
+    assert repr(probe_opt) == repr(make_optimizer(train, 1))
+    assert "momentum=0.7" in repr(probe_opt) and "clip_norm=2" in repr(probe_opt)
 
 
 def test_gradcheck_command_knows_the_new_losses(capsys):

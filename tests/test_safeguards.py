@@ -254,7 +254,7 @@ def test_nn_train_reports_divergence_and_saves_nothing(tmp_path, monkeypatch, ca
         layers = [nn.Dense(sizes[0], sizes[-1], rng=0), Identity()]
         return nn.Network(layers, nn.SquaredError())
 
-    monkeypatch.setattr("nn.cli.mlp", linear_mlp)
+    monkeypatch.setattr("nn.cli.options.mlp", linear_mlp)  # where nn train looks it up
     path = tmp_path / "m.npz"
     argv = ["train", "--dataset", "moons", "--lr", "100", "--quiet", "--save", str(path)]
     assert nn.cli.main(argv) == 1

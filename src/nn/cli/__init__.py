@@ -1,0 +1,190 @@
+"""The ``nn`` command: the demo, training, evaluation and gradient checks from a shell.
+
+``nn`` with no arguments runs the demo. ``nn --help`` and ``nn COMMAND --help`` list the rest.
+Each command is a ``cmd_<name>`` function in a module of this package; its options are declared
+here, in :func:`build_parser`, and the options ``train`` and ``diagnose`` share in
+:mod:`nn.cli.options`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from nn.cli.bench import cmd_bench
+from nn.cli.demo import cmd_demo, digit_art, show_digits
+from nn.cli.diagnose import cmd_diagnose
+from nn.cli.gradcheck import cmd_gradcheck
+from nn.cli.options import (
+    DATASETS,
+    DEFAULT_LR,
+    STANDARDIZE_HELP,
+    activation_names,
+    add_shared_options,
+    load_dataset,
+    loss_names,
+    make_optimizer,
+    make_schedule,
+    network_from_args,
+)
+from nn.cli.train import TrainResult, cmd_evaluate, cmd_train, train_from_args
+from nn.serialize import ModelFileError
+
+# Re-exported so `from nn.cli import ...` keeps working. A test that monkeypatches a name
+# must patch the module that looks it up: `nn.cli.cmd_demo` for build_parser, but
+# `nn.cli.options.mlp` for the network nn train and nn diagnose build.
+__all__ = [
+    "DATASETS",
+    "DEFAULT_LR",
+    "TrainResult",
+    "add_shared_options",
+    "build_parser",
+    "cmd_bench",
+    "cmd_demo",
+    "cmd_diagnose",
+    "cmd_evaluate",
+    "cmd_gradcheck",
+    "cmd_train",
+    "digit_art",
+    "load_dataset",
+    "main",
+    "make_optimizer",
+    "make_schedule",
+    "network_from_args",
+    "show_digits",
+    "train_from_args",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``nn`` command."""
+    parser = argparse.ArgumentParser(
+        prog="nn",
+        description="Neural networks from scratch. With no command, runs the demo.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the seed network learns handwritten digits (default)")
+    demo.add_argument("--epochs", type=int, default=10)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(func=cmd_demo)
+
+    train = sub.add_parser("train", help="train an mlp on a built-in dataset")
+    add_shared_options(
+        train,
+        standardize_help=f"{STANDARDIZE_HELP}; folded into the first layer afterwards, so a "
+        "saved model takes raw inputs",
+    )
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument(
+        "--schedule",
+        help="learning-rate schedule: constant (default), cosine (to 0 over the run), or "
+        "step:EPOCHS[:FACTOR] (multiply by FACTOR, default 0.5, every EPOCHS epochs)",
+    )
+    train.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="hold out this fraction of the training set (seeded by --seed) for validation",
+    )
+    train.add_argument(
+        "--early-stopping",
+        type=int,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a better validation loss and keep the best "
+        "epoch's weights (needs --validation-split)",
+    )
+    train.add_argument("--save", metavar="PATH", help="save the trained model to PATH (.npz)")
+    train.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="write a checkpoint to PATH (.npz) after each epoch and on Ctrl-C",
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        metavar="STEPS",
+        help="write the checkpoint every STEPS mini-batches instead of every epoch",
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run saved in --checkpoint (identical result to an uninterrupted run)",
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset's test split")
+    ev.add_argument("model", help="path of a model saved by `nn train --save`")
+    ev.add_argument("--dataset", choices=DATASETS, default="digits")
+    ev.add_argument("--data-dir")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.set_defaults(func=cmd_evaluate)
+
+    dg = sub.add_parser(
+        "diagnose",
+        help="a short probe training that says what is wrong and what to try",
+        description="Train a copy of a network for a few hundred steps, measuring every layer, "
+        "and print the problems found with their evidence and a suggestion. The network and "
+        "optimizer options are those of `nn train`. Exit status 0 when no problem is found, 1 "
+        "otherwise.",
+    )
+    add_shared_options(dg)
+    dg.add_argument("--model", help="diagnose a saved model (its weights, trained further)")
+    dg.add_argument("--steps", type=int, default=300, help="mini-batch steps of the probe")
+    dg.add_argument("--every", type=int, help="record every N steps (default: about 30 records)")
+    dg.add_argument("--probe-size", type=int, default=500, help="held-out examples measured")
+    dg.add_argument(
+        "--no-experiments",
+        action="store_true",
+        help="do not retrain with 10x lower/higher learning rates when the loss stalls",
+    )
+    dg.add_argument("--json", metavar="FILE", help="write findings and measurements as JSON")
+    dg.add_argument("--plots", metavar="DIR", help="write the pictures as PNG files into DIR")
+    dg.set_defaults(func=cmd_diagnose)
+
+    gc = sub.add_parser("gradcheck", help="check backprop against finite differences")
+    gc.add_argument("--sizes", default="5,4,3", help="layer sizes of a random network")
+    gc.add_argument("--activation", choices=activation_names(), default="sigmoid")
+    gc.add_argument("--loss", choices=loss_names(), default="squared_error")
+    gc.add_argument("--model", help="check a saved model instead of a random one")
+    gc.add_argument("--batch", type=int, default=7, help="examples in the random batch")
+    gc.add_argument("--eps", type=float, default=None, help="nudge (default 1e-3 / 1e-5)")
+    gc.add_argument("--order", type=int, choices=[2, 4], default=4, help="finite-difference order")
+    gc.add_argument("--max-entries", type=int, default=None, help="entries checked per tensor")
+    gc.add_argument("--tol", type=float, default=1e-6, help="largest relative error passed")
+    gc.add_argument("--seed", type=int, default=0)
+    gc.set_defaults(func=cmd_gradcheck)
+
+    bench = sub.add_parser("bench", help="measure how fast backprop is, and why")
+    what = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    bp = what.add_parser(
+        "backprop",
+        help="seconds per gradient: finite differences, unmemoized chain rule, backprop",
+        description="Time one gradient by five routes on ladders of networks; print tables of "
+        "seconds, speed-ups and growth with W. See docs/why-backprop-is-fast.md.",
+    )
+    from nn.reference.report import add_arguments
+
+    add_arguments(bp)
+    bp.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``nn`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["demo", *(argv or [])])
+    try:
+        return int(args.func(args))
+    except (ValueError, TypeError, FileNotFoundError, ModelFileError, OSError) as err:
+        print(f"nn: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nnn: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,66 @@
+"""``nn diagnose``: a short probe training of a network, read by the doctor."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+
+from nn.cli.options import load_dataset, make_optimizer, network_from_args
+from nn.preprocessing import Standardizer
+from nn.serialize import load
+from nn.validation import check_learning_rate, check_positive_int
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    """A short probe training of a configuration or a saved model, read by the doctor."""
+    from nn.doctor import diagnose
+
+    for name in ("--steps", "--batch-size", "--probe-size"):
+        check_positive_int(name, getattr(args, name[2:].replace("-", "_")))
+    if args.lr is not None:
+        check_learning_rate("--lr", args.lr)
+    (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    if args.model:
+        net = load(args.model)
+        what = f"the model in {args.model}"
+    else:
+        net, sizes = network_from_args(args, X, y, yt)
+        what = (
+            f"mlp({sizes}, activation={args.activation!r}, loss={args.loss!r}, init={args.init!r})"
+        )
+    if args.standardize:
+        scaler = Standardizer(per_feature=False)
+        X, Xt = scaler.fit_transform(X), None if Xt is None else scaler.transform(Xt)
+    # a probe is a few hundred steps: no learning-rate schedule
+    optimizer = make_optimizer(
+        argparse.Namespace(**{**vars(args), "schedule": None, "epochs": 1}), 1
+    )
+    pick = np.random.default_rng(args.seed).permutation(len(Xt))[: args.probe_size]
+    snaps = tuple(sorted({0} | {args.steps // 3**k for k in range(4)})) if args.plots else ()
+    print(f"Diagnosing {what} on {args.dataset}.")
+    report = diagnose(
+        net,
+        X,
+        y,
+        optimizer=optimizer,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        every=args.every,
+        probe=(Xt[pick], yt[pick]),
+        seed=args.seed,
+        fresh=not args.model,
+        experiments=not args.no_experiments,
+        snapshot_steps=snaps,
+    )
+    print(report)
+    if args.json:
+        report.to_json(args.json)
+        print(f"\nFindings and measurements written to {args.json}")
+    if args.plots:
+        from nn.plots import report_plots
+
+        paths = report_plots(report, args.plots)
+        print(f"Pictures written to {args.plots}: {', '.join(os.path.basename(p) for p in paths)}")
+    return 0 if report.ok else 1

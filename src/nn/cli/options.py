@@ -1,0 +1,212 @@
+"""The options ``nn train`` and ``nn diagnose`` share, and what they build.
+
+Both commands describe a network, the data it learns and the optimizer that trains it with the
+same options, declared once by :func:`add_shared_options`. The functions below turn those
+options into the dataset (:func:`load_dataset`), the network (:func:`network_from_args`) and the
+optimizer (:func:`make_optimizer`), so the two commands build identical things from identical
+options.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from nn import datasets
+from nn.initializers import DEFAULT_INIT, INITIALIZERS
+from nn.mlp import mlp
+from nn.network import Network
+from nn.optimizers import SGD, Adam, Optimizer, RMSProp
+from nn.registry import ACTIVATIONS, LOSSES, snake_case
+from nn.schedules import CosineDecay, Schedule, StepDecay
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals")
+
+#: Default learning rate of each ``--optimizer``: the seed's 3.0 for plain SGD; momentum
+#: multiplies the effective step by about 1 / (1 - mu) = 10, so a tenth of it; Adam and
+#: RMSProp normalize the step, and 0.001 is their papers' default.
+DEFAULT_LR = {"sgd": 3.0, "momentum": 0.3, "nesterov": 0.3, "rmsprop": 0.001, "adam": 0.001}
+
+#: What ``--standardize`` does in every command; ``nn train`` adds what happens to a saved model.
+STANDARDIZE_HELP = "scale inputs to mean 0, standard deviation 1 (statistics of the training set)"
+
+Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def activation_names() -> list[str]:
+    """The ``--activation`` choices: every registered activation, in snake_case."""
+    return [snake_case(k) for k in ACTIVATIONS]
+
+
+def loss_names() -> list[str]:
+    """The ``--loss`` choices: every registered loss, in snake_case."""
+    return [snake_case(k) for k in LOSSES]
+
+
+def add_shared_options(
+    parser: argparse.ArgumentParser, *, standardize_help: str = STANDARDIZE_HELP
+) -> None:
+    """Add the data, network and optimizer options of ``nn train`` and ``nn diagnose``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser; the command adds its own options after these.
+    standardize_help : str
+        Help text of ``--standardize``, which only ``nn train`` folds into a saved model.
+    """
+    acts, losses = activation_names(), loss_names()
+    # data
+    parser.add_argument("--dataset", choices=DATASETS, default="digits")
+    parser.add_argument("--data-dir", help="directory with the IDX files (mnist, fashion-mnist)")
+    # network
+    parser.add_argument("--sizes", help="layer sizes, e.g. 784,30,10 (default: inputs,30,classes)")
+    parser.add_argument("--activation", choices=acts, default="sigmoid")
+    parser.add_argument(
+        "--output-activation",
+        choices=acts,
+        help="activation of the output layer (default: --activation; none for "
+        "softmax_cross_entropy, which takes logits)",
+    )
+    parser.add_argument("--loss", choices=losses, default="squared_error")
+    parser.add_argument("--init", choices=list(INITIALIZERS), default=DEFAULT_INIT)
+    # optimizer
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument(
+        "--optimizer", choices=list(DEFAULT_LR), default="sgd", help="update rule (default sgd)"
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        help="learning rate eta (default: 3.0 for sgd, 0.3 with momentum, 0.001 for "
+        "rmsprop and adam)",
+    )
+    parser.add_argument(
+        "--momentum", type=float, default=0.9, help="mu for momentum and nesterov (default 0.9)"
+    )
+    parser.add_argument(
+        "--weight-decay",
+        type=float,
+        default=0.0,
+        help="L2 coefficient lambda/n on weights, not biases (Nielsen's lambda=5 on 50,000 "
+        "images is 1e-4)",
+    )
+    parser.add_argument("--clip-norm", type=float, help="cap on the gradient's global norm")
+    # regularization, inputs, reproducibility
+    parser.add_argument(
+        "--dropout", type=float, default=0.0, help="dropout rate after each hidden layer"
+    )
+    parser.add_argument("--standardize", action="store_true", help=standardize_help)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+
+
+def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Split:
+    """``((X_train, y_train), (X_test, y_test))`` for a built-in dataset name.
+
+    The 2-D toy sets draw their test set from the same distribution with another seed
+    (XOR's four points are both).
+    """
+    if name == "digits":
+        return datasets.digits()
+    if name == "mnist":
+        return datasets.mnist(data_dir)
+    if name == "fashion-mnist":
+        return datasets.fashion_mnist(data_dir)
+    if name == "xor":
+        X, y = datasets.xor()
+        return (X, y), (X, y)
+    gen = {"moons": datasets.moons, "circles": datasets.circles, "spirals": datasets.spirals}
+    if name in gen:
+        return gen[name](seed=seed), gen[name](seed=seed + 1)
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def _sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
+    if text is None:
+        return [n_in, 30, n_out]
+    try:
+        sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
+    except ValueError:
+        msg = f"nn: --sizes must be integers separated by commas, got {text!r}"
+        raise SystemExit(msg) from None
+    if len(sizes) < 2 or sizes[0] != n_in or sizes[-1] != n_out:
+        raise SystemExit(
+            f"nn: --sizes {text} does not fit the data: it must start with {n_in} (inputs) "
+            f"and end with {n_out} (classes), e.g. {n_in},30,{n_out}"
+        )
+    return sizes
+
+
+def network_from_args(
+    args: argparse.Namespace, X: np.ndarray, y: np.ndarray, yt: np.ndarray
+) -> tuple[Network, list[int]]:
+    """The fresh network the shared options describe for a dataset, and its layer sizes.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of :func:`add_shared_options`.
+    X : ndarray of shape (n, n_in)
+        Training inputs; their width is the network's input size.
+    y, yt : ndarray of shape (n,) and (n_test,)
+        Training and test labels; together they give the number of classes. Two classes get
+        a single output unit, except on ``digits``.
+    """
+    n_classes = int(max(y.max(), yt.max())) + 1
+    n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
+    sizes = _sizes(args.sizes, X.shape[1], n_out)
+    net = mlp(
+        sizes,
+        activation=args.activation,
+        loss=args.loss,
+        output_activation=args.output_activation,
+        init=args.init,
+        dropout=args.dropout,
+        seed=args.seed,
+        dtype=np.dtype(args.dtype),
+    )
+    return net, sizes
+
+
+def make_schedule(text: str | None, epochs: int, steps_per_epoch: int) -> Schedule | None:
+    """The ``--schedule`` option: ``cosine`` or ``step:EPOCHS[:FACTOR]``, in optimizer steps."""
+    if text is None or text == "constant":
+        return None
+    if text == "cosine":
+        return CosineDecay(total=epochs * steps_per_epoch)
+    parts = text.split(":")
+    if parts[0] == "step" and len(parts) in (2, 3):
+        try:
+            every = int(parts[1])
+            factor = float(parts[2]) if len(parts) == 3 else 0.5
+        except ValueError:
+            pass
+        else:
+            return StepDecay(every=every * steps_per_epoch, factor=factor)
+    raise ValueError(
+        f"--schedule {text!r} is not understood; use constant, cosine, or step:EPOCHS[:FACTOR] "
+        "(e.g. step:10:0.5 halves the learning rate every 10 epochs)"
+    )
+
+
+def make_optimizer(args: argparse.Namespace, steps_per_epoch: int) -> Optimizer:
+    """The optimizer the shared options describe, with ``train``'s ``--schedule`` if given.
+
+    ``args`` needs ``epochs`` and ``schedule`` too (``nn diagnose`` passes ``None``):
+    schedules count optimizer steps, ``steps_per_epoch`` of them per epoch.
+    """
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    common = {
+        "weight_decay": args.weight_decay,
+        "clip_norm": args.clip_norm,
+        "schedule": make_schedule(args.schedule, args.epochs, steps_per_epoch),
+    }
+    if args.optimizer == "adam":
+        return Adam(lr, **common)
+    if args.optimizer == "rmsprop":
+        return RMSProp(lr, **common)
+    if args.optimizer in ("momentum", "nesterov"):
+        return SGD(lr, args.momentum, nesterov=args.optimizer == "nesterov", **common)
+    return SGD(lr, **common)

@@ -1,0 +1,172 @@
+"""``nn train`` and ``nn evaluate``: train an mlp on a built-in dataset, score a saved one."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nn.callbacks import EarlyStopping
+from nn.cli.options import load_dataset, make_optimizer, network_from_args
+from nn.network import History, Network
+from nn.preprocessing import Standardizer
+from nn.safeguards import TrainingDiverged, TrainingInterrupted
+from nn.serialize import load
+from nn.validation import check_learning_rate, check_positive_int
+
+
+@dataclass
+class TrainResult:
+    """What ``nn train`` measured: the trained network, its history and its test scores."""
+
+    network: Network
+    history: History
+    test_loss: float | None  # None when training stopped early (diverged or interrupted)
+    test_accuracy: float | None
+    seconds: float  # wall time of fit (data loading and the final evaluation excluded)
+    early_stopping: EarlyStopping | None
+    stopped: dict[str, Any] | None  # history["stopped"]: why fit ended early, if it did
+
+
+def train_from_args(args: argparse.Namespace) -> TrainResult:
+    """Build, train and test the network that ``nn train``'s options describe.
+
+    The test set is only used for testing when ``--validation-split`` is given; without it,
+    the per-epoch validation lines show the test set, as in Nielsen's demo. With
+    ``--standardize`` the scaler is fitted on the training inputs and folded into the first
+    layer after training, so the returned (and saved) network takes raw inputs.
+    """
+    # Checked before the data is loaded, so a typo costs no time.
+    check_positive_int("--epochs", args.epochs)
+    check_positive_int("--batch-size", args.batch_size)
+    if args.lr is not None:
+        check_learning_rate("--lr", args.lr)
+    every: int | str = "epoch"
+    if args.checkpoint_every is not None:
+        every = check_positive_int("--checkpoint-every", args.checkpoint_every)
+    if args.resume and not args.checkpoint:
+        raise ValueError("--resume continues from --checkpoint PATH; give --checkpoint too")
+    if args.early_stopping is not None and not args.validation_split:
+        raise ValueError(
+            "--early-stopping watches the validation loss and needs a validation set held "
+            "out of the training data: add --validation-split 0.1 (stopping on the test set "
+            "would make the test accuracy optimistic)"
+        )
+    (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    net, sizes = network_from_args(args, X, y, yt)
+    scaler = Standardizer(per_feature=False) if args.standardize else None
+    X_fit = scaler.fit_transform(X) if scaler is not None else X
+    n_train = len(X) - (round(args.validation_split * len(X)) if args.validation_split else 0)
+    optimizer = make_optimizer(args, math.ceil(n_train / args.batch_size))
+    stopper = EarlyStopping(patience=args.early_stopping) if args.early_stopping else None
+    print(
+        f"{args.dataset}: {len(X):,} training and {len(Xt):,} test examples; network {sizes}; "
+        f"{optimizer!r}"
+    )
+    if args.resume and not os.path.exists(args.checkpoint):
+        print(f"No checkpoint at {args.checkpoint} yet: starting from the beginning")
+    elif args.resume and args.quiet:  # fit says so itself when not quiet
+        print(f"Resuming from {args.checkpoint}")
+    validation: dict[str, Any] = {"validation_split": args.validation_split}
+    if not args.validation_split:
+        validation = {"validation_data": (scaler.transform(Xt) if scaler else Xt, yt)}
+    start = time.perf_counter()
+    with warnings.catch_warnings():  # reported by cmd_train as nn's own messages
+        warnings.simplefilter("ignore", TrainingDiverged)
+        warnings.simplefilter("ignore", TrainingInterrupted)
+        history = net.fit(
+            X_fit,
+            y,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            optimizer=optimizer,
+            seed=args.seed,
+            verbose=not args.quiet,
+            callbacks=[stopper] if stopper else [],
+            checkpoint=args.checkpoint,
+            checkpoint_every=every,
+            resume=args.resume,
+            **validation,
+        )
+    seconds = time.perf_counter() - start
+    stopped = history.get("stopped")
+    if stopped is not None and stopped["reason"] == "diverged":
+        return TrainResult(net, history, None, None, seconds, stopper, stopped)
+    if scaler is not None:
+        # the checkpoint (if any) keeps the unfolded weights, which a resumed run expects
+        scaler.fold_into(net.layers[0])  # type: ignore[arg-type]
+    if stopped is not None:
+        return TrainResult(net, history, None, None, seconds, stopper, stopped)
+    scores = net.evaluate(Xt, yt)
+    return TrainResult(net, history, scores["loss"], scores["accuracy"], seconds, stopper, None)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train an mlp on a built-in dataset."""
+    result = train_from_args(args)
+    net, history, stopped = result.network, result.history, result.stopped
+    if stopped is not None and stopped["reason"] == "diverged":
+        print(f"nn: {stopped['message']}\nnn: the model was not saved", file=sys.stderr)
+        return 1
+    if stopped is not None:
+        print(
+            f"\nnn: interrupted in epoch {stopped['epoch']} after step {stopped['step']}; "
+            "the network keeps the weights of that step",
+            file=sys.stderr,
+        )
+        if args.checkpoint:
+            print(
+                f"nn: checkpoint written to {args.checkpoint}; run the same command with "
+                "--resume to continue",
+                file=sys.stderr,
+            )
+        if args.save:
+            net.save(args.save)
+            print(f"nn: the weights so far were saved to {args.save}", file=sys.stderr)
+        return 130  # the shell's status for a run stopped by Ctrl-C
+    stopper = result.early_stopping
+    if stopper is not None and stopper.best_epoch is not None:
+        why = f"stopped after epoch {stopper.stopped_epoch}" if stopper.stopped_epoch else "ran"
+        print(
+            f"Early stopping: {why}; kept epoch {stopper.best_epoch} "
+            f"(val_loss {stopper.best:.4f}), the best"
+        )
+    per_epoch = float(np.median(history["seconds"]))
+    acc = result.test_accuracy
+    acc_text = (
+        f"Test accuracy {acc:.2%}" if acc is not None else f"Test loss {result.test_loss:.4f}"
+    )
+    print(
+        f"{acc_text} after {len(history['epoch'])} epochs "
+        f"(median {per_epoch:.2f} s per epoch, {result.seconds:.1f} s in all)"
+    )
+    if args.save:
+        net.save(args.save)
+        print(f"Saved to {args.save}; `nn evaluate {args.save} --dataset {args.dataset}` reads it")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a saved model on a dataset's test split."""
+    net = load(args.model)
+    _, (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    if net.n_in is not None and Xt.shape[1] != net.n_in:
+        raise ValueError(
+            f"{args.model} takes {net.n_in} inputs but {args.dataset} examples have "
+            f"{Xt.shape[1]} features; evaluate it on the dataset it was trained on"
+        )
+    scores = net.evaluate(Xt, yt)
+    acc = scores["accuracy"]
+    acc_text = f", accuracy {acc:.2%}" if acc is not None else ""
+    print(
+        f"{args.model} on {args.dataset} ({len(Xt):,} test examples): "
+        f"loss {scores['loss']:.4f}{acc_text}"
+    )
+    return 0

@@ -91,9 +91,16 @@ def sigmoid_prime(z: np.ndarray) -> np.ndarray:
         which is why deltas shrink as they travel back through sigmoid layers (VG1, VG2), and
         below ``exp(-|z|)`` (LS2), which is why saturated units learn slowly. The labels are
         the equations of docs/backprop.md.
+
+    Notes
+    -----
+    Computed as ``e / (1 + e)^2`` with ``e = exp(-|z|)``, the same number as
+    ``s (1 - s)`` (sigma' is even in ``z``), because ``1 - s`` rounds to 0 for ``z`` above
+    about 37 in float64 and loses relative precision well before that.
     """
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z))
+    return e / ((1.0 + e) * (1.0 + e))
 
 
 def sigmoid_prime_from_output(a: np.ndarray) -> np.ndarray:

@@ -179,7 +179,7 @@ class Dense(Layer):
         W = self.params["W"]
         # out=: the gradients land in the arrays grads already holds, no new ones per step
         np.matmul(self.x.T, dy, out=self.grads["W"])  # BP4: dC/dW = a_in^T delta, batch-summed
-        np.sum(dy, axis=0, out=self.grads["b"])  # BP3: dC/db = delta, summed over the batch
+        dy.sum(axis=0, out=self.grads["b"])  # BP3: dC/db = delta, summed over the batch
         if not need_dx:
             return None
         return dy @ W.T  # BP2 (first half): (W^{l+1})^T delta^{l+1}, in row form delta @ W.T

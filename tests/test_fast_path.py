@@ -225,3 +225,25 @@ def test_a_float32_network_computes_in_float32_only():
     net.fit(X, y, epochs=2, batch_size=6, lr=1.0, seed=0, verbose=False)
     assert seen and set(seen) == {np.dtype(np.float32)}
     assert all(p.dtype == np.float32 for _, p, _ in net.parameters())
+
+
+def test_a_dense_layer_computes_in_its_own_dtype_whatever_it_is_fed():
+    rng = np.random.default_rng(9)
+    layer = nn.Dense(6, 4, rng=0)  # float32
+    x64, dy64 = rng.random((5, 6)), rng.random((5, 4))
+    z = layer.forward(x64)
+    dx = layer.backward(dy64)
+    assert z.dtype == dx.dtype == layer.dW.dtype == layer.db.dtype == np.float32
+    x32, dy32 = x64.astype(np.float32), dy64.astype(np.float32)
+    np.testing.assert_array_equal(z, x32 @ layer.W + layer.b)
+    np.testing.assert_array_equal(layer.dW, x32.T @ dy32)
+
+
+def test_a_batch_of_one_gives_the_outer_product():
+    rng = np.random.default_rng(10)
+    layer = nn.Dense(7, 3, rng=0, dtype=np.float64)
+    x, dy = rng.random((1, 7)), rng.random((1, 3))
+    layer.forward(x)
+    layer.backward(dy)
+    np.testing.assert_allclose(layer.dW, np.outer(x[0], dy[0]), rtol=1e-14)
+    np.testing.assert_array_equal(layer.db, dy[0])

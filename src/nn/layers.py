@@ -155,8 +155,10 @@ class Dense(Layer):
             ``z = x @ W + b``: FP2 of docs/backprop.md, the batch-first form of the book's
             ``z = W a + b`` (FP1).
         """
+        W = self.params["W"]
+        x = np.asarray(x, dtype=W.dtype)  # compute in the layer's dtype: no silent upcast
         self.x = x  # cache: BP4 needs the input activations
-        z = x @ self.params["W"]  # (batch, n_out)
+        z = x @ W  # (batch, n_out)
         z += self.params["b"]  # broadcast over the rows, in place: no second (batch, n_out) array
         return z
 
@@ -177,8 +179,11 @@ class Dense(Layer):
             ``dC/dx = delta @ W.T``: the first half of BP2 for the layer below.
         """
         W = self.params["W"]
-        # out=: the gradients land in the arrays grads already holds, no new ones per step
-        np.matmul(self.x.T, dy, out=self.grads["W"])  # BP4: dC/dW = a_in^T delta, batch-summed
+        dy = np.asarray(dy, dtype=W.dtype)
+        # out=: the gradients land in the arrays grads already holds, no new ones per step.
+        # np.dot rather than @: for a batch of one (an outer product) NumPy's matmul does not
+        # call the BLAS and is about ten times slower.
+        np.dot(self.x.T, dy, out=self.grads["W"])  # BP4: dC/dW = a_in^T delta, batch-summed
         dy.sum(axis=0, out=self.grads["b"])  # BP3: dC/db = delta, summed over the batch
         if not need_dx:
             return None

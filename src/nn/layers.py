@@ -180,10 +180,11 @@ class Dense(Layer):
         """
         W = self.params["W"]
         dy = np.asarray(dy, dtype=W.dtype)
-        # out=: the gradients land in the arrays grads already holds, no new ones per step.
-        # np.dot rather than @: for a batch of one (an outer product) NumPy's matmul does not
-        # call the BLAS and is about ten times slower.
-        np.dot(self.x.T, dy, out=self.grads["W"])  # BP4: dC/dW = a_in^T delta, batch-summed
+        # out=: the gradients land in the arrays grads already holds, no new ones per step
+        if len(dy) > 1:
+            np.matmul(self.x.T, dy, out=self.grads["W"])  # BP4: dC/dW = a_in^T delta, batch-summed
+        else:  # one example: BP4 is an outer product, which matmul computes without the BLAS
+            np.dot(self.x.T, dy, out=self.grads["W"])  # (np.dot uses it: ten times faster)
         dy.sum(axis=0, out=self.grads["b"])  # BP3: dC/db = delta, summed over the batch
         if not need_dx:
             return None

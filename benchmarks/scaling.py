@@ -7,8 +7,8 @@ Usage::
     python benchmarks/scaling.py --sweeps width,batch --epochs 5
 
 Each sweep changes one thing of a base network trained by ``Network.fit`` on Fashion-MNIST
-(float32, plain SGD) and times an epoch (the fastest of ``--epochs`` epochs after an untimed
-warm-up):
+(float32, plain SGD) and times an epoch: the points of a sweep take turns, one epoch each,
+``--epochs`` rounds after an untimed warm-up, and each point's fastest epoch is kept:
 
 * **width**: ``[784, w, w, 10]`` for ``w`` from 32 to 2048, batch 128. The products cost
   ``784 w + w^2 + 10 w`` multiply-adds per example, so the exponent should rise from about
@@ -80,21 +80,29 @@ def pick_model(activation: str | None, loss: str | None) -> tuple[str, str]:
         return activation or "sigmoid", loss or "squared_error"
 
 
-def time_epoch(
-    sizes: list[int], batch: int, X: np.ndarray, y: np.ndarray, model: tuple[str, str], epochs: int
-) -> float:
-    """Seconds of the fastest of ``epochs`` epochs of ``Network.fit`` (noise only adds time)."""
-    net = nn.mlp(sizes, *model, seed=0)
-    lr = 0.05 if model[0] != "sigmoid" else 1.0
-    rng = np.random.default_rng(0)
-    warm = min(len(X), max(2000, 4 * batch))
-    net.fit(X[:warm], y[:warm], epochs=1, batch_size=batch, lr=lr, seed=rng, verbose=False)
-    times = []
-    for _ in range(epochs):
+class Point:
+    """One point of a sweep: a network and its data, trained one epoch at a time."""
+
+    def __init__(
+        self, sizes: list[int], batch: int, X: np.ndarray, y: np.ndarray, model: tuple[str, str]
+    ) -> None:
+        self.net = nn.mlp(sizes, *model, seed=0)
+        self.batch, self.X, self.y = batch, X, y
+        self.lr = 0.05 if model[0] != "sigmoid" else 1.0
+        self.rng = np.random.default_rng(0)
+        self.times: list[float] = []
+        warm = min(len(X), max(2000, 4 * batch))
+        self._fit(X[:warm], y[:warm])
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.net.fit(
+            X, y, epochs=1, batch_size=self.batch, lr=self.lr, seed=self.rng, verbose=False
+        )
+
+    def epoch(self) -> None:
         start = time.perf_counter()
-        net.fit(X, y, epochs=1, batch_size=batch, lr=lr, seed=rng, verbose=False)
-        times.append(time.perf_counter() - start)
-    return min(times)
+        self._fit(self.X, self.y)
+        self.times.append(time.perf_counter() - start)
 
 
 def fit_exponent(xs: list[float], ts: list[float]) -> float:
@@ -117,14 +125,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"model": list(model), "epochs": args.epochs, "sweeps": {}}
     for name in args.sweeps:
         spec = SWEEPS[name]
-        xs, ts, rows = [], [], []
+        points, rows = [], []
         for x in spec["values"]:
             sizes, batch, n = setting(name, x, args.n)
-            t = time_epoch(sizes, batch, X_all[:n], y_all[:n], model, args.epochs)
-            xs.append(x)
-            ts.append(t)
-            rows.append({"x": x, "sizes": sizes, "batch": batch, "n": n, "seconds": t})
-            print(f"  {name} {x}: {t:.3f} s", file=sys.stderr, flush=True)
+            points.append(Point(sizes, batch, X_all[:n], y_all[:n], model))
+            rows.append({"x": x, "sizes": sizes, "batch": batch, "n": n})
+        # round robin over the points, so a burst of load from another process lands on
+        # neighbouring points alike instead of bending the curve; the best epoch of each
+        for _ in range(args.epochs):
+            for p in points:
+                p.epoch()
+        xs = [r["x"] for r in rows]
+        ts = [min(p.times) for p in points]
+        for row, t in zip(rows, ts):
+            row["seconds"] = t
+            print(f"  {name} {row['x']}: {t:.3f} s", file=sys.stderr, flush=True)
         for row, k in zip(rows, local_exponents(xs, ts)):
             row["local_exponent"] = k
         results["sweeps"][name] = {

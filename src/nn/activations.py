@@ -283,7 +283,11 @@ class Sigmoid(Activation):
     def backward(self, dy: np.ndarray) -> np.ndarray:
         # BP1 at the output layer, the Hadamard part of BP2 below it: delta = dC/da (.) sigma'(z),
         # with sigma'(z) = a (1 - a) read from the kept output (one exp per forward, none here).
-        return dy * sigmoid_prime_from_output(self.a)
+        # Fused into one new array: sigmoid_prime_from_output(a) * dy, without two temporaries.
+        delta = 1.0 - self.a
+        delta *= self.a
+        delta *= dy
+        return delta
 
 
 class Tanh(Activation):

@@ -16,6 +16,13 @@ A layer is anything with
   built from ``config`` would have, computed without building it, so ``nn.load`` can check a
   file's description against its arrays before allocating anything.
 
+Optionally, a layer may set ``can_skip_dx = True`` and accept ``backward(dy, need_dx=False)``,
+which fills ``grads`` but skips computing ``dx`` and returns None. Training never uses the
+gradient with respect to the network's input, so :meth:`~nn.network.Network.backward` asks
+the first layer for no ``dx`` when it can (for :class:`Dense`, one matrix product of three).
+A layer that leaves ``can_skip_dx`` False, or does not have it, is always called as
+``backward(dy)``.
+
 :class:`~nn.network.Network`, the optimizers, the gradient checker and ``save``/``load``
 use nothing else, so a new layer (your own, or dropout, convolution, ...) plugs in by
 following it. Shapes are batch-first: ``x`` is ``(batch, n_in)``.
@@ -37,6 +44,8 @@ class Layer:
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
+    #: Whether ``backward`` accepts ``need_dx=False`` (see the module docstring).
+    can_skip_dx: bool = False
 
     def __init__(self) -> None:
         self.params = {}
@@ -92,12 +101,18 @@ class Dense(Layer):
     db : ndarray of shape (n_out,)
         ``dC/db`` after ``backward`` (BP3).
 
+    ``backward`` writes ``dW`` and ``db`` into the same two arrays every time rather than
+    making new ones (no allocation per mini-batch), so keep a ``.copy()`` of a gradient you
+    want to compare with a later one.
+
     Notes
     -----
     Nielsen writes a layer with column vectors, ``z = W a + b`` with ``W`` of shape
     ``(n_out, n_in)``. Here a batch is a stack of row vectors, so ``z = x @ W + b`` and this
     ``W`` is the transpose of the book's.
     """
+
+    can_skip_dx = True  # backward(dy, need_dx=False) skips the dx product
 
     def __init__(
         self,
@@ -140,25 +155,39 @@ class Dense(Layer):
             ``z = x @ W + b``: FP2 of docs/backprop.md, the batch-first form of the book's
             ``z = W a + b`` (FP1).
         """
+        W = self.params["W"]
+        x = np.asarray(x, dtype=W.dtype)  # compute in the layer's dtype: no silent upcast
         self.x = x  # cache: BP4 needs the input activations
-        return x @ self.params["W"] + self.params["b"]
+        z = x @ W  # (batch, n_out)
+        z += self.params["b"]  # broadcast over the rows, in place: no second (batch, n_out) array
+        return z
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray, *, need_dx: bool = True) -> np.ndarray | None:
         """Gradients of ``W`` and ``b`` from ``delta = dC/dz``, and ``delta`` passed down.
 
         Parameters
         ----------
         dy : ndarray of shape (batch, n_out)
             ``delta``: the gradient of the loss with respect to ``z``, one row per example.
+        need_dx : bool, default True
+            False skips the product that gives ``dC/dx`` (the network's first layer, whose
+            input is the data, never needs it) and returns None.
 
         Returns
         -------
-        ndarray of shape (batch, n_in)
+        ndarray of shape (batch, n_in), or None
             ``dC/dx = delta @ W.T``: the first half of BP2 for the layer below.
         """
         W = self.params["W"]
-        self.grads["W"] = self.x.T @ dy  # BP4: dC/dW = a_in^T delta, summed over the batch
-        self.grads["b"] = dy.sum(axis=0)  # BP3: dC/db = delta, summed over the batch
+        dy = np.asarray(dy, dtype=W.dtype)
+        # out=: the gradients land in the arrays grads already holds, no new ones per step
+        if len(dy) > 1:
+            np.matmul(self.x.T, dy, out=self.grads["W"])  # BP4: dC/dW = a_in^T delta, batch-summed
+        else:  # one example: BP4 is an outer product, which matmul computes without the BLAS
+            np.dot(self.x.T, dy, out=self.grads["W"])  # (np.dot uses it: ten times faster)
+        dy.sum(axis=0, out=self.grads["b"])  # BP3: dC/db = delta, summed over the batch
+        if not need_dx:
+            return None
         return dy @ W.T  # BP2 (first half): (W^{l+1})^T delta^{l+1}, in row form delta @ W.T
 
     def config(self) -> dict[str, Any]:

@@ -142,19 +142,23 @@ class Network:
             a = layer.forward(a, training=training)
         return a
 
-    def backward(self, da: np.ndarray) -> np.ndarray:
+    def backward(self, da: np.ndarray, *, need_dx: bool = True) -> np.ndarray | None:
         """Backpropagate ``dC/da^L`` through the layers of the last :meth:`forward`.
 
         Parameters
         ----------
         da : ndarray of shape (batch, n_out)
             Gradient of the loss with respect to the network's output (``loss.gradient``).
+        need_dx : bool, default True
+            False when the gradient with respect to the input is not wanted (training): the
+            first layer then skips computing it if it can (its ``can_skip_dx``, see
+            :mod:`nn.layers`) and None is returned. The parameters' gradients are the same.
 
         Returns
         -------
-        ndarray of shape (batch, n_in)
-            Gradient of the loss with respect to the input. On the way, every layer's
-            ``grads`` is filled.
+        ndarray of shape (batch, n_in), or None
+            Gradient of the loss with respect to the input (None if ``need_dx`` is False).
+            On the way, every layer's ``grads`` is filled.
 
         Notes
         -----
@@ -164,9 +168,14 @@ class Network:
         (BP4, BP3) and becomes ``delta @ W.T`` (the first half of BP2).
         """
         d = da
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers[1:]):
             d = layer.backward(d)
-        return d
+        first = self.layers[0]
+        if need_dx or not getattr(first, "can_skip_dx", False):
+            d = first.backward(d)
+            return d if need_dx else None
+        first.backward(d, need_dx=False)  # dC/dX of the data: never used, never computed
+        return None
 
     def gradients(self, X: np.ndarray, Y: np.ndarray) -> float:
         """Compute the loss on a batch and fill every layer's ``grads`` with its gradient.
@@ -184,7 +193,7 @@ class Network:
         X = self._inputs(X)
         T = self._targets(Y, len(X))
         a = self.forward(X, training=True)
-        self.backward(self.loss.gradient(a, T))
+        self.backward(self.loss.gradient(a, T), need_dx=False)
         return self.loss.value(a, T)
 
     # ------------------------------------------------------------------ training
@@ -328,7 +337,7 @@ class Network:
                         loss = self.loss.value(a, tb)
                         if not math.isfinite(loss):  # checked before the update is applied
                             raise Diverged(f"the loss became {loss}")
-                        self.backward(self.loss.gradient(a, tb))
+                        self.backward(self.loss.gradient(a, tb), need_dx=False)
                         correct = 0
                         if labels is not None:
                             correct = int(np.count_nonzero(_predicted_labels(a) == labels[idx]))

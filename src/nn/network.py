@@ -332,18 +332,8 @@ class Network:
                     )
                     for i in bar:
                         idx = order[i : i + batch_size]
-                        xb, tb = X[idx], T[idx]  # (batch, n_in), (batch, n_out)
-                        a = self.forward(xb, training=True)
-                        loss = self.loss.value(a, tb)
-                        if not math.isfinite(loss):  # checked before the update is applied
-                            raise Diverged(f"the loss became {loss}")
-                        self.backward(self.loss.gradient(a, tb), need_dx=False)
-                        correct = 0
-                        if labels is not None:
-                            correct = int(np.count_nonzero(_predicted_labels(a) == labels[idx]))
-                        run.updating = True  # a second Ctrl-C waits for the update to finish
-                        opt.step(self.parameters())
-                        run.step_done(loss, len(idx), correct)
+                        a, loss = self.train_step(X[idx], T[idx], opt, run)
+                        run.step_done(loss, len(idx), _count_correct(a, labels, idx))
                         for cb in callbacks:
                             cb.on_step_end(self, run.epoch, run.step, loss)
                         if run.stop_requested:
@@ -380,6 +370,47 @@ class Network:
             for cb in callbacks:
                 cb.on_train_end(self, history)
         return history
+
+    def train_step(
+        self, X: np.ndarray, T: np.ndarray, optimizer: Optimizer, run: TrainingRun | None = None
+    ) -> tuple[np.ndarray, float]:
+        """One step of mini-batch gradient descent: forward, loss, backward, update.
+
+        ``fit`` runs this for every mini-batch, and so does the replay that finds the step at
+        which training diverged (:mod:`nn.safeguards`): one training step, written once.
+
+        Parameters
+        ----------
+        X : ndarray of shape (batch, n_in)
+            Inputs, already of the network's dtype.
+        T : ndarray of shape (batch, n_out)
+            Targets as rows (one-hot for classes).
+        optimizer : Optimizer
+        run : TrainingRun, optional
+            Told when the update starts, so a second Ctrl-C waits for it to finish.
+
+        Returns
+        -------
+        a : ndarray of shape (batch, n_out)
+            The outputs before the update.
+        loss : float
+            The loss of the batch before the update.
+
+        Raises
+        ------
+        Diverged
+            If the loss is NaN or infinite; it is checked before the update, so the weights
+            are left as they were.
+        """
+        a = self.forward(X, training=True)
+        loss = self.loss.value(a, T)
+        if not math.isfinite(loss):  # checked before the update is applied
+            raise Diverged(f"the loss became {loss}")
+        self.backward(self.loss.gradient(a, T), need_dx=False)
+        if run is not None:
+            run.updating = True  # a second Ctrl-C waits for the update to finish
+        optimizer.step(self.parameters())
+        return a, loss
 
     # ------------------------------------------------------------------ using it
     def predict(self, X: np.ndarray, *, batch_size: int = 4096) -> np.ndarray:
@@ -487,6 +518,13 @@ def _split_off_validation(
     val, train = order[:n_val], order[n_val:]
     kept = None if labels is None else labels[train]
     return X[train], T[train], kept, (X[val], Y[val])
+
+
+def _count_correct(a: np.ndarray, labels: np.ndarray | None, idx: np.ndarray) -> int:
+    """How many rows of ``a`` predict ``labels[idx]`` (0 when the targets are not classes)."""
+    if labels is None:
+        return 0
+    return int(np.count_nonzero(_predicted_labels(a) == labels[idx]))
 
 
 def _predicted_labels(a: np.ndarray) -> np.ndarray:

@@ -291,7 +291,7 @@ class TrainingRun:
         real_rows = {k: list(v) for k, v in real.items() if isinstance(v, list)}
         snap = self._snapshot
         ckpt.restore(snap, self.network, self.optimizer, self)
-        from nn.network import _predicted_labels  # here: network.py imports this module
+        from nn.network import _count_correct  # here: network.py imports this module
 
         net, opt, bs = self.network, self.optimizer, self.batch_size
         found: tuple[int, str] | None = None
@@ -303,25 +303,20 @@ class TrainingRun:
                 order = self.begin_epoch()
                 idx = order[self.batch * bs : (self.batch + 1) * bs]
                 before = ckpt.capture(net, opt, self)
-                a = net.forward(self.X[idx], training=True)
-                loss = net.loss.value(a, self.T[idx])
-                if not math.isfinite(loss):
-                    found = (self.step + 1, f"the loss became {loss}")
+                try:
+                    a, loss = net.train_step(self.X[idx], self.T[idx], opt)
+                except Diverged as err:
+                    found = (self.step + 1, str(err))
                     break
-                net.backward(net.loss.gradient(a, self.T[idx]))
-                opt.step(net.parameters())
                 if not all_finite(net):
                     bad = [k for k, p, _ in net.parameters() if not np.isfinite(p).all()]
                     ckpt.restore(before, net, opt, self)
                     found = (self.step + 1, f"its update made {', '.join(bad)} non-finite")
                     break
-                correct = 0
-                if self.labels is not None:
-                    correct = int(np.count_nonzero(_predicted_labels(a) == self.labels[idx]))
                 self.step += 1
                 self.batch += 1
                 self.loss_sum += loss * len(idx)
-                self.correct += correct
+                self.correct += _count_correct(a, self.labels, idx)
         if found is None:  # not reproduced (a callback changed something?): use the snapshot
             ckpt.restore(snap, net, opt, self)
             found = (

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn.callbacks import Callback
-from nn.network import _class_labels, _predicted_labels
+from nn.labels import class_labels, predicted_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.layers import Layer
@@ -309,7 +309,7 @@ class Diagnostics(Callback):
     def on_train_begin(self, network: Network, history: dict[str, list[Any]]) -> None:
         self._X = network._inputs(self.X_probe, name="probe X")
         self._T = network._targets(self.Y_probe, len(self._X), name="probe Y")
-        self._labels = _class_labels(self.Y_probe, self._T)
+        self._labels = class_labels(self.Y_probe, self._T)
         self._layers = dense_layers(network)
         self.records, self.step_losses, self._before = [], [], {}
         first = self._probe(network, step=0, epoch=0, loss=None)
@@ -367,7 +367,7 @@ class Diagnostics(Callback):
         accuracy = None
         if self._labels is not None:
             # loss.output: what predict returns (probabilities for a loss that takes logits)
-            predicted = _predicted_labels(network.loss.output(a))
+            predicted = predicted_labels(network.loss.output(a))
             accuracy = float(np.mean(predicted == self._labels))
         return {
             "step": step,

@@ -29,6 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from nn.callbacks import Callback
+from nn.labels import class_labels, count_correct, predicted_labels
 from nn.layers import Layer
 from nn.losses import Loss
 from nn.optimizers import SGD, Optimizer
@@ -294,7 +295,7 @@ class Network:
         path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
         X = self._inputs(X)
         T = self._targets(Y, len(X))
-        labels = _class_labels(Y, T)  # None when the targets are not classes
+        labels = class_labels(Y, T)  # None when the targets are not classes
         rng = np.random.default_rng(seed)
         if validation_split:
             X, T, labels, validation_data = _split_off_validation(
@@ -333,7 +334,7 @@ class Network:
                     for i in bar:
                         idx = order[i : i + batch_size]
                         a, loss = self.train_step(X[idx], T[idx], opt, run)
-                        run.step_done(loss, len(idx), _count_correct(a, labels, idx))
+                        run.step_done(loss, len(idx), count_correct(a, labels, idx))
                         for cb in callbacks:
                             cb.on_step_end(self, run.epoch, run.step, loss)
                         if run.stop_requested:
@@ -446,7 +447,7 @@ class Network:
         -------
         ndarray of shape (n,), int64
         """
-        return _predicted_labels(self.predict(X))
+        return predicted_labels(self.predict(X))
 
     def evaluate(self, X: np.ndarray, Y: np.ndarray) -> dict[str, float | None]:
         """Loss and accuracy on a data set.
@@ -460,10 +461,10 @@ class Network:
         X = self._inputs(X)
         T = self._targets(Y, len(X))
         a = self._raw_outputs(X)  # what the loss takes: activations, or logits
-        labels = _class_labels(Y, T)
+        labels = class_labels(Y, T)
         accuracy = None
         if labels is not None:
-            accuracy = float(np.mean(_predicted_labels(self.loss.output(a)) == labels))
+            accuracy = float(np.mean(predicted_labels(self.loss.output(a)) == labels))
         return {"loss": self.loss.value(a, T), "accuracy": accuracy}
 
     def save(self, path: str) -> None:
@@ -480,18 +481,6 @@ class Network:
     def _targets(self, Y: np.ndarray, n: int, name: str = "Y") -> np.ndarray:
         """Targets checked as ``(n, n_out)`` rows of the dtype; class labels become one-hot."""
         return check_targets(Y, n, self.n_out, self.dtype, name=name)
-
-
-def _class_labels(Y: np.ndarray, T: np.ndarray) -> np.ndarray | None:
-    """The class of each example when the targets are classes, else None."""
-    Y = np.asarray(Y)
-    if Y.ndim == 1:
-        return Y.astype(np.int64)
-    if T.shape[1] == 1:
-        ok = np.isin(T, (0, 1)).all()
-        return T[:, 0].astype(np.int64) if ok else None
-    one_hot = np.isin(T, (0, 1)).all() and (T.sum(axis=1) == 1).all()
-    return T.argmax(axis=1) if one_hot else None
 
 
 def _split_off_validation(
@@ -518,20 +507,6 @@ def _split_off_validation(
     val, train = order[:n_val], order[n_val:]
     kept = None if labels is None else labels[train]
     return X[train], T[train], kept, (X[val], Y[val])
-
-
-def _count_correct(a: np.ndarray, labels: np.ndarray | None, idx: np.ndarray) -> int:
-    """How many rows of ``a`` predict ``labels[idx]`` (0 when the targets are not classes)."""
-    if labels is None:
-        return 0
-    return int(np.count_nonzero(_predicted_labels(a) == labels[idx]))
-
-
-def _predicted_labels(a: np.ndarray) -> np.ndarray:
-    """Arg-max of each output row, or ``a > 0.5`` for a single output unit."""
-    if a.shape[1] == 1:
-        return (a[:, 0] > 0.5).astype(np.int64)
-    return a.argmax(axis=1)
 
 
 def _epoch_line(history: History, epochs: int) -> str:

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn import checkpoint as ckpt
+from nn.labels import count_correct
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.network import Network
@@ -291,7 +292,6 @@ class TrainingRun:
         real_rows = {k: list(v) for k, v in real.items() if isinstance(v, list)}
         snap = self._snapshot
         ckpt.restore(snap, self.network, self.optimizer, self)
-        from nn.network import _count_correct  # here: network.py imports this module
 
         net, opt, bs = self.network, self.optimizer, self.batch_size
         found: tuple[int, str] | None = None
@@ -316,7 +316,7 @@ class TrainingRun:
                 self.step += 1
                 self.batch += 1
                 self.loss_sum += loss * len(idx)
-                self.correct += _count_correct(a, self.labels, idx)
+                self.correct += count_correct(a, self.labels, idx)
         if found is None:  # not reproduced (a callback changed something?): use the snapshot
             ckpt.restore(snap, net, opt, self)
             found = (

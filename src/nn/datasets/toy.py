@@ -103,6 +103,15 @@ def xor(dtype: object = np.float32) -> Split:
     return X, y
 
 
+def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, dt: np.dtype) -> Split:
+    """The examples in a random order, X cast to ``dt`` once at the end.
+
+    Generators lay points out class by class; shuffling keeps mini-batches mixed.
+    """
+    order = rng.permutation(len(X))
+    return X[order].astype(dt), y[order]
+
+
 def moons(
     n: int = 200, *, noise: float = 0.1, seed: Seed = None, dtype: object = np.float32
 ) -> Split:
@@ -141,8 +150,7 @@ def moons(
     y = np.repeat(np.array([0, 1], dtype=np.int64), [n0, n - n0])
     # Drawn in float64 and rounded once, so float32 and float64 give the same points.
     X += noise * rng.standard_normal(X.shape)
-    order = rng.permutation(n)
-    return X[order].astype(dt), y[order]
+    return _shuffled(X, y, rng, dt)
 
 
 def circles(
@@ -190,8 +198,7 @@ def circles(
     X = np.concatenate([outer, inner])  # (n, 2)
     y = np.repeat(np.array([0, 1], dtype=np.int64), [n0, n - n0])
     X += noise * rng.standard_normal(X.shape)
-    order = rng.permutation(n)
-    return X[order].astype(dt), y[order]
+    return _shuffled(X, y, rng, dt)
 
 
 def spirals(
@@ -242,5 +249,4 @@ def spirals(
         arms.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
     X = np.concatenate(arms)  # (n, 2)
     y = np.repeat(np.arange(classes, dtype=np.int64), sizes)
-    order = rng.permutation(n)
-    return X[order].astype(dt), y[order]
+    return _shuffled(X, y, rng, dt)

@@ -194,3 +194,47 @@ def test_losses_round_trip_through_save_and_load(tmp_path, loss):
     assert back.layers[2].rate == 0.5
     X = np.random.default_rng(0).random((5, 4))
     assert back.predict(X).tobytes() == net.predict(X).tobytes()
+
+
+# ---------------------------------------------------------------- value and gradient at once
+@pytest.mark.parametrize("loss_cls", LOSSES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1.0, 80.0])
+def test_value_and_gradient_gives_the_bits_of_value_and_gradient(loss_cls, dtype, scale):
+    rng = np.random.default_rng(3)
+    loss = loss_cls()
+    if loss.takes_logits:
+        a = (scale * rng.standard_normal((6, 4))).astype(dtype)  # logits, some far apart
+    else:
+        a = rng.uniform(0.01, 0.99, (6, 4)).astype(dtype)
+    y = np.eye(4, dtype=dtype)[rng.integers(0, 4, 6)]
+    y[0] = 0.25  # a probability row too
+    value, gradient = loss.value_and_gradient(a, y)
+    assert value == loss.value(a, y)
+    assert gradient.dtype == loss.gradient(a, y).dtype
+    assert gradient.tobytes() == loss.gradient(a, y).tobytes()
+    assert nn.losses.value_and_gradient(loss, a, y)[0] == value
+
+
+def test_value_and_gradient_accepts_a_loss_with_only_value_and_gradient():
+    class HalfSquares:  # the loss protocol without value_and_gradient
+        takes_logits = False
+
+        def output(self, a):
+            return a
+
+        def value(self, a, y):
+            return 0.5 * float(((a - y) ** 2).sum()) / len(a)
+
+        def gradient(self, a, y):
+            return (a - y) / len(a)
+
+    a, y = np.array([[1.0, 2.0]]), np.array([[0.0, 4.0]])
+    value, gradient = nn.losses.value_and_gradient(HalfSquares(), a, y)
+    assert value == 2.5
+    np.testing.assert_array_equal(gradient, [[1.0, -2.0]])
+    net = nn.Network([nn.Dense(2, 2, rng=0, dtype=np.float64)], HalfSquares())
+    twin = nn.Network([nn.Dense(2, 2, rng=0, dtype=np.float64)], nn.SquaredError())
+    for model in (net, twin):
+        model.fit(np.eye(2), np.eye(2), epochs=3, batch_size=1, lr=0.1, seed=0, verbose=False)
+    np.testing.assert_allclose(net.layers[0].W, twin.layers[0].W, rtol=1e-12)

@@ -13,6 +13,11 @@ the batch** of a per-example cost, so its gradient carries a factor ``1/n``.
 * :class:`SoftmaxCrossEntropy`: the same cost computed from the logits ``z`` (the softmax
   folded into the loss), whose gradient is simply ``(softmax(z) - y) / n``.
 
+A training step needs both at once: :meth:`Loss.value_and_gradient` returns the pair, by
+default by calling the two, and a loss whose two share work overrides it
+(:class:`SoftmaxCrossEntropy` computes its exponentials once). An object with only ``value``
+and ``gradient`` works too: :func:`value_and_gradient` calls whichever it has.
+
 A loss whose input is logits rather than activations says so with ``takes_logits = True``,
 and :meth:`Loss.output` turns the network's raw output into what :meth:`nn.Network.predict`
 returns (probabilities, for the fused softmax).
@@ -32,6 +37,7 @@ __all__ = [
     "Loss",
     "SoftmaxCrossEntropy",
     "SquaredError",
+    "value_and_gradient",
 ]
 
 
@@ -63,6 +69,10 @@ class Loss:
     def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``dC/da``, same shape as ``a``."""
         raise NotImplementedError
+
+    def value_and_gradient(self, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(value(a, y), gradient(a, y))``; override where the two can share work."""
+        return self.value(a, y), self.gradient(a, y)
 
     def config(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this loss."""
@@ -214,3 +224,36 @@ class SoftmaxCrossEntropy(Loss):
     def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``dC/dz = (softmax(z) * rowsum(y) - y) / n``, shape (batch, n_out)."""
         return (softmax(a) * y.sum(axis=1, keepdims=True) - y) / a.shape[0]
+
+    def value_and_gradient(self, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """:meth:`value` and :meth:`gradient` (the same bits) from one set of exponentials.
+
+        Both start from ``shifted = z - max(z)`` and ``e = exp(shifted)``: the value needs
+        ``log softmax(z) = shifted - ln(sum e)``, the gradient ``softmax(z) = e / sum e``.
+        """
+        shifted = a - a.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=-1, keepdims=True)
+        value = -float((y * (shifted - np.log(total))).sum()) / a.shape[0]
+        gradient = (e / total * y.sum(axis=1, keepdims=True) - y) / a.shape[0]
+        return value, gradient
+
+
+def value_and_gradient(loss: Any, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The loss of a batch and its gradient, from ``loss.value_and_gradient`` if it has one.
+
+    Parameters
+    ----------
+    loss : Loss, or any object with ``value(a, y)`` and ``gradient(a, y)``
+    a, y : ndarray of shape (batch, n_out)
+        Network outputs (logits for a loss with ``takes_logits``) and targets.
+
+    Returns
+    -------
+    value : float
+    gradient : ndarray of shape (batch, n_out)
+    """
+    both = getattr(loss, "value_and_gradient", None)
+    if both is not None:
+        return both(a, y)
+    return loss.value(a, y), loss.gradient(a, y)

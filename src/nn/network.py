@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from nn.callbacks import Callback
 from nn.labels import class_labels, count_correct, predicted_labels
 from nn.layers import Layer
-from nn.losses import Loss
+from nn.losses import Loss, value_and_gradient
 from nn.optimizers import SGD, Optimizer
 from nn.safeguards import Diverged, TrainingRun
 from nn.validation import (
@@ -404,10 +404,10 @@ class Network:
             are left as they were.
         """
         a = self.forward(X, training=True)
-        loss = self.loss.value(a, T)
+        loss, da = value_and_gradient(self.loss, a, T)  # C and dC/da (one pass where it can)
         if not math.isfinite(loss):  # checked before the update is applied
             raise Diverged(f"the loss became {loss}")
-        self.backward(self.loss.gradient(a, T), need_dx=False)
+        self.backward(da, need_dx=False)
         if run is not None:
             run.updating = True  # a second Ctrl-C waits for the update to finish
         optimizer.step(self.parameters())

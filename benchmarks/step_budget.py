@@ -11,6 +11,8 @@ bound runs), the bias additions and column sums, the activations, the loss, the 
 step and the gathering of the shuffled mini-batch, each the median of several repeats, and
 sets them against one step of ``Network.fit`` (an epoch's time over its number of steps).
 What the pieces do not add up to is the Python around them and the bookkeeping of ``fit``.
+For a network with ReLU layers it also times ``np.maximum(z, 0)`` against :func:`nn.relu`'s
+row of zeros, the reason for that line.
 """
 
 from __future__ import annotations
@@ -128,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(
         (
             "loss",
-            "loss.value + loss.gradient",
-            median_us(lambda: (net.loss.value(h, tb), net.loss.gradient(h, tb))),
+            "loss.value_and_gradient",
+            median_us(lambda: net.loss.value_and_gradient(h, tb)),
         )
     )
     opt = nn.SGD(1e-12)  # a step too small to change the weights noticeably
@@ -148,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'the rest (Python, fit bookkeeping)':<34}{rest:>9.1f}{rest / fit_step * 100:>9.1f}%")
     print(f"  {'one step of Network.fit':<34}{fit_step:>9.1f}{100:>9.1f}%")
     print(f"  fit / products = {fit_step / totals['products']:.2f}")
+    relu_inputs = [x for x, layer in zip(inputs, net.layers) if isinstance(layer, nn.ReLU)]
+    if relu_inputs:
+        print("\n  nn.relu's choice: max(z, 0) against a row of zeros rather than the scalar 0")
+        for z in relu_inputs:
+            scalar = median_us(lambda z=z: np.maximum(z, 0))
+            row = median_us(lambda z=z: nn.relu(z))
+            print(f"  z {z.shape}: scalar 0 {scalar:.1f} us, row of zeros {row:.1f} us")
     return 0
 
 

@@ -18,6 +18,10 @@ training images:
 * **sklearn**: ``MLPClassifier(solver="sgd", momentum=0, alpha=0)`` one ``partial_fit`` per
   epoch, where it can express the configuration (it cannot do (a): its output layer is always
   softmax/log-loss);
+* **numpy**: the fastest plain-NumPy loop we could write for the configuration
+  (``handwritten.py``: everything preallocated and in place, no layers, no checks), from the
+  same weights; a test holds it to ``Network.train_step``. ``numpy/bound`` is how close any
+  NumPy code gets to the products here, ``nn/numpy`` what nn's structure costs on top;
 * **bound**: the matrix products of a training step and nothing else: per mini-batch (a
   contiguous slice of the data, no shuffling), ``z = x @ W`` for every layer, then
   ``dW = x.T @ delta`` for every layer and ``dx = delta @ W.T`` for every layer but the first,
@@ -62,6 +66,7 @@ sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 from configs import CONFIGS, Config  # noqa: E402
+from handwritten import HandwrittenLoop  # noqa: E402
 
 import nn  # noqa: E402
 
@@ -231,6 +236,36 @@ class SklearnContender(Contender):
         return lambda: self.clf.predict_proba(self.data["X_test"])
 
 
+class NumpyContender(Contender):
+    """The handwritten NumPy loop of ``handwritten.py``, from nn's starting weights."""
+
+    name = "numpy"
+
+    def __init__(
+        self, cfg: Config, data: dict[str, np.ndarray], seed: int, start: list[Any]
+    ) -> None:
+        self.data, self.rng = data, np.random.default_rng(seed)
+        self.X = np.ascontiguousarray(data["X"], dtype=np.float32)
+        self.T = np.eye(cfg.sizes[-1], dtype=np.float32)[data["y"]]
+        weights, biases = zip(*start)
+        self.loop = HandwrittenLoop(
+            weights, biases, cfg.activation, cfg.loss, cfg.batch_size, cfg.lr
+        )
+
+    def _epoch(self, n: int) -> None:
+        self.loop.epoch(self.X, self.T, self.data["y"], self.rng.permutation(n))
+
+    def warmup(self) -> None:
+        self._epoch(WARMUP)
+
+    def epoch(self) -> None:
+        self._epoch(len(self.X))
+
+    def accuracy(self) -> float:
+        pred = self.loop.predict(self.data["X_test"]).argmax(axis=1)
+        return float(np.mean(pred == self.data["y_test"]))
+
+
 class BoundContender(Contender):
     """The matrix products of every training step, into preallocated arrays, nothing else."""
 
@@ -323,6 +358,8 @@ def make_contenders(
             notes.append("sklearn skipped: not installed (pip install scikit-learn)")
         except ValueError as err:
             notes.append(f"sklearn skipped: {err}")
+    if "numpy" not in skip and start is not None:
+        contenders.append(NumpyContender(cfg, data, seed, start))
     if "bound" not in skip:
         contenders.append(BoundContender(cfg, data, seed))
     return contenders, notes
@@ -383,12 +420,20 @@ def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
             out[f"{peer}/nn"] = rows[peer]["seconds_per_epoch"] / t
     if "bound" in rows:
         out["nn/bound"] = t / rows["bound"]["seconds_per_epoch"]
+    if "numpy" in rows:
+        out["nn/numpy"] = t / rows["numpy"]["seconds_per_epoch"]
+        if "bound" in rows:
+            out["numpy/bound"] = (
+                rows["numpy"]["seconds_per_epoch"] / rows["bound"]["seconds_per_epoch"]
+            )
     # the same from each contender's fastest epoch: less hit by other processes' bursts
     best = rows["nn"]["best_seconds"]
     if "pytorch" in rows:
         out["best: pytorch/nn"] = rows["pytorch"]["best_seconds"] / best
     if "bound" in rows:
         out["best: nn/bound"] = best / rows["bound"]["best_seconds"]
+    if "numpy" in rows and "bound" in rows:
+        out["best: numpy/bound"] = rows["numpy"]["best_seconds"] / rows["bound"]["best_seconds"]
     if "pytorch" in rows and "predict_samples_per_second" in rows["pytorch"]:
         out["predict nn/pytorch"] = (
             rows["nn"]["predict_samples_per_second"] / rows["pytorch"]["predict_samples_per_second"]

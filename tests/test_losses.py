@@ -238,3 +238,19 @@ def test_value_and_gradient_accepts_a_loss_with_only_value_and_gradient():
     for model in (net, twin):
         model.fit(np.eye(2), np.eye(2), epochs=3, batch_size=1, lr=0.1, seed=0, verbose=False)
     np.testing.assert_allclose(net.layers[0].W, twin.layers[0].W, rtol=1e-12)
+
+
+def test_a_subclass_that_changes_softmax_cross_entropy_is_trained_with_its_own_methods():
+    class Smoothed(nn.SoftmaxCrossEntropy):  # label smoothing, by overriding value and gradient
+        def value(self, a, y):
+            return super().value(a, 0.9 * y + 0.025)
+
+        def gradient(self, a, y):
+            return super().gradient(a, 0.9 * y + 0.025)
+
+    rng = np.random.default_rng(4)
+    a, y = rng.standard_normal((5, 4)), np.eye(4)[rng.integers(0, 4, 5)]
+    loss = Smoothed()
+    value, gradient = loss.value_and_gradient(a, y)
+    assert value == loss.value(a, y) != nn.SoftmaxCrossEntropy().value(a, y)
+    np.testing.assert_array_equal(gradient, loss.gradient(a, y))

@@ -141,10 +141,11 @@ def tanh_prime_from_output(a: np.ndarray) -> np.ndarray:
 
 def relu(z: np.ndarray) -> np.ndarray:
     """Rectified linear unit, ``max(0, z)``."""
-    z = np.asarray(z)
+    z = np.asanyarray(z)
     # max(z, 0) against a row of zeros broadcast down the batch, not the scalar 0: the same
-    # values, but NumPy's loop for two arrays is 2-3x faster than its array-and-scalar loop
-    # (benchmarks/step_budget.py times both)
+    # values, but for a batch of thousands of entries NumPy's loop for two arrays is 2-3x
+    # faster than its array-and-scalar loop (benchmarks/step_budget.py times both; for a
+    # few hundred entries making the row costs about what it saves)
     return np.maximum(z, np.zeros(z.shape[-1:], z.dtype))
 
 

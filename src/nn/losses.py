@@ -71,7 +71,24 @@ class Loss:
         raise NotImplementedError
 
     def value_and_gradient(self, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """``(value(a, y), gradient(a, y))``; override where the two can share work."""
+        """The loss of a batch and its gradient at once, as a training step needs them.
+
+        Parameters
+        ----------
+        a, y : ndarray of shape (batch, n_out)
+            Network outputs (logits when ``takes_logits``) and targets.
+
+        Returns
+        -------
+        value : float
+            ``value(a, y)``.
+        gradient : ndarray of shape (batch, n_out)
+            ``gradient(a, y)``.
+
+        Notes
+        -----
+        This default calls the two methods; a loss whose two share work overrides it.
+        """
         return self.value(a, y), self.gradient(a, y)
 
     def config(self) -> dict[str, Any]:
@@ -230,7 +247,14 @@ class SoftmaxCrossEntropy(Loss):
 
         Both start from ``shifted = z - max(z)`` and ``e = exp(shifted)``: the value needs
         ``log softmax(z) = shifted - ln(sum e)``, the gradient ``softmax(z) = e / sum e``.
+        A subclass that changes :meth:`value` or :meth:`gradient` gets its own two methods
+        called instead, so training always uses the loss the subclass defines.
         """
+        cls = type(self)
+        if cls.value is not SoftmaxCrossEntropy.value or (
+            cls.gradient is not SoftmaxCrossEntropy.gradient
+        ):
+            return super().value_and_gradient(a, y)
         shifted = a - a.max(axis=-1, keepdims=True)
         e = np.exp(shifted)
         total = e.sum(axis=-1, keepdims=True)
@@ -245,6 +269,7 @@ def value_and_gradient(loss: Any, a: np.ndarray, y: np.ndarray) -> tuple[float, 
     Parameters
     ----------
     loss : Loss, or any object with ``value(a, y)`` and ``gradient(a, y)``
+        The loss; its ``value_and_gradient`` is used when it has one.
     a, y : ndarray of shape (batch, n_out)
         Network outputs (logits for a loss with ``takes_logits``) and targets.
 

@@ -34,8 +34,11 @@ class HandwrittenLoop:
     weights, biases : sequences of ndarray, shapes (n_in, n_out) and (n_out,)
         The starting parameters, copied (float32).
     activation : {"relu", "sigmoid"}
-        Hidden-layer activation; with ``"sigmoid"`` the output layer is a sigmoid too.
+        Activation of the hidden layers, and of the output layer under squared error (as
+        :func:`nn.mlp` builds it; under softmax cross-entropy the output is logits).
     loss : {"softmax_cross_entropy", "squared_error"}
+        With one-hot targets (the gradient of softmax cross-entropy is taken as
+        ``softmax(z) - t``, which assumes rows of ``t`` that sum to 1).
     batch_size : int
     lr : float
     """
@@ -65,6 +68,7 @@ class HandwrittenLoop:
         self.dx = [np.empty((bs, w.shape[0]), np.float32) for w in self.W]  # deltas passed down
         self.dW = [np.empty_like(w) for w in self.W]
         self.db = [np.empty_like(b) for b in self.b]
+        self.steps = [np.empty_like(p) for p in self.W + self.b]  # lr * gradient
         # np.maximum(z, 0) against a scalar runs a slow loop; a row of zeros broadcasts fast
         self.zeros = [np.zeros(w.shape[1], np.float32) for w in self.W]
         self.tmp = [np.empty((bs, w.shape[1]), np.float32) for w in self.W]  # scratch
@@ -84,7 +88,7 @@ class HandwrittenLoop:
             if k == last and self.softmax_ce:
                 break  # logits
             a = self.a[k][:m]
-            if self.relu and k < last:
+            if self.relu:  # hidden layers, and the output layer under squared error
                 np.maximum(z, self.zeros[k], out=a)
             else:  # sigmoid, 1 / (1 + exp(-z)) in place
                 np.negative(z, out=a)
@@ -102,13 +106,16 @@ class HandwrittenLoop:
             e /= np.exp(lse)
             np.subtract(e, t, out=delta)
             delta /= m
-        else:  # squared error on sigmoid outputs: delta = (a - t) a (1 - a) / m
+        else:  # squared error: delta = (a - t) f'(z) / m, f' = a (1 - a) or 1[z > 0]
             np.subtract(out, t, out=delta)
             loss = 0.5 * float(np.vdot(delta, delta)) / m
-            delta *= out
-            s = self.out_tmp[:m]
-            np.subtract(1, out, out=s)
-            delta *= s
+            if self.relu:
+                delta *= self.z[last][:m] > 0
+            else:
+                delta *= out
+                s = self.out_tmp[:m]
+                np.subtract(1, out, out=s)
+                delta *= s
             delta /= m
         correct = 0 if labels is None else int(np.count_nonzero(out.argmax(axis=1) == labels))
         for k in range(last, -1, -1):  # backward
@@ -127,9 +134,9 @@ class HandwrittenLoop:
                 s *= a
                 d *= s
             delta = d
-        for p, g in zip(W + b, self.dW + self.db):  # update, in place
-            g *= self.lr
-            p -= g
+        for p, g, s in zip(W + b, self.dW + self.db, self.steps):  # update, in place
+            np.multiply(g, self.lr, out=s)  # into a buffer: g was just written by the BLAS
+            p -= s
         return loss, correct
 
     def epoch(
@@ -150,8 +157,8 @@ class HandwrittenLoop:
         a = X
         for k, (W, b) in enumerate(zip(self.W, self.b)):
             z = a @ W + b
-            if k == len(self.W) - 1:
-                a = z if self.softmax_ce else 1 / (1 + np.exp(-z))
+            if k == len(self.W) - 1 and self.softmax_ce:
+                a = z
             else:
                 a = np.maximum(z, 0) if self.relu else 1 / (1 + np.exp(-z))
         return a

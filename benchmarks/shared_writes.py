@@ -21,6 +21,11 @@ update ``W -= lr * dW`` and a bare write pass ``W *= 1``, each right after
 * ``x @ W`` and ``x.T @ delta`` as a training step computes them,
 
 in two child processes: one with the BLAS on one thread, one with it on every core.
+
+``W -= lr * dW`` is the update as ``nn.SGD`` writes it (a temporary for ``lr * dW``, then the
+subtraction); after ``x.T @ delta`` it also reads ``dW``, which the BLAS threads have just
+written. ``W *= 1`` writes ``W`` and touches nothing else: it isolates the cost of writing
+lines the other cores have read.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ two columns differ where a piece pays for what ran before it, chiefly writing ar
 BLAS threads on the other cores have just read or written (``shared_writes.py`` isolates
 that). The matrix products alone, as ``compare.py``'s bound runs them, are timed hot too.
 
-The pieces inside real steps add up to a step of this hand-run loop; one step of
+The pieces inside real steps add up to a step of this hand-run loop (but for the clock
+readings between them, a fraction of a microsecond each); one step of
 ``Network.fit`` (an epoch of it over its number of steps) is printed below them, so the
 difference is fit's own bookkeeping. For a network with ReLU layers it also times
 ``np.maximum(z, 0)`` against :func:`nn.relu`'s row of zeros, the reason for that line.
@@ -86,9 +87,7 @@ def in_steps(
         loss, g = nn.losses.value_and_gradient(net.loss, h, tb)
         t, t0 = clock(), t
         spent["loss.value_and_gradient"] = spent.get("loss.value_and_gradient", 0) + t - t0
-        deltas = [g] * len(net.layers)
         for k in range(last, -1, -1):
-            deltas[k] = g
             layer = net.layers[k]
             g = layer.backward(g) if k else layer.backward(g, need_dx=False)
             t, t0 = clock(), t
@@ -102,6 +101,19 @@ def in_steps(
         spent["count_correct"] = spent.get("count_correct", 0) + t - t0
         steps += 1
     step_us = (clock() - start_epoch) / steps / 1e3
+    # the hot timings use a full mini-batch (the epoch's last one may be short): the first
+    # batch again, run once more untimed so every layer's cache holds it
+    idx = order[:bs]
+    xb, tb = X[idx], T[idx]
+    h, inputs = xb, []
+    for layer in net.layers:
+        inputs.append(h)
+        h = layer.forward(h, training=True)
+    _, g = nn.losses.value_and_gradient(net.loss, h, tb)
+    deltas = [g] * len(net.layers)
+    for k in range(last, -1, -1):
+        deltas[k] = g
+        g = net.layers[k].backward(g) if k else net.layers[k].backward(g, need_dx=False)
     hot: dict[str, Callable[[], object]] = {
         "gather X[idx], T[idx]": lambda: (X[idx], T[idx]),
         "loss.value_and_gradient": lambda: net.loss.value_and_gradient(h, tb),
@@ -179,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'one step of Network.fit':<30}{fit_step:>10.1f}")
     print(f"  {'the products alone (bound)':<30}{'':>10}{products:>9.1f}")
     print(f"  fit / products = {fit_step / products:.2f}")
-    relu_inputs = [x for x, layer in zip(_inputs(net, Xf[:bs]), net.layers)]
-    relu_inputs = [x for x, layer in zip(relu_inputs, net.layers) if isinstance(layer, nn.ReLU)]
+    layer_inputs = _inputs(net, Xf[:bs])
+    relu_inputs = [x for x, layer in zip(layer_inputs, net.layers) if isinstance(layer, nn.ReLU)]
     if relu_inputs:
         print("\n  nn.relu's choice: max(z, 0) against a row of zeros rather than the scalar 0")
         for z in relu_inputs:

@@ -38,6 +38,8 @@ CASES = [
     ((12, 7, 5), "sigmoid", "squared_error", 4, 3.0),
     ((12, 9, 6, 4), "relu", "softmax_cross_entropy", 8, 0.1),
     ((12, 16, 16, 3), "relu", "softmax_cross_entropy", 5, 0.5),
+    ((12, 8, 6, 4), "sigmoid", "softmax_cross_entropy", 6, 0.5),
+    ((12, 9, 4), "relu", "squared_error", 4, 0.05),
 ]
 
 

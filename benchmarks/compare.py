@@ -18,10 +18,10 @@ training images:
 * **sklearn**: ``MLPClassifier(solver="sgd", momentum=0, alpha=0)`` one ``partial_fit`` per
   epoch, where it can express the configuration (it cannot do (a): its output layer is always
   softmax/log-loss);
-* **numpy**: the fastest plain-NumPy loop we could write for the configuration
-  (``handwritten.py``: everything preallocated and in place, no layers, no checks), from the
-  same weights; a test holds it to ``Network.train_step``. ``numpy/bound`` is how close any
-  NumPy code gets to the products here, ``nn/numpy`` what nn's structure costs on top;
+* **numpy**: a plain-NumPy loop written for speed (``handwritten.py``: everything
+  preallocated and in place, no layers, no checks), from the same weights; a test holds it to
+  ``Network.train_step``. ``numpy/bound`` is how close straightforward NumPy code gets to the
+  products here, ``nn/numpy`` what nn's structure costs on top;
 * **bound**: the matrix products of a training step and nothing else: per mini-batch (a
   contiguous slice of the data, no shuffling), ``z = x @ W`` for every layer, then
   ``dW = x.T @ delta`` for every layer and ``dx = delta @ W.T`` for every layer but the first,

@@ -1,23 +1,24 @@
-"""The fastest plain-NumPy training loop we can write for a configuration: a floor for NumPy.
+"""A plain-NumPy training loop written for speed: a yardstick for what NumPy code costs.
 
 ``compare.py``'s *bound* runs the matrix products and nothing else, so no real training step
 can reach it: a step must also gather its shuffled mini-batch, add the biases, apply the
 activations, compute the loss, sum the deltas for the biases and write every weight. This
-module writes that whole step as one flat loop with everything a library cannot assume:
+module writes that whole step as one flat loop with what a library cannot assume:
 
-* every array preallocated once (the layers' outputs, the deltas, the gradients);
-* every elementwise pass in place, the update included (the loop owns its gradient arrays,
-  so it may scale them: ``dW *= lr; W -= dW``);
+* every array preallocated once (the layers' outputs, the deltas, the gradients, the steps);
+* every elementwise pass in place where it can be (the update writes ``lr * dW`` into a
+  buffer of its own, then ``W -= step``);
 * nothing but the arithmetic: no layer objects, no checks, no hooks, no NaN watch.
 
-It is a measuring stick, not a second implementation to use: it knows only the shapes of
-``configs.py`` (ReLU or sigmoid hidden layers; softmax cross-entropy on logits, or sigmoid
-outputs with squared error), and ``tests/test_handwritten_loop.py`` holds it to
-``Network.train_step``'s weights step by step, so its speed is the speed of the same
+It is a measuring stick, not a second implementation to use: it knows only the networks of
+``configs.py`` (ReLU or sigmoid layers; softmax cross-entropy on logits with one-hot targets,
+or squared error), and ``tests/test_handwritten_loop.py`` holds it to
+``Network.train_step``'s loss and weights step by step, so its speed is the speed of the same
 arithmetic. ``compare.py`` runs it as the contender ``numpy``: ``numpy/bound`` is how close
-any NumPy code gets to the products on this machine, and ``nn/numpy`` is what nn's layers,
-checks and bookkeeping cost on top of it.
-"""
+straightforward NumPy code gets to the products on this machine, and ``nn/numpy`` what nn's
+layers, checks and bookkeeping cost on top of it. It is not a proof that nothing faster
+exists: on (c) nn itself is sometimes a few percent faster (fresh arrays from the allocator
+can be cheaper to write than preallocated ones the BLAS threads touched last)."""
 
 from __future__ import annotations
 

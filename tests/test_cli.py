@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +13,9 @@ import numpy as np
 import pytest
 
 import nn
-from nn.cli import digit_art, main
+from nn.cli import build_parser, digit_art, main, train_from_args
+from nn.initializers import DEFAULT_INIT
+from nn.network import duration
 
 
 def test_demo_reaches_its_promised_accuracy(capsys):
@@ -28,7 +33,63 @@ def test_demo_reaches_its_promised_accuracy(capsys):
 def test_demo_epoch_lines_show_test_accuracy(capsys):
     assert main(["demo", "--epochs", "2"]) == 0
     out = capsys.readouterr().out
-    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "val_accuracy" in out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "test_accuracy" in out
+    assert "val_" not in out  # the figures are the test set's, and say so
+
+
+def test_train_epoch_lines_name_the_set_they_measure(capsys):
+    argv = ["train", "--dataset", "moons", "--sizes", "2,8,1", "--epochs", "2", "--lr", "1"]
+    result = train_from_args(build_parser().parse_args(argv))
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("Epoch 2/2")]
+    assert len(lines) == 1 and "test_loss" in lines[0] and "test_accuracy" in lines[0], out
+    assert "val_" not in out
+    # the history keeps its keys; the last test_accuracy printed is the final test accuracy
+    assert result.history["val_accuracy"][-1] == result.test_accuracy
+    assert f"test_accuracy {result.test_accuracy:.4f}" in lines[0]
+    assert main([*argv, "--validation-split", "0.2"]) == 0
+    out = capsys.readouterr().out
+    assert "val_loss" in out and "val_accuracy" in out and "test_" not in out
+
+
+def test_fast_epochs_do_not_print_zero_seconds(capsys):
+    assert duration(2.34) == "2.3 s" and duration(0.04) == "40 ms"
+    assert duration(0.0003) == "0.3 ms" and duration(0.0123) == "12 ms"
+    argv = ["train", "--dataset", "xor", "--sizes", "2,3,1", "--epochs", "3", "--batch-size", "4"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "0.0 s" not in out and "0.00 s" not in out
+    epoch_times = re.findall(r"^Epoch \d/3: .* \(([\d.]+) (ms|s)\)$", out, flags=re.M)
+    assert len(epoch_times) == 3 and all(float(t) > 0 for t, _ in epoch_times), out
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    X, y = nn.datasets.xor()
+    for stderr, shown in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        nn.mlp([2, 3, 1], seed=0).fit(X, y, epochs=2, batch_size=2, lr=1.0, seed=0)
+        assert ("it/s" in stderr.getvalue() or "batch/s" in stderr.getvalue()) is shown
+        assert "Epoch 2/2: loss" in capsys.readouterr().out  # the metrics line is kept
+
+
+def test_train_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split("options:", 1)[1].split())  # unwrapped
+    for option, default in [
+        ("--dataset", "digits"),
+        ("--epochs", "10"),
+        ("--batch-size", "10"),
+        ("--activation", "sigmoid"),
+        ("--loss", "squared_error"),
+        ("--init", DEFAULT_INIT),
+    ]:
+        after = text.split(f"{option} ", 1)[1].split(" --", 1)[0]
+        assert f"(default: {default})" in after, (option, after)
 
 
 def test_no_command_runs_the_demo(monkeypatch):
@@ -58,6 +119,50 @@ def test_train_save_evaluate_round_trip(tmp_path, capsys):
     assert nn.load(path).n_in == 2
 
 
+def test_a_saved_model_remembers_its_dataset(tmp_path, capsys):
+    path = tmp_path / "moons.npz"
+    argv = ["train", "--dataset", "moons", "--sizes", "2,8,1", "--epochs", "2", "--lr", "1"]
+    assert main([*argv, "--quiet", "--save", str(path)]) == 0
+    assert nn.load(path).metadata == {"dataset": "moons"}
+    capsys.readouterr()
+    assert main(["evaluate", str(path)]) == 0  # no --dataset: the recorded one
+    out, err = capsys.readouterr()
+    assert f"{path} on moons (" in out and err == ""
+    assert main(["evaluate", str(path), "--dataset", "circles"]) == 0
+    out, err = capsys.readouterr()
+    assert f"{path} on circles (" in out
+    assert err == f"nn: warning: {path} was trained on moons, not circles\n"
+
+
+def test_models_without_a_recorded_dataset_still_load_and_default_to_digits(tmp_path, capsys):
+    path = tmp_path / "old.npz"
+    net = nn.mlp([784, 5, 10], seed=0)
+    net.save(path)  # no metadata: the file is what versions before it wrote
+    with np.load(path) as f:
+        assert "metadata" not in json.loads(f["__nn_model__"].tobytes())
+    assert nn.load(path).metadata == {}
+    assert main(["evaluate", str(path)]) == 0
+    assert f"{path} on digits (2,000 test examples)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("metadata", [["digits"], {"dataset": ["a", "list"]}, "digits"])
+def test_metadata_must_be_plain_values(tmp_path, metadata):
+    net = nn.mlp([2, 3, 1], seed=0)
+    net.metadata = metadata
+    with pytest.raises(ValueError, match="metadata"):
+        net.save(tmp_path / "bad.npz")
+    net.metadata = {}
+    net.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    description = json.loads(arrays["__nn_model__"].tobytes())
+    description["metadata"] = metadata
+    arrays["__nn_model__"] = np.frombuffer(json.dumps(description).encode(), np.uint8)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(nn.ModelFileError, match="metadata"):
+        nn.load(tmp_path / "bad.npz")
+
+
 def test_train_moons_with_float64(capsys):
     argv = ["train", "--dataset", "moons", "--epochs", "30", "--lr", "1", "--dtype", "float64"]
     assert main([*argv, "--quiet"]) == 0
@@ -76,8 +181,8 @@ def test_user_errors_exit_2_with_a_message(tmp_path, capsys):
     bad.write_bytes(b"not a model")
     assert main(["evaluate", str(bad)]) == 2
     assert "nn: error:" in capsys.readouterr().err
-    with pytest.raises(SystemExit, match="does not fit"):
-        main(["train", "--dataset", "xor", "--sizes", "3,3,1"])
+    assert main(["train", "--dataset", "xor", "--sizes", "3,3,1"]) == 2
+    assert "nn: error: --sizes 3,3,1 does not fit" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args", [["-m", "nn", "--help"], ["-m", "nn", "train", "--help"]])

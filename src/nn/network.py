@@ -67,11 +67,16 @@ class Network:
     layers : list of Layer
         The layers, input to output.
     loss : Loss
+    metadata : dict
+        Plain facts about the model (names to str, number, bool or None) that :meth:`save`
+        writes and :func:`nn.load` reads back; ``nn train --save`` records ``dataset`` here.
+        Empty for a new network.
     """
 
     def __init__(self, layers: Sequence[Layer], loss: Loss) -> None:
         self.layers = list(layers)
         self.loss = loss
+        self.metadata: dict[str, Any] = {}
         if not self.layers:
             raise ValueError("Network needs at least one layer")
 
@@ -211,6 +216,7 @@ class Network:
         validation_split: float = 0.0,
         seed: int | np.random.Generator | None = None,
         verbose: bool = True,
+        validation_name: str = "val",
         callbacks: Sequence[Callback] = (),
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_every: int | str = "epoch",
@@ -247,7 +253,12 @@ class Network:
             Source of the shuffling (and of the validation split); the same seed gives the
             same weights bit for bit.
         verbose : bool
-            Show a progress bar per epoch and a line of metrics after it.
+            Show a line of metrics after each epoch, and a progress bar during it when
+            output goes to a terminal (or a notebook), not to a file or pipe.
+        validation_name : str, default "val"
+            Prefix of the validation figures in those lines: ``"test"`` when
+            ``validation_data`` is the test set, so that they are not taken for a held-out
+            validation set. The history keys stay ``val_loss`` and ``val_accuracy``.
         callbacks : sequence of Callback
         checkpoint : path, optional
             Write a checkpoint there (atomically) every ``checkpoint_every`` and when
@@ -292,6 +303,10 @@ class Network:
             )
         opt = optimizer if optimizer is not None else SGD(check_learning_rate("lr", lr))
         check_seed("seed", seed)
+        if not isinstance(validation_name, str):
+            raise TypeError(
+                f"validation_name must be a str such as 'test', got {validation_name!r}"
+            )
         path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
         X = self._inputs(X)
         T = self._targets(Y, len(X))
@@ -329,7 +344,7 @@ class Network:
                         total=run.n_batches,
                         initial=run.batch,
                         leave=False,
-                        disable=not verbose,
+                        disable=None if verbose else True,  # None: off when not a TTY
                     )
                     for i in bar:
                         idx = order[i : i + batch_size]
@@ -354,7 +369,7 @@ class Network:
                         }
                     )
                     if verbose:
-                        tqdm.write(_epoch_line(history, epochs))
+                        tqdm.write(_epoch_line(history, epochs, validation_name))
                     stop = False
                     for cb in callbacks:
                         stop = bool(cb.on_epoch_end(self, epoch, history)) or stop
@@ -509,14 +524,22 @@ def _split_off_validation(
     return X[train], T[train], kept, (X[val], Y[val])
 
 
-def _epoch_line(history: History, epochs: int) -> str:
+def _epoch_line(history: History, epochs: int, validation_name: str = "val") -> str:
     """One line of metrics for the epoch just finished."""
     parts = [f"Epoch {history['epoch'][-1]}/{epochs}: loss {history['loss'][-1]:.4f}"]
     if history["accuracy"][-1] is not None:
         parts.append(f"accuracy {history['accuracy'][-1]:.4f}")
     if history["val_loss"][-1] is not None:
-        parts.append(f"val_loss {history['val_loss'][-1]:.4f}")
+        parts.append(f"{validation_name}_loss {history['val_loss'][-1]:.4f}")
     if history["val_accuracy"][-1] is not None:
-        parts.append(f"val_accuracy {history['val_accuracy'][-1]:.4f}")
-    parts.append(f"({history['seconds'][-1]:.1f} s)")
+        parts.append(f"{validation_name}_accuracy {history['val_accuracy'][-1]:.4f}")
+    parts.append(f"({duration(history['seconds'][-1])})")
     return ", ".join(parts[:-1]) + " " + parts[-1]
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` for a person: ``"1.2 s"``, ``"43 ms"``, ``"0.31 ms"`` (never ``"0.0 s"``)."""
+    if seconds >= 1:
+        return f"{seconds:.1f} s"
+    ms = seconds * 1000
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2g} ms"

@@ -3,7 +3,8 @@
 A model file is a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
 
 * ``__nn_model__``: a JSON description as UTF-8 bytes (a uint8 array), with the format name,
-  its version, the dtype, each layer's type and constructor arguments, and the loss;
+  its version, the dtype, each layer's type and constructor arguments, the loss, and (when
+  not empty) the network's ``metadata``, e.g. the dataset ``nn train`` trained it on;
 * ``<layer index>.<parameter name>``: one array per parameter tensor (``"0.W"``, ``"0.b"``, ...).
 
 Reading is defensive, because a model file may come from anywhere:
@@ -107,9 +108,22 @@ def save(network: Network, path: str | os.PathLike[str]) -> None:
     network : Network
     path : str or path-like
         Written as given (no suffix is added).
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written; the message names ``path``.
+    ValueError
+        If ``network.metadata`` holds anything but names mapped to str, numbers, bool or None.
     """
     arrays = {key: param for key, param, _ in network.parameters()}
-    arrays[_META] = json_bytes(describe(network))
+    description = describe(network)
+    metadata = getattr(network, "metadata", None)
+    if metadata:
+        description["metadata"] = _checked_metadata(
+            metadata, lambda m: ValueError(f"cannot save: the network {m}")
+        )
+    arrays[_META] = json_bytes(description)
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
@@ -138,18 +152,31 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
     path = os.fspath(path)
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.part")
-    # O_EXCL: never write through a file someone else made.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        # O_EXCL: never write through a file someone else made.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o666)
+    except OSError as err:
+        raise _about(err, path, tmp) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(err, OSError) and _about(err, path, tmp) is not err:
+            raise _about(err, path, tmp) from None
         raise
+
+
+def _about(err: OSError, path: str, tmp: str) -> OSError:
+    """``err`` naming the caller's ``path`` instead of the temporary file nobody asked for."""
+    if err.errno is None or err.filename not in (None, tmp):
+        return err
+    return type(err)(err.errno, f"cannot write {path!r}: {err.strerror}")
 
 
 class SafeNpz:
@@ -309,7 +336,8 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
         If there is no file at ``path``.
     ModelFileError
         If the file is not an nn model, is truncated or damaged, has an unknown version,
-        carries anything but plain numeric arrays, or its arrays contradict its description.
+        carries anything but plain numeric arrays, its arrays contradict its description, or
+        its metadata is not a mapping of names to plain values.
     """
     from nn.network import Network  # here: network.py imports this module's helpers
 
@@ -324,6 +352,8 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
         description = npz.read_json(_META)
         arrays = {k: v for k, v in npz.headers.items() if k != _META}
         layers, loss = build(description, arrays, npz.error)
+        # absent in files saved before metadata existed
+        metadata = _checked_metadata(description.get("metadata", {}), npz.error)
         for i, layer in enumerate(layers):
             for name in layer.params:
                 arr = npz.read(f"{i}.{name}")
@@ -331,7 +361,22 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
                     raise npz.error(f"array '{i}.{name}' holds NaN or infinite weights")
                 layer.params[name] = arr
                 layer.grads[name] = np.zeros_like(arr)
-    return Network(layers, loss)
+    net = Network(layers, loss)
+    net.metadata = metadata
+    return net
+
+
+def _checked_metadata(metadata: Any, error: Any) -> dict[str, Any]:
+    """``metadata`` if it maps str names to plain values; else ``error(message)`` is raised."""
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, (str, int, float, bool)))
+        for k, v in metadata.items()
+    ):
+        raise error(
+            "has metadata that is not a mapping of names to plain values (str, numbers, bool "
+            f"or None): {metadata!r}"[:300]
+        )
+    return dict(metadata)
 
 
 def build(

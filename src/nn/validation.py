@@ -29,6 +29,8 @@ __all__ = [
     "check_targets",
     "check_validation_data",
     "check_checkpoint_options",
+    "check_output_file",
+    "check_output_dir",
 ]
 
 _NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
@@ -365,3 +367,54 @@ def check_checkpoint_options(
             f"resume must be True, False or a checkpoint path, got {_type_name(resume)}"
         )
     return path, every, resume_from
+
+
+def check_output_file(name: str, path: str | os.PathLike[str]) -> str:
+    """``path`` as a str, once it is known that a file can be written there.
+
+    Checked before any work, so that hours of training are not lost when the final save
+    fails: the path is not a directory, and its directory exists and is writable.
+
+    Parameters
+    ----------
+    name : str
+        The option or argument, for the message (``"--save"``).
+    path : str or path-like
+        Where a file will be written (created or replaced).
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"{name} {path}: that is a directory; give a file name in it")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(
+            f"{name} {path}: the directory {directory} does not exist; create it first "
+            f"(mkdir -p {directory}) or choose another path"
+        )
+    if not os.access(directory, os.W_OK):
+        raise ValueError(
+            f"{name} {path}: the directory {directory} is not writable; choose another path"
+        )
+    return path
+
+
+def check_output_dir(name: str, path: str | os.PathLike[str]) -> str:
+    """``path`` as a str, once it is known that files can be written into it.
+
+    The directory need not exist yet (it is created with its parents), but it must not be a
+    file, and it or its nearest existing ancestor must be a writable directory.
+    """
+    path = os.fspath(path)
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = (
+            "is a file" if existing == os.path.abspath(path) else f"is inside the file {existing}"
+        )
+        raise ValueError(f"{name} {path}: that {what}, not a directory; choose another path")
+    if not os.access(existing, os.W_OK):
+        raise ValueError(
+            f"{name} {path}: the directory {existing} is not writable; choose another path"
+        )
+    return path

@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         standardize_help=f"{STANDARDIZE_HELP}; folded into the first layer afterwards, so a "
         "saved model takes raw inputs",
     )
-    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument(
+        "--epochs", type=int, default=10, help="passes over the training set (default: %(default)s)"
+    )
     train.add_argument(
         "--schedule",
         help="learning-rate schedule: constant (default), cosine (to 0 over the run), or "
@@ -97,7 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after PATIENCE epochs without a better validation loss and keep the best "
         "epoch's weights (needs --validation-split)",
     )
-    train.add_argument("--save", metavar="PATH", help="save the trained model to PATH (.npz)")
+    train.add_argument(
+        "--save",
+        metavar="PATH",
+        help="save the trained model to PATH (.npz), with the name of the dataset it learned",
+    )
     train.add_argument(
         "--checkpoint",
         metavar="PATH",
@@ -119,8 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset's test split")
     ev.add_argument("model", help="path of a model saved by `nn train --save`")
-    ev.add_argument("--dataset", choices=DATASETS, default="digits")
-    ev.add_argument("--data-dir")
+    ev.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        help="default: the dataset recorded in the model by `nn train --save`, else digits",
+    )
+    ev.add_argument(
+        "--data-dir", metavar="DIR", help="directory with the IDX files (mnist, fashion-mnist)"
+    )
     ev.add_argument("--seed", type=int, default=0)
     ev.set_defaults(func=cmd_evaluate)
 

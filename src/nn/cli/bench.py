@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from nn.cli.options import check_matplotlib
+from nn.validation import check_output_file
+
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Time backprop against the slow ways to the same gradient (``nn.reference``)."""
     from nn.reference import report
 
+    # checked before minutes of timing are spent
+    if args.plot:
+        check_matplotlib("--plot")
+        check_output_file("--plot", args.plot)
+    if args.json and not args.from_json:
+        check_output_file("--json", args.json)
     return report.run(args)

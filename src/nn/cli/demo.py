@@ -61,6 +61,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         validation_data=(Xt, yt),
         seed=args.seed,
         verbose=not args.quiet,
+        validation_name="test",
     )
     seconds = time.perf_counter() - start
     acc = history["val_accuracy"][-1]

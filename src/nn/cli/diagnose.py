@@ -7,10 +7,15 @@ import os
 
 import numpy as np
 
-from nn.cli.options import load_dataset, make_optimizer, network_from_args
+from nn.cli.options import check_matplotlib, load_dataset, make_optimizer, network_from_args
 from nn.preprocessing import Standardizer
 from nn.serialize import load
-from nn.validation import check_learning_rate, check_positive_int
+from nn.validation import (
+    check_learning_rate,
+    check_output_dir,
+    check_output_file,
+    check_positive_int,
+)
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
@@ -21,6 +26,11 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         check_positive_int(name, getattr(args, name[2:].replace("-", "_")))
     if args.lr is not None:
         check_learning_rate("--lr", args.lr)
+    if args.json:
+        check_output_file("--json", args.json)
+    if args.plots:
+        check_matplotlib("--plots")
+        check_output_dir("--plots", args.plots)
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
     if args.model:
         net = load(args.model)

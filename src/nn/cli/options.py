@@ -10,6 +10,7 @@ options.
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 
@@ -58,21 +59,39 @@ def add_shared_options(
     """
     acts, losses = activation_names(), loss_names()
     # data
-    parser.add_argument("--dataset", choices=DATASETS, default="digits")
-    parser.add_argument("--data-dir", help="directory with the IDX files (mnist, fashion-mnist)")
+    parser.add_argument(
+        "--dataset", choices=DATASETS, default="digits", help="what to learn (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="directory with the IDX files (mnist, fashion-mnist)"
+    )
     # network
     parser.add_argument("--sizes", help="layer sizes, e.g. 784,30,10 (default: inputs,30,classes)")
-    parser.add_argument("--activation", choices=acts, default="sigmoid")
+    parser.add_argument(
+        "--activation",
+        choices=acts,
+        default="sigmoid",
+        help="activation of the hidden layers (default: %(default)s)",
+    )
     parser.add_argument(
         "--output-activation",
         choices=acts,
         help="activation of the output layer (default: --activation; none for "
         "softmax_cross_entropy, which takes logits)",
     )
-    parser.add_argument("--loss", choices=losses, default="squared_error")
-    parser.add_argument("--init", choices=list(INITIALIZERS), default=DEFAULT_INIT)
+    parser.add_argument(
+        "--loss", choices=losses, default="squared_error", help="cost (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--init",
+        choices=list(INITIALIZERS),
+        default=DEFAULT_INIT,
+        help="initial weights (default: %(default)s)",
+    )
     # optimizer
-    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument(
+        "--batch-size", type=int, default=10, help="examples per mini-batch (default: %(default)s)"
+    )
     parser.add_argument(
         "--optimizer", choices=list(DEFAULT_LR), default="sgd", help="update rule (default sgd)"
     )
@@ -106,14 +125,30 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
     """``((X_train, y_train), (X_test, y_test))`` for a built-in dataset name.
 
     The 2-D toy sets draw their test set from the same distribution with another seed
-    (XOR's four points are both).
+    (XOR's four points are both). ``data_dir`` (``--data-dir``) must be an existing directory,
+    and is only for mnist and fashion-mnist.
     """
+    if data_dir is not None:
+        if name not in ("mnist", "fashion-mnist"):
+            raise ValueError(
+                f"--data-dir is for the IDX files of mnist and fashion-mnist; {name} needs none"
+            )
+        if not os.path.isdir(data_dir):
+            raise ValueError(
+                f"--data-dir {data_dir}: no such directory; give the directory that holds the "
+                f"{name} IDX files, or leave --data-dir out to search the usual places"
+            )
+    if name in ("mnist", "fashion-mnist"):
+        load = datasets.mnist if name == "mnist" else datasets.fashion_mnist
+        try:
+            return load(data_dir)
+        except (FileNotFoundError, datasets.DownloadError) as err:
+            # the library's message speaks to Python callers; say it in the option's words
+            text = str(err).replace("(the path argument)", "(--data-dir)")
+            text = text.replace("as the path argument", "with --data-dir DIR")
+            raise type(err)(text) from None
     if name == "digits":
         return datasets.digits()
-    if name == "mnist":
-        return datasets.mnist(data_dir)
-    if name == "fashion-mnist":
-        return datasets.fashion_mnist(data_dir)
     if name == "xor":
         X, y = datasets.xor()
         return (X, y), (X, y)
@@ -126,15 +161,22 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
 def _sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
     if text is None:
         return [n_in, 30, n_out]
+    example = f"e.g. {n_in},30,{n_out}"
     try:
         sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
     except ValueError:
-        msg = f"nn: --sizes must be integers separated by commas, got {text!r}"
-        raise SystemExit(msg) from None
-    if len(sizes) < 2 or sizes[0] != n_in or sizes[-1] != n_out:
-        raise SystemExit(
-            f"nn: --sizes {text} does not fit the data: it must start with {n_in} (inputs) "
-            f"and end with {n_out} (classes), e.g. {n_in},30,{n_out}"
+        raise ValueError(
+            f"--sizes must be integers separated by commas, {example}; got {text!r}"
+        ) from None
+    if len(sizes) < 2:
+        raise ValueError(
+            f"--sizes {text!r} needs at least two integers, the input width and the output "
+            f"width, with hidden layers between them: {example}"
+        )
+    if sizes[0] != n_in or sizes[-1] != n_out:
+        raise ValueError(
+            f"--sizes {text} does not fit the data: it must start with {n_in} (inputs) "
+            f"and end with {n_out} (classes), {example}"
         )
     return sizes
 
@@ -210,3 +252,14 @@ def make_optimizer(args: argparse.Namespace, steps_per_epoch: int) -> Optimizer:
     if args.optimizer in ("momentum", "nesterov"):
         return SGD(lr, args.momentum, nesterov=args.optimizer == "nesterov", **common)
     return SGD(lr, **common)
+
+
+def check_matplotlib(option: str) -> None:
+    """Fail now, in the option's words, if ``option`` needs matplotlib and it is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            f'{option} draws with matplotlib, which is not installed: pip install "nn[plot]" '
+            "(or pip install matplotlib)"
+        ) from None

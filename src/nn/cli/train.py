@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from nn.callbacks import EarlyStopping
-from nn.cli.options import load_dataset, make_optimizer, network_from_args
-from nn.network import History, Network
+from nn.cli.options import DATASETS, load_dataset, make_optimizer, network_from_args
+from nn.network import History, Network, duration
 from nn.preprocessing import Standardizer
 from nn.safeguards import TrainingDiverged, TrainingInterrupted
 from nn.serialize import load
-from nn.validation import check_learning_rate, check_positive_int
+from nn.validation import check_learning_rate, check_output_file, check_positive_int
 
 
 @dataclass
@@ -39,7 +39,8 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     """Build, train and test the network that ``nn train``'s options describe.
 
     The test set is only used for testing when ``--validation-split`` is given; without it,
-    the per-epoch validation lines show the test set, as in Nielsen's demo. With
+    the per-epoch lines show the test set's figures (as ``test_loss`` and ``test_accuracy``;
+    the history keeps them under ``val_*``), as in Nielsen's demo. With
     ``--standardize`` the scaler is fitted on the training inputs and folded into the first
     layer after training, so the returned (and saved) network takes raw inputs.
     """
@@ -51,6 +52,9 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     every: int | str = "epoch"
     if args.checkpoint_every is not None:
         every = check_positive_int("--checkpoint-every", args.checkpoint_every)
+    for option in ("save", "checkpoint"):
+        if getattr(args, option):
+            check_output_file(f"--{option}", getattr(args, option))
     if args.resume and not args.checkpoint:
         raise ValueError("--resume continues from --checkpoint PATH; give --checkpoint too")
     if args.early_stopping is not None and not args.validation_split:
@@ -89,6 +93,7 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
             optimizer=optimizer,
             seed=args.seed,
             verbose=not args.quiet,
+            validation_name="val" if args.validation_split else "test",
             callbacks=[stopper] if stopper else [],
             checkpoint=args.checkpoint,
             checkpoint_every=every,
@@ -102,6 +107,8 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     if scaler is not None:
         # the checkpoint (if any) keeps the unfolded weights, which a resumed run expects
         scaler.fold_into(net.layers[0])  # type: ignore[arg-type]
+    # what `nn evaluate` needs to test it on the right data; --standardize is folded in above
+    net.metadata["dataset"] = args.dataset
     if stopped is not None:
         return TrainResult(net, history, None, None, seconds, stopper, stopped)
     scores = net.evaluate(Xt, yt)
@@ -145,28 +152,35 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print(
         f"{acc_text} after {len(history['epoch'])} epochs "
-        f"(median {per_epoch:.2f} s per epoch, {result.seconds:.1f} s in all)"
+        f"(median {duration(per_epoch)} per epoch, {duration(result.seconds)} in all)"
     )
     if args.save:
         net.save(args.save)
-        print(f"Saved to {args.save}; `nn evaluate {args.save} --dataset {args.dataset}` reads it")
+        print(f"Saved to {args.save}; `nn evaluate {args.save}` tests it on {args.dataset}")
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a saved model on a dataset's test split."""
     net = load(args.model)
-    _, (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    trained_on = net.metadata.get("dataset")  # None for models saved by older versions
+    dataset = args.dataset or (trained_on if trained_on in DATASETS else "digits")
+    if trained_on is not None and dataset != trained_on:
+        print(
+            f"nn: warning: {args.model} was trained on {trained_on}, not {dataset}",
+            file=sys.stderr,
+        )
+    _, (Xt, yt) = load_dataset(dataset, data_dir=args.data_dir, seed=args.seed)
     if net.n_in is not None and Xt.shape[1] != net.n_in:
         raise ValueError(
-            f"{args.model} takes {net.n_in} inputs but {args.dataset} examples have "
+            f"{args.model} takes {net.n_in} inputs but {dataset} examples have "
             f"{Xt.shape[1]} features; evaluate it on the dataset it was trained on"
         )
     scores = net.evaluate(Xt, yt)
     acc = scores["accuracy"]
     acc_text = f", accuracy {acc:.2%}" if acc is not None else ""
     print(
-        f"{args.model} on {args.dataset} ({len(Xt):,} test examples): "
+        f"{args.model} on {dataset} ({len(Xt):,} test examples): "
         f"loss {scores['loss']:.4f}{acc_text}"
     )
     return 0

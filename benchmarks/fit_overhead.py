@@ -7,13 +7,14 @@ accuracy and the history. Both run in one process, alternated, and the medians o
 repeats are reported, so machine noise hits both alike.
 
     python benchmarks/fit_overhead.py            # all three figures, 7 repeats
+    python benchmarks/fit_overhead.py 3          # the same with 3 repeats
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import statistics
-import sys
 import time
 import timeit
 
@@ -92,14 +93,25 @@ def bookkeeping(repeats: int) -> None:
     print(f"safeguard bookkeeping per step: {best * 1e6:.3f} us (best of {repeats})")
 
 
-def main() -> None:
-    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "repeats",
+        nargs="?",
+        type=int,
+        default=7,
+        help="timed repeats of each figure, alternated; the medians are reported (default 7)",
+    )
+    repeats = parser.parse_args(argv).repeats
+    if repeats < 1:
+        parser.error(f"repeats must be at least 1, got {repeats}")
     bookkeeping(repeats)
     (X, y), _ = nn.datasets.digits()
     case("digits [784,30,10], batch 10, 1 epoch", [784, 30, 10], X, y, 1, 10, 3.0, repeats)
     Xx, yx = nn.datasets.xor()
     case("xor [2,3,1], batch 4, 2000 epochs of 1 step", [2, 3, 1], Xx, yx, 2000, 4, 3.0, repeats)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

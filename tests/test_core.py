@@ -130,17 +130,74 @@ def test_network_gradients_pass_the_gradient_checker(sizes):
     assert nn.check_gradients(net, X, Y, order=2).max_rel_error < 1e-5
 
 
-def test_gradient_checker_catches_a_wrong_backward():
-    class BadSigmoid(nn.Sigmoid):
-        def backward(self, dy):
-            return dy * self.a  # forgot the (1 - a) factor
+class _BadSigmoid(nn.Sigmoid):
+    def backward(self, dy):
+        return dy * self.a  # forgot the (1 - a) factor
 
-    net = nn.Network([nn.Dense(3, 4, rng=0, dtype=np.float64), BadSigmoid()], nn.SquaredError())
+
+def test_gradient_checker_catches_a_wrong_backward():
+    net = nn.Network([nn.Dense(3, 4, rng=0, dtype=np.float64), _BadSigmoid()], nn.SquaredError())
     rng = np.random.default_rng(0)
     report = nn.check_gradients(net, rng.standard_normal((5, 3)), rng.random((5, 4)))
     assert not report.passed()
     assert report.max_rel_error > 1e-2
     assert "MISMATCH" in str(report)
+
+
+def _saturated_network():
+    """A float64 [12, 8, 3] whose first four hidden units are saturated, sigmoid'(16) ~ 1e-7,
+    so the weights into them have gradients near 1e-8: a trained network has many such."""
+    rng = np.random.default_rng(3)
+    net = nn.mlp([12, 8, 3], seed=rng, dtype=np.float64)
+    net.layers[0].b[:4] = 16.0
+    return net, rng.standard_normal((5, 12)), rng.random((5, 3))
+
+
+@pytest.mark.parametrize("order", [4, 2])
+def test_gradient_checker_passes_tiny_gradients_within_round_off(order):
+    net, X, Y = _saturated_network()
+    report = nn.check_gradients(net, X, Y, order=order)
+    # relative errors over 1e-6 exist, but only where the absolute error is round-off
+    assert report.max_rel_error > 1e-6 and report.max_abs_error < report.atol
+    assert report.round_off == pytest.approx(
+        np.finfo(float).eps
+        * net.loss.value(net.forward(X), Y)
+        * (1.5 if order == 4 else 1.0)
+        / report.eps
+    )
+    assert report.passed(1e-6), str(report)
+    verdict = str(report).splitlines()[-1]
+    assert ": ok (" in verdict and "near zero" in verdict and "try" not in verdict
+
+
+class _SlightlyOffSigmoid(nn.Sigmoid):
+    def backward(self, dy):
+        return super().backward(dy) * (1 + 1e-4)
+
+
+@pytest.mark.parametrize("factor", [None, "slight"])
+def test_gradient_checker_still_flags_wrong_backwards_next_to_tiny_gradients(factor):
+    net, X, Y = _saturated_network()
+    bad = _SlightlyOffSigmoid() if factor else _BadSigmoid()
+    net = nn.Network([net.layers[0], bad, *net.layers[2:]], nn.SquaredError())
+    report = nn.check_gradients(net, X, Y)
+    assert not report.passed()
+    verdict = str(report).splitlines()[-1]
+    if factor:  # off by 1e-4: relative errors 5e-5 on every gradient large enough to see
+        assert "suspicious" in verdict and "check the backward of 0.W, 0.b" in verdict
+        assert report.failures().min() == pytest.approx(5e-5, rel=1e-3)
+    else:
+        assert "MISMATCH" in verdict
+
+
+def test_gradient_checker_advice_never_repeats_what_it_used():
+    net, X, Y = _saturated_network()
+    net = nn.Network([net.layers[0], _SlightlyOffSigmoid(), *net.layers[2:]], nn.SquaredError())
+    at_order_4 = nn.check_gradients(net, X, Y).verdict()  # order 4 and its best eps
+    assert "suspicious" in at_order_4
+    assert "order=4" not in at_order_4 and "smaller eps" not in at_order_4
+    assert "try order=4" in nn.check_gradients(net, X, Y, order=2).verdict()
+    assert "try a smaller eps" in nn.check_gradients(net, X, Y, eps=1e-2).verdict()
 
 
 def test_gradient_checker_works_on_float32_networks_and_leaves_them_alone():

@@ -37,6 +37,7 @@ def test_the_seed_network_with_normal_init(digits):
     net = nn.mlp([784, 30, 10], init="normal", seed=0)
     report = diagnose(net, X, y, lr=3.0, probe=probe)
     assert ids(report) == ["large_init_weights", "saturated_outputs_squared_error"]
+    assert "start from smaller weights (`--init scaled_normal`)" in report.findings[1].suggestion
     big = report.findings[0].numbers["1"]
     assert big["scale"] == pytest.approx(28, rel=0.05)  # N(0, 1) on 784 inputs: sqrt(784)
     assert big["z_std"] > 8 and big["saturated"] > 0.5
@@ -70,6 +71,46 @@ def test_learning_rate_of_100_is_too_high(digits):
     assert numbers["experiments"]["lr x 0.1"] < 0.7 * numbers["final_loss"]
     assert numbers["max_update_ratio"] > 1  # one step moved a layer by more than its size
     assert "lr 10:" in str(report)
+
+
+@pytest.mark.parametrize("lr", [1e5, 1e9])
+def test_an_absurd_learning_rate_is_named(digits, lr):
+    # eta = 1e9 saturates every unit in one step: 1e8 and 1e10 end at the same loss, so the
+    # decade experiments see nothing; the step's size (2.6e8 of the weights) says what to try
+    X, y, probe = digits
+    report = diagnose(nn.mlp([784, 30, 10], seed=0), X, y, lr=lr, probe=probe, init="scaled_normal")
+    assert ids(report) == ["lr_too_high", "loss_at_guessing_level"], str(report)
+    numbers = report.findings[0].numbers
+    assert numbers["max_update_ratio"] > 1e4
+    (jump,) = [k for k in numbers["experiments"] if k not in ("lr x 0.1", "lr x 10")]
+    assert float(jump.split(" x ")[1]) * lr == pytest.approx(1.0)  # its largest step made <= 1
+    assert numbers["experiments"][jump] < 0.7 * numbers["final_loss"]
+    assert "--init" not in str(report)
+
+
+def test_a_learning_rate_that_overflows_at_once_is_named_not_the_init(digits):
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 10], seed=0)
+    report = diagnose(net, X, y, lr=1e300, probe=probe, init="scaled_normal")
+    assert report.run.diverged_at == 1
+    assert ids(report) == ["lr_too_high"], str(report)
+    assert report.findings[0].numbers["z_std_start"][0] < 1
+    assert "--init" not in str(report)
+
+
+def test_the_init_in_use_is_never_suggested(digits):
+    # without experiments lr 1e9 cannot be blamed; the saturated outputs it leaves are, and
+    # starting from smaller weights would not help: they already are N(0, 1/n_in)
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 10], seed=0)
+    report = diagnose(net, X, y, lr=1e9, probe=probe, experiments=False, init="scaled_normal")
+    assert "saturated_outputs_squared_error" in ids(report)
+    assert "--init" not in str(report)
+    relu = nn.mlp([784, 30, 10], "relu", "softmax_cross_entropy", init="he_normal", seed=0)
+    report = diagnose(relu, X, y, lr=3.0, probe=probe, experiments=False, init="he_normal")
+    assert "dead_units" in ids(report) and "he_normal" not in str(report)
+    report = diagnose(relu, X, y, lr=3.0, probe=probe, experiments=False)
+    assert "`--init he_normal`" in report.findings[ids(report).index("dead_units")].suggestion
 
 
 def test_learning_rate_too_low(digits):
@@ -189,6 +230,9 @@ def test_diagnose_command(tmp_path, capsys):
     assert "No problems found." in text and out.exists()
     assert main(["diagnose", "--init", "normal", "--no-experiments"]) == 1
     assert "[large_init_weights]" in capsys.readouterr().out
+    assert main(["diagnose", "--lr", "1e9"]) == 1
+    text = capsys.readouterr().out
+    assert "[lr_too_high]" in text and "--init" not in text
 
 
 def test_diagnose_a_saved_model(tmp_path, capsys):

@@ -257,12 +257,66 @@ def test_measure_ladder_skips_routes_predicted_over_budget():
     rows = bench.measure_ladder(
         "t", [[2, 2], [3, 3, 3]], batch=2, budget=1e-9, repeats=2, history=history
     )
-    first, second = rows[:5], rows[5:]
-    assert [r.route for r in first] == [r.name for r in bench.ROUTES]
-    assert all(r.seconds > 0 and len(r.samples) == 2 and r.skipped is None for r in first)
-    assert all(r.seconds is None and "budget" in r.skipped for r in second)
-    assert all(r.predicted_seconds > 1e-9 for r in second)
-    assert set(history) == {r.name for r in bench.ROUTES}
+    assert [r.route for r in rows[:5]] == [r.name for r in bench.ROUTES]
+    # nothing measured yet, yet every route is predicted: each was first timed on [1, 1]
+    assert all(r.seconds is None and "budget" in r.skipped for r in rows)
+    assert all(r.predicted_seconds > 1e-9 for r in rows)
+    for route in bench.ROUTES:
+        ((cost, seconds),) = history[route.name]
+        assert cost == route.cost([1, 1], 2) and seconds > 0
+    rows = bench.measure_ladder("t", [[2, 2]], batch=2, budget=60, repeats=2, history=history)
+    assert all(r.seconds > 0 and len(r.samples) == 2 and r.skipped is None for r in rows)
+
+
+def test_calibration_networks_keep_the_depth_and_stay_below_the_network():
+    assert bench.calibration_networks([784, 30, 10]) == [
+        [min(s, cap) for s in (784, 30, 10)] for cap in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+    ]
+    assert bench.calibration_networks([4, 4, 4, 4]) == [[1] * 4, [2] * 4]
+    assert bench.calibration_networks([1, 1]) == []
+
+
+def test_a_large_network_alone_is_predicted_and_its_slow_routes_skipped():
+    # [784, 100, 10] is the network docs/why-backprop-is-fast.md suggests timing on its own: the
+    # unmemoized chain rule takes over a second there, finite differences hours. Nothing is
+    # measured before it, so the prediction comes from calibration on small networks.
+    chain, matrix = bench.ROUTES[1], bench.ROUTES[4]
+    history: dict = {}
+    lines: list[str] = []
+    rows = bench.measure_ladder(
+        "t",
+        [[784, 100, 10]],
+        routes=[chain, matrix],
+        budget=0.05,
+        repeats=2,
+        history=history,
+        progress=lines.append,
+    )
+    by = {r.route: r for r in rows}
+    assert by["chain_rule"].seconds is None and by["chain_rule"].predicted_seconds > 0.05
+    assert "budget 0.05 s" in by["chain_rule"].skipped
+    # its calibration stopped below the budget, on networks of the same depth
+    assert all(cost < chain.cost([784, 100, 10], 10) for cost, _ in history["chain_rule"])
+    assert by["matrix_numpy"].seconds > 0 and by["matrix_numpy"].skipped is None
+    assert "skipped chain_rule (~" in lines[-1]
+
+
+def test_a_route_expected_to_take_over_a_second_announces_itself():
+    # a route measured at 2 s before (the history says so) is announced before it is timed
+    instant = bench.Route("fake", "fake route", lambda net, X, T: lambda: None, lambda s, b: 1)
+    lines: list[str] = []
+    history = {"fake": [(1, 2.0)]}
+    bench.measure_ladder(
+        "t",
+        [[2, 2]],
+        routes=[instant],
+        budget=10,
+        repeats=5,
+        history=history,
+        progress=lines.append,
+    )
+    assert lines[0] == "  t [2, 2]: fake route, about 2 s a gradient x 3 samples ..."
+    assert len(lines) == 2
 
 
 def test_exponent_rows_read_growth_from_measurements():

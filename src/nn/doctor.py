@@ -158,6 +158,7 @@ def diagnose(
     fresh: bool = True,
     experiments: bool = True,
     snapshot_steps: tuple[int, ...] = (),
+    init: str | None = None,
 ) -> Report:
     """Run a probe training of a copy of ``network`` and say what is wrong with it.
 
@@ -183,6 +184,8 @@ def diagnose(
         Allow the learning-rate experiments (a few extra probes, only when the loss stalls).
     snapshot_steps : tuple of int
         Steps at which to keep a copy of the network (for pictures over training).
+    init : str, optional
+        Name of the initializer ``network`` was built with, so that no suggestion repeats it.
 
     Returns
     -------
@@ -212,7 +215,7 @@ def diagnose(
         tried[f"{other.lr:g}"] = loss
         return loss
 
-    findings = examine(run, fresh=fresh, rerun=rerun if experiments else None)
+    findings = examine(run, fresh=fresh, rerun=rerun if experiments else None, init=init)
     config = {
         "optimizer": _describe(opt),
         "lr": opt.lr,

@@ -30,7 +30,8 @@ __all__ = ["FINDINGS", "Finding", "Rerun", "examine"]
 #: Every finding the doctor can make: identifier -> what it means. Stable identifiers.
 FINDINGS: dict[str, str] = {
     "lr_too_high": "the learning rate is too high: the loss diverges, rises or stalls, and a "
-    "rate 10 or 100 times smaller does clearly better",
+    "rate 10 or more times smaller does clearly better (or the network, sound at the start, "
+    "diverges at every rate tried)",
     "lr_too_low": "the learning rate is too low: the loss barely moves, and a rate 10 or 100 "
     "times larger does clearly better",
     "exploding_gradients": "the signals grow layer after layer, the gradients going back (or "
@@ -63,6 +64,12 @@ GRADIENT_GROWTH = 1e3
 #: weights per step. Reported as evidence only: plain SGD with eta = 3 on the seed network
 #: healthily runs at ~3e-2, so this number alone would give false alarms.
 TYPICAL_UPDATE_RATIO = 1e-3
+#: A step that moves a layer's weights by 10 times their own size is never healthy training:
+#: the seed's network at its textbook rate (eta = 3) peaks at 0.77, on the first step. When the
+#: decade experiments find nothing better after such steps, one more experiment jumps straight
+#: to the learning rate that would have made that largest step at most 1 (eta = 1e9 on the seed
+#: makes it 2.6e8: a rate 10 or 100 times lower saturates every unit just the same).
+HUGE_UPDATE = 10.0
 #: A probe "has not learned" when its final loss is still above 80% of the guessing loss (or
 #: above where it started); only then are the learning-rate experiments run.
 NOT_LEARNED = 0.8
@@ -135,17 +142,23 @@ def _pct(x: float) -> str:
 class _Context:
     """What the rules read: the probe's measurements and the network before it."""
 
-    def __init__(self, run: ProbeRun, fresh: bool) -> None:
+    def __init__(self, run: ProbeRun, fresh: bool, init: str | None = None) -> None:
         self.run, self.fresh = run, fresh
         self.diag = run.diagnostics
         self.ref = self.diag.reference
         self.records = self.diag.records
         self.first, self.last = self.records[0], self.records[-1]
         self.infos = dense_layers(run.initial)
+        #: the initializer the network was built with, if known: never suggested again
+        self.init = init
         #: (step, smallest learning-rate factor tried) when training diverged and smaller
         #: learning rates did not stop it
         self.diverges_anyway: tuple[int, float] | None = None
         self.found: dict[str, Finding] = {}  # by the rules that ran so far
+
+    def inits(self, *names: str) -> list[str]:
+        """``--init`` values worth suggesting: ``names`` without the one already used."""
+        return [f"`--init {name}`" for name in names if name != self.init]
 
     def label(self, number: int) -> str:
         return f"layer {number} ({self.infos[number - 1].name})"
@@ -192,9 +205,14 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
             if helped_a_little or diverges_too:
                 tried[far] = rerun(far)
                 break
+    ratio, step, number = ctx.largest_update()
+    if rerun is not None and diverged is None and ratio >= HUGE_UPDATE:
+        losses = [v for v in tried.values() if math.isfinite(v)]
+        if not losses or min(losses) > CLEARLY_BETTER * end:
+            jump = 10.0 ** math.floor(math.log10(1 / ratio))
+            tried.setdefault(jump, rerun(jump))
     finite = {k: v for k, v in tried.items() if math.isfinite(v)}
     best = min(finite, key=finite.__getitem__) if finite else None
-    ratio, step, number = ctx.largest_update()
     moved = (
         f"the largest update was {_fmt(ratio)} of the weights in one step ({ctx.label(number)}, "
         f"step {step}; about {TYPICAL_UPDATE_RATIO:g} is typical)"
@@ -208,6 +226,22 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
         experiment = f"with the learning rate {times} the same probe ends at {_fmt(finite[best])}"
     if diverged is not None:
         numbers["diverged_at"] = diverged
+        spreads = [row["z_std"] for row in ctx.first["layers"] if row["z_std"] is not None]
+        healthy_start = bool(spreads) and max(spreads) < Z_SPREAD
+        if tried and (best is None or best > 1) and healthy_start:
+            # smaller steps diverge too, yet the signals start at unit size: the steps blow
+            # the network up, not its weights (eta = 1e300 on the seed's network)
+            numbers["z_std_start"] = spreads
+            return Finding(
+                "lr_too_high",
+                f"the loss or a weight became NaN or infinite at step {diverged}, and still "
+                f"does with the learning rate {1 / min(tried):g} times lower; yet at the start "
+                f"the spread of z is at most {_fmt(max(spreads))} in every layer, so the "
+                "network is sound and its steps are what blow it up",
+                f"divide the learning rate by {1 / min(tried):g} and more, a decade at a time, "
+                "then run `nn diagnose` again",
+                numbers,
+            )
         if tried and (best is None or best > 1):
             # smaller steps diverge too: the network itself blows up (see _check_gradients)
             ctx.diverges_anyway = (diverged, min(tried))
@@ -251,9 +285,12 @@ def _check_gradients(ctx: _Context) -> Finding | None:
             f"training diverged at step {step}, and still does with the learning rate "
             f"{1 / factor:g} times lower; at the start the spread of z grows layer after layer: "
             f"{spreads}",
-            "scale the initial weights down (`--init he_normal` for ReLU, `scaled_normal` or "
-            "`glorot_normal` otherwise), so each layer keeps the size of its input; clipping "
-            "the gradient norm only hides it",
+            "scale the initial weights down ("
+            + _either(
+                ctx.inits("he_normal"), " for ReLU, ", ctx.inits("scaled_normal", "glorot_normal")
+            )
+            + " otherwise), so each layer keeps the size of its input; clipping the gradient "
+            "norm only hides it",
             {"diverged_at": step, "lowest_lr_factor_tried": factor, "z_std_start": spreads},
         )
     if len(ctx.infos) < 2:
@@ -293,8 +330,9 @@ def _check_gradients(ctx: _Context) -> Finding | None:
                 "exploding_gradients",
                 f"||dC/db|| (median over the probe): {table}; per unit, layer 1's gradient is "
                 f"{_fmt(ratio)} times the output layer's",
-                "scale the initial weights down (`--init scaled_normal`, `glorot_normal`, or "
-                "`he_normal` for ReLU), use fewer layers, or clip the gradient norm "
+                "scale the initial weights down ("
+                + ", ".join(ctx.inits("scaled_normal", "glorot_normal", "he_normal"))
+                + "; he_normal for ReLU), use fewer layers, or clip the gradient norm "
                 "(`--clip-norm`)",
                 numbers,
             )
@@ -310,13 +348,27 @@ def _check_gradients(ctx: _Context) -> Finding | None:
     return None
 
 
+def _weight_scales(ctx: _Context) -> tuple[float, list[float]]:
+    """The largest RMS(W) x sqrt(n_in) at the start (1 for N(0, 1/n_in)), and each layer's."""
+    scales = []
+    for info in ctx.infos:
+        W = ctx.run.initial.layers[info.index].params["W"].astype(np.float64)
+        scales.append(float(np.sqrt(np.mean(W**2) * W.shape[0])))
+    return max(scales, default=0.0), scales
+
+
+def _either(first: list[str], between: str, second: list[str]) -> str:
+    """``a for ReLU, b or c``, dropping whichever side is empty."""
+    if not first:
+        return " or ".join(second)
+    return first[0] + (between + " or ".join(second) if second else "")
+
+
 def _check_init(ctx: _Context) -> Finding | None:
     if not ctx.fresh:
         return None
     parts, numbers = [], {}
-    for info, row in zip(ctx.infos, ctx.first["layers"]):
-        W = ctx.run.initial.layers[info.index].params["W"].astype(np.float64)
-        scale = float(np.sqrt(np.mean(W**2) * W.shape[0]))  # 1 for N(0, 1/n_in)
+    for info, row, scale in zip(ctx.infos, ctx.first["layers"], _weight_scales(ctx)[1]):
         if scale >= WEIGHT_SCALE and row["z_std"] >= Z_SPREAD:
             sat = row["saturated"]
             text = f"{ctx.label(info.number)} {scale:.1f}, {row['z_std']:.1f}"
@@ -363,6 +415,9 @@ def _check_saturated_outputs(ctx: _Context, found: set[str]) -> Finding | None:
     if limits is None or not values or max(values) < WRONG_SATURATED:
         return None
     worst = int(np.argmax(values))
+    smaller = ""
+    if ctx.fresh and ctx.inits("scaled_normal") and _weight_scales(ctx)[0] >= WEIGHT_SCALE:
+        smaller = ", and start from smaller weights (`--init scaled_normal`)"
     return Finding(
         "saturated_outputs_squared_error",
         f"{_pct(values[worst])} of the output units (step {ctx.records[worst]['step']}) sit "
@@ -370,8 +425,7 @@ def _check_saturated_outputs(ctx: _Context, found: set[str]) -> Finding | None:
         f"its peak; the squared error's output delta (a - y) sigma'(z) (BP1) is then tiny "
         f"(at the start: {_pct(values[0])}, at the end: {_pct(values[-1])})",
         "use the cross-entropy loss (`--loss cross_entropy`), whose output delta is a - y "
-        "with no sigma'(z) (Nielsen ch. 3), and start from smaller weights (`--init "
-        "scaled_normal`)",
+        f"with no sigma'(z) (Nielsen ch. 3){smaller}",
         {"wrong_saturated_max": values[worst], "at_step": ctx.records[worst]["step"]},
     )
 
@@ -390,9 +444,9 @@ def _check_dead(ctx: _Context) -> Finding | None:
     return Finding(
         "dead_units",
         "; ".join(parts) + " (0 on every probe example, so no gradient reaches their weights)",
-        "lower the learning rate (a large step can push z below 0 for every input), use He "
-        "initialization (`--init he_normal`), or leaky ReLU (`--activation leaky_relu`), "
-        "whose units keep a small gradient",
+        "lower the learning rate (a large step can push z below 0 for every input), "
+        + "".join(f"use He initialization ({i}), " for i in ctx.inits("he_normal"))
+        + "or leaky ReLU (`--activation leaky_relu`), whose units keep a small gradient",
         numbers,
     )
 
@@ -421,7 +475,9 @@ def _check_guessing(ctx: _Context, found: set[str]) -> Finding | None:
     )
 
 
-def examine(run: ProbeRun, *, fresh: bool = True, rerun: Rerun | None = None) -> list[Finding]:
+def examine(
+    run: ProbeRun, *, fresh: bool = True, rerun: Rerun | None = None, init: str | None = None
+) -> list[Finding]:
     """Apply every rule to a probe's measurements.
 
     Parameters
@@ -433,13 +489,15 @@ def examine(run: ProbeRun, *, fresh: bool = True, rerun: Rerun | None = None) ->
     rerun : callable, optional
         ``rerun(scale) -> final probe loss`` with the learning rate times ``scale``; without
         it the learning-rate rules only see divergence.
+    init : str, optional
+        Name of the initializer the network was built with: suggestions leave it out.
 
     Returns
     -------
     list of Finding
         In the order of :data:`FINDINGS`; empty when nothing is wrong.
     """
-    ctx = _Context(run, fresh)
+    ctx = _Context(run, fresh, init)
     found = ctx.found
     f = _check_learning_rate(ctx, rerun)
     if f is not None:

@@ -167,7 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--eps", type=float, default=None, help="nudge (default 1e-3 / 1e-5)")
     gc.add_argument("--order", type=int, choices=[2, 4], default=4, help="finite-difference order")
     gc.add_argument("--max-entries", type=int, default=None, help="entries checked per tensor")
-    gc.add_argument("--tol", type=float, default=1e-6, help="largest relative error passed")
+    gc.add_argument(
+        "--tol",
+        type=float,
+        default=1e-6,
+        help="largest relative error passed (any passes within finite differences' round-off)",
+    )
     gc.add_argument("--seed", type=int, default=0)
     gc.set_defaults(func=cmd_gradcheck)
 

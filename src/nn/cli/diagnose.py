@@ -63,6 +63,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         fresh=not args.model,
         experiments=not args.no_experiments,
         snapshot_steps=snaps,
+        init=None if args.model else args.init,
     )
     print(report)
     if args.json:

@@ -38,5 +38,5 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         net, X, Y, eps=args.eps, order=args.order, max_entries=args.max_entries, seed=rng
     )
     print(f"Gradient check of {net!r}\non a random batch of {args.batch} (float64)\n")
-    print(report)
+    print(report.to_text(args.tol))
     return 0 if report.passed(args.tol) else 1

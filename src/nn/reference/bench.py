@@ -12,7 +12,9 @@ from the sizes already measured along the route's operation count (seconds per o
 measured, times the new network's count; :func:`predict_seconds`). Operation counts rather
 than the number of weights ``W`` are used because the unmemoized chain rule's cost depends
 on the depth, not on ``W`` alone; its count is exact
-(:func:`nn.reference.chain_rule.recursion_calls`).
+(:func:`nn.reference.chain_rule.recursion_calls`). A route with nothing measured yet is first
+timed on a few small networks of the same depth (:func:`calibrate`, milliseconds), so even a
+single large network gets a prediction before anything slow runs.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "Comparison",
     "Measurement",
     "Route",
+    "calibrate",
     "compare_batches",
     "fit_exponent",
     "measure_ladder",
@@ -253,6 +256,56 @@ def time_routes(
     return {name: (samples[name], plan[name][1]) for name in calls}
 
 
+#: Calibration stops once a measurement lasts this long (per-call costs no longer dominate,
+#: so its seconds per operation hold for larger networks) ...
+CALIBRATION_ENOUGH = 0.01
+#: ... or once the next calibration network is predicted to take longer than this.
+CALIBRATION_CAP = 0.05
+
+
+def calibration_networks(sizes: Sequence[int]) -> list[list[int]]:
+    """Smaller networks of the same depth: every width capped at 1, 2, 4, ... below ``sizes``."""
+    out, cap = [], 1
+    while (smaller := [min(s, cap) for s in sizes]) != list(sizes):
+        out.append(smaller)
+        cap *= 2
+    return out
+
+
+def calibrate(
+    route: Route,
+    sizes: Sequence[int],
+    *,
+    batch: int,
+    budget: float,
+    history: dict[str, list[tuple[float, float]]],
+    seed: int = 0,
+) -> None:
+    """Measure ``route`` on small networks until its time on ``sizes`` can be predicted.
+
+    The first network (every width 1) always runs: microseconds. Each next one runs while its
+    predicted time is under ``min(budget, CALIBRATION_CAP)``, until one lasts
+    ``CALIBRATION_ENOUGH``. One tiny network alone would not do: there a NumPy route's time is
+    all fixed per-call cost, and its seconds per operation, scaled to [784, 100, 10], would
+    predict about a thousand times the real time. The fastest sample of each network goes
+    into ``history[route.name]`` as (cost, seconds).
+    """
+    points = history.setdefault(route.name, [])
+    for small in calibration_networks(sizes):
+        cost = route.cost(small, batch)
+        predicted = predict_seconds(points, cost)
+        if predicted is not None and predicted > min(budget, CALIBRATION_CAP):
+            return
+        network = mlp(small, dtype=np.float64, seed=seed)
+        X, T = _batch(small, batch, seed)
+        samples, _ = time_routes(
+            {route.name: route.make(network, X, T)}, repeats=2, min_sample=0.002
+        )[route.name]
+        points.append((cost, min(samples)))  # load from other jobs only ever adds time
+        if min(samples) >= CALIBRATION_ENOUGH:
+            return
+
+
 def measure_ladder(
     ladder: str,
     networks: Sequence[Sequence[int]],
@@ -285,7 +338,8 @@ def measure_ladder(
     history : dict, optional
         Route name -> measured (cost, seconds), shared between ladders and updated here.
     progress : callable, optional
-        Called with a line of text after each network.
+        Called with a line of text after each network, and before timing a route expected to
+        take more than a second in all.
 
     Returns
     -------
@@ -299,6 +353,8 @@ def measure_ladder(
         X, T = _batch(sizes, batch, seed)
         calls, rows = {}, {}
         for route in routes:
+            if not history.get(route.name):
+                calibrate(route, sizes, batch=batch, budget=budget, history=history, seed=seed)
             cost = route.cost(sizes, batch)
             predicted = predict_seconds(history.get(route.name, []), cost)
             row = Measurement(ladder, route.name, sizes, n_weights(sizes), batch, None)
@@ -307,6 +363,13 @@ def measure_ladder(
                 row.skipped = f"predicted {predicted:.3g} s > budget {budget:g} s"
             else:
                 calls[route.name] = route.make(network, X, T)
+                # the samples time_routes takes: one per call slower than 0.1 s, at most 3
+                n = repeats if predicted is None or predicted < 0.1 else min(repeats, 3)
+                if progress is not None and predicted is not None and predicted * n > 1.0:
+                    progress(
+                        f"  {ladder} {sizes}: {route.label}, about {predicted:.3g} s a "
+                        f"gradient x {n} sample{'s' * (n > 1)} ..."
+                    )
             rows[route.name] = row
             out.append(row)
         for name, (samples, number) in time_routes(calls, repeats=repeats).items():
@@ -317,6 +380,11 @@ def measure_ladder(
             history.setdefault(name, []).append((cost, row.seconds))
         if progress is not None:
             done = ", ".join(f"{rows[n].route} {rows[n].seconds:.3g} s" for n in calls)
+            skipped = [r for r in rows.values() if r.skipped]
+            if skipped:
+                done += "; skipped " + ", ".join(
+                    f"{r.route} (~{r.predicted_seconds:.3g} s)" for r in skipped
+                )
             progress(f"  {ladder} {sizes}: {done}")
     return out
 

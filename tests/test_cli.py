@@ -207,3 +207,13 @@ def test_console_script_is_installed():
         pytest.skip("the package is not installed with its console script")
     out = subprocess.run([exe, "gradcheck", "--sizes", "3,2"], capture_output=True, text=True)
     assert out.returncode == 0 and "worst relative error" in out.stdout
+
+
+def test_train_says_when_the_network_did_not_learn(capsys):
+    assert main(["train", "--epochs", "1", "--lr", "1e9"]) == 0
+    captured = capsys.readouterr()
+    assert "Test accuracy 10.00%" in captured.out
+    assert "did not learn" in captured.err and "nn diagnose" in captured.err
+    assert main(["train", "--epochs", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "did not learn" not in captured.err, captured.err

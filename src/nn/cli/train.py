@@ -115,6 +115,17 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     return TrainResult(net, history, scores["loss"], scores["accuracy"], seconds, stopper, None)
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 epoch"``, ``"2 epochs"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+#: Test accuracy within this of 1 / classes counts as guessing: no trained network of the
+#: README's recipes comes near it, and a broken run (an absurd learning rate, dead or
+#: saturated units) lands on it exactly.
+CHANCE_MARGIN = 0.02
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train an mlp on a built-in dataset."""
     result = train_from_args(args)
@@ -151,9 +162,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"Test accuracy {acc:.2%}" if acc is not None else f"Test loss {result.test_loss:.4f}"
     )
     print(
-        f"{acc_text} after {len(history['epoch'])} epochs "
+        f"{acc_text} after {plural(len(history['epoch']), 'epoch')} "
         f"(median {duration(per_epoch)} per epoch, {duration(result.seconds)} in all)"
     )
+    classes = max(net.n_out or 1, 2)  # one sigmoid output unit: two classes
+    if acc is not None and acc <= 1 / classes + CHANCE_MARGIN:
+        print(
+            f"nn: note: {acc:.2%} is about what guessing scores with {classes} classes: the "
+            "network did not learn. `nn diagnose` with the same options says why (learning "
+            "rate, initialization, saturation).",
+            file=sys.stderr,
+        )
     if args.save:
         net.save(args.save)
         print(f"Saved to {args.save}; `nn evaluate {args.save}` tests it on {args.dataset}")

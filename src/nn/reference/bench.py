@@ -182,6 +182,21 @@ def _batch(sizes: Sequence[int], batch: int, seed: int) -> tuple[np.ndarray, np.
     return X, T
 
 
+#: A call slower than this (seconds) is sampled at most 3 times, its first run counting as one.
+_SLOW_CALL = 0.1
+
+
+def _n_samples(seconds_per_call: float | None, repeats: int) -> int:
+    """Samples :func:`time_routes` takes of a call lasting ``seconds_per_call`` (None: unknown).
+
+    ``repeats``, or at most 3 for a call slower than ``_SLOW_CALL``. The one rule both for
+    taking the samples and for announcing, before timing, how many will be taken.
+    """
+    if seconds_per_call is None or seconds_per_call < _SLOW_CALL:
+        return repeats
+    return min(repeats, 3)
+
+
 def time_routes(
     calls: dict[str, Callable[[], object]], *, repeats: int, min_sample: float = 0.005
 ) -> dict[str, tuple[list[float], int]]:
@@ -206,10 +221,10 @@ def time_routes(
         fn()  # warm-up, and a first estimate of the time per call
         first = first_times[name] = time.perf_counter() - start
         number = max(1, math.ceil(min_sample / max(first, 1e-9)))
-        plan[name] = (fn, number, repeats if first < 0.1 else min(repeats, 3))
+        plan[name] = (fn, number, _n_samples(first, repeats))
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for name, (_, number, _) in plan.items():
-        if number == 1 and first_times[name] >= 0.1:
+        if number == 1 and first_times[name] >= _SLOW_CALL:
             # A pure-Python call this slow has nothing to warm up: its first run is a sample.
             samples[name].append(first_times[name])
     gc_was_enabled = gc.isenabled()
@@ -286,8 +301,7 @@ def measure_ladder(
                 row.skipped = f"predicted {predicted:.3g} s > budget {budget:g} s"
             else:
                 calls[route.name] = route.make(network, X, T)
-                # the samples time_routes takes: one per call slower than 0.1 s, at most 3
-                n = repeats if predicted is None or predicted < 0.1 else min(repeats, 3)
+                n = _n_samples(predicted, repeats)
                 if progress is not None and predicted is not None and predicted * n > 1.0:
                     progress(
                         f"  {ladder} {sizes}: {route.label}, about {predicted:.3g} s a "

@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -250,6 +251,26 @@ def test_predict_seconds_scales_the_nearest_measurements_by_the_operation_count(
     assert bench.predict_seconds(history, 400) == pytest.approx(2.0)
     # a size below every measurement uses the smallest one
     assert bench.predict_seconds(history, 5) == pytest.approx(2.5)
+
+
+def test_time_routes_samples_a_slow_call_at_most_three_times_counting_its_first_run():
+    # bench._n_samples is the rule both here and in measure_ladder's announcement of a slow route
+    runs = {"slow": 0, "fast": 0}
+
+    def slow() -> None:
+        runs["slow"] += 1
+        time.sleep(0.11)  # over the 0.1 s after which a call is slow
+
+    def fast() -> None:
+        runs["fast"] += 1
+
+    timed = bench.time_routes({"slow": slow, "fast": fast}, repeats=5)
+    samples, number = timed["slow"]
+    assert number == 1 and len(samples) == bench._n_samples(0.11, 5) == 3
+    assert runs["slow"] == 3  # its warm-up run is the first sample, not thrown away
+    samples, number = timed["fast"]
+    assert len(samples) == bench._n_samples(1e-6, 5) == 5 and runs["fast"] == 1 + 5 * number
+    assert bench._n_samples(None, 5) == 5 and bench._n_samples(2.0, 2) == 2
 
 
 def test_measure_ladder_skips_routes_predicted_over_budget():

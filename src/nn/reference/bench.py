@@ -7,14 +7,9 @@ several samples, the median kept. On one network the routes are sampled in turn
 (round robin), so a burst of load from other jobs on the machine slows them alike and the
 ratios between them, which are what matter, survive it.
 
-A route is not run when its predicted time exceeds the budget. The prediction extrapolates
-from the sizes already measured along the route's operation count (seconds per operation
-measured, times the new network's count; :func:`predict_seconds`). Operation counts rather
-than the number of weights ``W`` are used because the unmemoized chain rule's cost depends
-on the depth, not on ``W`` alone; its count is exact
-(:func:`nn.reference.chain_rule.recursion_calls`). A route with nothing measured yet is first
-timed on a few small networks of the same depth (:func:`calibrate`, milliseconds), so even a
-single large network gets a prediction before anything slow runs.
+A route is not run when its predicted time exceeds the budget: its operation count on the
+network times the seconds per operation measured on smaller ones, calibrated on a few small
+networks of the same depth when nothing is measured yet (:mod:`nn.reference.predict`).
 """
 
 from __future__ import annotations
@@ -33,8 +28,19 @@ from nn.network import Network
 from nn.reference import backprop, chain_rule, finite_differences
 from nn.reference.convert import from_network
 from nn.reference.numpy_routes import matrix_gradients, per_example_gradients
+from nn.reference.predict import (
+    CALIBRATION_CAP,
+    CALIBRATION_ENOUGH,
+    calibrate,
+    calibration_networks,
+    predict_seconds,
+)
 
+# The CALIBRATION_* names, calibrate, calibration_networks and predict_seconds live in
+# nn.reference.predict; they are re-exported here, where callers and tests have used them.
 __all__ = [
+    "CALIBRATION_CAP",
+    "CALIBRATION_ENOUGH",
     "LADDERS",
     "ROUTES",
     "SEED_SIZES",
@@ -42,6 +48,7 @@ __all__ = [
     "Measurement",
     "Route",
     "calibrate",
+    "calibration_networks",
     "compare_batches",
     "fit_exponent",
     "measure_ladder",
@@ -167,46 +174,27 @@ def fit_exponent(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.polyfit(lx, ly, 1)[0])
 
 
-def predict_seconds(history: Sequence[tuple[float, float]], cost: float) -> float | None:
-    """Extrapolated seconds for a route at operation count ``cost``.
-
-    Parameters
-    ----------
-    history : sequence of (cost, seconds)
-        The route's measurements so far.
-    cost : float
-        Operation count of the network to predict.
-
-    Returns
-    -------
-    float or None
-        ``cost`` times the seconds per operation of the nearest measurements: the smallest
-        ``seconds / cost`` among the (up to) three largest measured costs not above ``cost``
-        (smallest, because load from other jobs only ever adds time). None with no
-        measurement yet.
-
-    Notes
-    -----
-    The growth is the operation count's: time proportional to it, which is where it tends
-    as fixed per-call costs stop mattering (at small sizes time grows more slowly, so the
-    prediction errs towards skipping). A slope fitted to the measured times instead would
-    follow the noise: two nearby sizes timed during a burst of load can suggest growth
-    like ``cost^10``.
-    """
-    if not history:
-        return None
-    points = sorted(history)
-    below = [pt for pt in points if pt[0] <= cost] or points[:1]
-    rate = min(seconds / c for c, seconds in below[-3:])
-    return rate * cost
-
-
 def _batch(sizes: Sequence[int], batch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs in [0, 1) like pixels, and one-hot targets: ``(batch, n_in)``, ``(batch, n_out)``."""
     rng = np.random.default_rng(seed)
     X = rng.random((batch, sizes[0]))
     T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=batch)]
     return X, T
+
+
+#: A call slower than this (seconds) is sampled at most 3 times, its first run counting as one.
+_SLOW_CALL = 0.1
+
+
+def _n_samples(seconds_per_call: float | None, repeats: int) -> int:
+    """Samples :func:`time_routes` takes of a call lasting ``seconds_per_call`` (None: unknown).
+
+    ``repeats``, or at most 3 for a call slower than ``_SLOW_CALL``. The one rule both for
+    taking the samples and for announcing, before timing, how many will be taken.
+    """
+    if seconds_per_call is None or seconds_per_call < _SLOW_CALL:
+        return repeats
+    return min(repeats, 3)
 
 
 def time_routes(
@@ -233,10 +221,10 @@ def time_routes(
         fn()  # warm-up, and a first estimate of the time per call
         first = first_times[name] = time.perf_counter() - start
         number = max(1, math.ceil(min_sample / max(first, 1e-9)))
-        plan[name] = (fn, number, repeats if first < 0.1 else min(repeats, 3))
+        plan[name] = (fn, number, _n_samples(first, repeats))
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for name, (_, number, _) in plan.items():
-        if number == 1 and first_times[name] >= 0.1:
+        if number == 1 and first_times[name] >= _SLOW_CALL:
             # A pure-Python call this slow has nothing to warm up: its first run is a sample.
             samples[name].append(first_times[name])
     gc_was_enabled = gc.isenabled()
@@ -254,56 +242,6 @@ def time_routes(
         if gc_was_enabled:
             gc.enable()
     return {name: (samples[name], plan[name][1]) for name in calls}
-
-
-#: Calibration stops once a measurement lasts this long (per-call costs no longer dominate,
-#: so its seconds per operation hold for larger networks) ...
-CALIBRATION_ENOUGH = 0.01
-#: ... or once the next calibration network is predicted to take longer than this.
-CALIBRATION_CAP = 0.05
-
-
-def calibration_networks(sizes: Sequence[int]) -> list[list[int]]:
-    """Smaller networks of the same depth: every width capped at 1, 2, 4, ... below ``sizes``."""
-    out, cap = [], 1
-    while (smaller := [min(s, cap) for s in sizes]) != list(sizes):
-        out.append(smaller)
-        cap *= 2
-    return out
-
-
-def calibrate(
-    route: Route,
-    sizes: Sequence[int],
-    *,
-    batch: int,
-    budget: float,
-    history: dict[str, list[tuple[float, float]]],
-    seed: int = 0,
-) -> None:
-    """Measure ``route`` on small networks until its time on ``sizes`` can be predicted.
-
-    The first network (every width 1) always runs: microseconds. Each next one runs while its
-    predicted time is under ``min(budget, CALIBRATION_CAP)``, until one lasts
-    ``CALIBRATION_ENOUGH``. One tiny network alone would not do: there a NumPy route's time is
-    all fixed per-call cost, and its seconds per operation, scaled to [784, 100, 10], would
-    predict about a thousand times the real time. The fastest sample of each network goes
-    into ``history[route.name]`` as (cost, seconds).
-    """
-    points = history.setdefault(route.name, [])
-    for small in calibration_networks(sizes):
-        cost = route.cost(small, batch)
-        predicted = predict_seconds(points, cost)
-        if predicted is not None and predicted > min(budget, CALIBRATION_CAP):
-            return
-        network = mlp(small, dtype=np.float64, seed=seed)
-        X, T = _batch(small, batch, seed)
-        samples, _ = time_routes(
-            {route.name: route.make(network, X, T)}, repeats=2, min_sample=0.002
-        )[route.name]
-        points.append((cost, min(samples)))  # load from other jobs only ever adds time
-        if min(samples) >= CALIBRATION_ENOUGH:
-            return
 
 
 def measure_ladder(
@@ -363,8 +301,7 @@ def measure_ladder(
                 row.skipped = f"predicted {predicted:.3g} s > budget {budget:g} s"
             else:
                 calls[route.name] = route.make(network, X, T)
-                # the samples time_routes takes: one per call slower than 0.1 s, at most 3
-                n = repeats if predicted is None or predicted < 0.1 else min(repeats, 3)
+                n = _n_samples(predicted, repeats)
                 if progress is not None and predicted is not None and predicted * n > 1.0:
                     progress(
                         f"  {ladder} {sizes}: {route.label}, about {predicted:.3g} s a "

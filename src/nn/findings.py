@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn.diagnostics import dense_layers, saturation_range
+from nn.initializers import WEIGHT_VARIANCE
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.probe import ProbeRun
@@ -139,10 +140,21 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _log_gain(init: str, shapes: list[tuple[int, ...]]) -> float:
+    """log of the product over layers of ``init``'s expected RMS(W) x sqrt(n_in)."""
+    return sum(0.5 * math.log(WEIGHT_VARIANCE[init](n_in, n_out) * n_in) for n_in, n_out in shapes)
+
+
 class _Context:
     """What the rules read: the probe's measurements and the network before it."""
 
-    def __init__(self, run: ProbeRun, fresh: bool, init: str | None = None) -> None:
+    def __init__(
+        self,
+        run: ProbeRun,
+        fresh: bool,
+        init: str | None = None,
+        usual_lr: float | None = None,
+    ) -> None:
         self.run, self.fresh = run, fresh
         self.diag = run.diagnostics
         self.ref = self.diag.reference
@@ -151,6 +163,8 @@ class _Context:
         self.infos = dense_layers(run.initial)
         #: the initializer the network was built with, if known: never suggested again
         self.init = init
+        #: the optimizer's usual starting learning rate, if known
+        self.usual_lr = usual_lr
         #: (step, smallest learning-rate factor tried) when training diverged and smaller
         #: learning rates did not stop it
         self.diverges_anyway: tuple[int, float] | None = None
@@ -159,6 +173,26 @@ class _Context:
     def inits(self, *names: str) -> list[str]:
         """``--init`` values worth suggesting: ``names`` without the one already used."""
         return [f"`--init {name}`" for name in names if name != self.init]
+
+    def smaller_inits(self, *names: str) -> list[str]:
+        """:meth:`inits` that draw smaller weights than the network has.
+
+        "Smaller" is the product over the dense layers of RMS(W) x sqrt(n_in): the factor by
+        which a signal's size grows through the network at the start. The network's is that
+        of its initializer when it is known, else measured (an initializer must then be 10%
+        smaller, above the sampling noise of a small layer).
+        """
+        shapes = [W.shape for W in self._weights()]
+        if self.init in WEIGHT_VARIANCE:
+            current = _log_gain(self.init, shapes)
+            margin = 0.0
+        else:
+            current = sum(math.log(s) for s in _weight_scales(self)[1] if s > 0)
+            margin = math.log(1 / 0.9)
+        return self.inits(*(n for n in names if _log_gain(n, shapes) < current - margin))
+
+    def _weights(self) -> list[np.ndarray]:
+        return [self.run.initial.layers[i.index].params["W"] for i in self.infos]
 
     def label(self, number: int) -> str:
         return f"layer {number} ({self.infos[number - 1].name})"
@@ -210,7 +244,8 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
         losses = [v for v in tried.values() if math.isfinite(v)]
         if not losses or min(losses) > CLEARLY_BETTER * end:
             jump = 10.0 ** math.floor(math.log10(1 / ratio))
-            tried.setdefault(jump, rerun(jump))
+            if jump not in tried:
+                tried[jump] = rerun(jump)
     finite = {k: v for k, v in tried.items() if math.isfinite(v)}
     best = min(finite, key=finite.__getitem__) if finite else None
     moved = (
@@ -238,8 +273,7 @@ def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
                 f"does with the learning rate {1 / min(tried):g} times lower; yet at the start "
                 f"the spread of z is at most {_fmt(max(spreads))} in every layer, so the "
                 "network is sound and its steps are what blow it up",
-                f"divide the learning rate by {1 / min(tried):g} and more, a decade at a time, "
-                "then run `nn diagnose` again",
+                _usual_rate(ctx),
                 numbers,
             )
         if tried and (best is None or best > 1):
@@ -285,12 +319,8 @@ def _check_gradients(ctx: _Context) -> Finding | None:
             f"training diverged at step {step}, and still does with the learning rate "
             f"{1 / factor:g} times lower; at the start the spread of z grows layer after layer: "
             f"{spreads}",
-            "scale the initial weights down ("
-            + _either(
-                ctx.inits("he_normal"), " for ReLU, ", ctx.inits("scaled_normal", "glorot_normal")
-            )
-            + " otherwise), so each layer keeps the size of its input; clipping the gradient "
-            "norm only hides it",
+            _scale_down(ctx) + "so each layer keeps the size of its input; clipping the "
+            "gradient norm only hides it",
             {"diverged_at": step, "lowest_lr_factor_tried": factor, "z_std_start": spreads},
         )
     if len(ctx.infos) < 2:
@@ -330,10 +360,7 @@ def _check_gradients(ctx: _Context) -> Finding | None:
                 "exploding_gradients",
                 f"||dC/db|| (median over the probe): {table}; per unit, layer 1's gradient is "
                 f"{_fmt(ratio)} times the output layer's",
-                "scale the initial weights down ("
-                + ", ".join(ctx.inits("scaled_normal", "glorot_normal", "he_normal"))
-                + "; he_normal for ReLU), use fewer layers, or clip the gradient norm "
-                "(`--clip-norm`)",
+                _scale_down(ctx) + "use fewer layers, or clip the gradient norm (`--clip-norm`)",
                 numbers,
             )
     if not math.isfinite(worst_growth) or worst_growth > GRADIENT_GROWTH:
@@ -357,11 +384,33 @@ def _weight_scales(ctx: _Context) -> tuple[float, list[float]]:
     return max(scales, default=0.0), scales
 
 
-def _either(first: list[str], between: str, second: list[str]) -> str:
-    """``a for ReLU, b or c``, dropping whichever side is empty."""
-    if not first:
-        return " or ".join(second)
-    return first[0] + (between + " or ".join(second) if second else "")
+def _either(relu: list[str], other: list[str]) -> str:
+    """``a for ReLU, b or c otherwise``, dropping whichever side is empty."""
+    if not relu:
+        return " or ".join(other)
+    return f"{relu[0]} for ReLU" + (f", {' or '.join(other)} otherwise" if other else "")
+
+
+def _scale_down(ctx: _Context) -> str:
+    """``"scale the initial weights down (...), "`` naming the initializers that draw smaller
+    weights than the network's; ``""`` when none does."""
+    relu, other = (
+        ctx.smaller_inits("he_normal"),
+        ctx.smaller_inits("scaled_normal", "glorot_normal"),
+    )
+    if not relu and not other:
+        return ""
+    return f"scale the initial weights down ({_either(relu, other)}), "
+
+
+def _usual_rate(ctx: _Context) -> str:
+    """Where to restart a learning rate that is absurd (its steps overflow at once)."""
+    if ctx.usual_lr is not None:
+        return (
+            f"set the learning rate to {ctx.usual_lr:g}, the optimizer's usual starting rate "
+            "(the default of `--lr`), then run `nn diagnose` again"
+        )
+    return "leave out `--lr` to start from the optimizer's usual rate, then run `nn diagnose` again"
 
 
 def _check_init(ctx: _Context) -> Finding | None:
@@ -476,7 +525,12 @@ def _check_guessing(ctx: _Context, found: set[str]) -> Finding | None:
 
 
 def examine(
-    run: ProbeRun, *, fresh: bool = True, rerun: Rerun | None = None, init: str | None = None
+    run: ProbeRun,
+    *,
+    fresh: bool = True,
+    rerun: Rerun | None = None,
+    init: str | None = None,
+    usual_lr: float | None = None,
 ) -> list[Finding]:
     """Apply every rule to a probe's measurements.
 
@@ -491,13 +545,16 @@ def examine(
         it the learning-rate rules only see divergence.
     init : str, optional
         Name of the initializer the network was built with: suggestions leave it out.
+    usual_lr : float, optional
+        The optimizer's usual starting learning rate, suggested when the rate in use makes
+        even a sound network overflow at once.
 
     Returns
     -------
     list of Finding
         In the order of :data:`FINDINGS`; empty when nothing is wrong.
     """
-    ctx = _Context(run, fresh, init)
+    ctx = _Context(run, fresh, init, usual_lr)
     found = ctx.found
     f = _check_learning_rate(ctx, rerun)
     if f is not None:

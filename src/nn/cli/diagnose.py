@@ -7,7 +7,13 @@ import os
 
 import numpy as np
 
-from nn.cli.options import check_matplotlib, load_dataset, make_optimizer, network_from_args
+from nn.cli.options import (
+    DEFAULT_LR,
+    check_matplotlib,
+    load_dataset,
+    make_optimizer,
+    network_from_args,
+)
 from nn.preprocessing import Standardizer
 from nn.serialize import load
 from nn.validation import (
@@ -64,6 +70,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         experiments=not args.no_experiments,
         snapshot_steps=snaps,
         init=None if args.model else args.init,
+        usual_lr=DEFAULT_LR[args.optimizer],
     )
     print(report)
     if args.json:

@@ -32,9 +32,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         check_positive_int(name, getattr(args, name[2:].replace("-", "_")))
     if args.lr is not None:
         check_learning_rate("--lr", args.lr)
-    if args.json:
+    # "" too: an error, not "do not write"
+    if args.json is not None:
         check_output_file("--json", args.json)
-    if args.plots:
+    if args.plots is not None:
         check_matplotlib("--plots")
         check_output_dir("--plots", args.plots)
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)

@@ -53,7 +53,7 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     if args.checkpoint_every is not None:
         every = check_positive_int("--checkpoint-every", args.checkpoint_every)
     for option in ("save", "checkpoint"):
-        if getattr(args, option):
+        if getattr(args, option) is not None:  # "" too: an error, not "do not save"
             check_output_file(f"--{option}", getattr(args, option))
     if args.resume and not args.checkpoint:
         raise ValueError("--resume continues from --checkpoint PATH; give --checkpoint too")

@@ -123,7 +123,7 @@ def test_a_saved_model_remembers_its_dataset(tmp_path, capsys):
     path = tmp_path / "moons.npz"
     argv = ["train", "--dataset", "moons", "--sizes", "2,8,1", "--epochs", "2", "--lr", "1"]
     assert main([*argv, "--quiet", "--save", str(path)]) == 0
-    assert nn.load(path).metadata == {"dataset": "moons"}
+    assert nn.load(path).metadata == {"dataset": "moons", "init": "scaled_normal"}
     capsys.readouterr()
     assert main(["evaluate", str(path)]) == 0  # no --dataset: the recorded one
     out, err = capsys.readouterr()
@@ -131,6 +131,30 @@ def test_a_saved_model_remembers_its_dataset(tmp_path, capsys):
     assert main(["evaluate", str(path), "--dataset", "circles"]) == 0
     out, err = capsys.readouterr()
     assert f"{path} on circles (" in out
+    assert err == f"nn: warning: {path} was trained on moons, not circles\n"
+
+
+def test_diagnose_a_saved_model_on_its_dataset_and_with_its_init(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "moons.npz"
+    argv = ["train", "--dataset", "moons", "--sizes", "2,8,1", "--epochs", "2", "--lr", "1"]
+    assert main([*argv, "--init", "he_normal", "--quiet", "--save", str(path)]) == 0
+    assert nn.load(path).metadata == {"dataset": "moons", "init": "he_normal"}
+    seen = {}
+    real = nn.doctor.diagnose
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs, n_in=args[1].shape[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("nn.doctor.diagnose", spy)
+    capsys.readouterr()
+    main(["diagnose", "--model", str(path), "--steps", "20", "--no-experiments"])
+    out, err = capsys.readouterr()
+    assert f"Diagnosing the model in {path} on moons." in out and err == "", err
+    assert seen["init"] == "he_normal" and seen["n_in"] == 2
+    main(["diagnose", "--model", str(path), "--dataset", "circles", "--steps", "20"])
+    out, err = capsys.readouterr()
+    assert "on circles." in out
     assert err == f"nn: warning: {path} was trained on moons, not circles\n"
 
 

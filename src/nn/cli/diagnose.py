@@ -14,6 +14,8 @@ from nn.cli.options import (
     make_optimizer,
     network_from_args,
 )
+from nn.cli.train import dataset_of
+from nn.initializers import INITIALIZERS
 from nn.preprocessing import Standardizer
 from nn.serialize import load
 from nn.validation import (
@@ -38,11 +40,16 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if args.plots is not None:
         check_matplotlib("--plots")
         check_output_dir("--plots", args.plots)
-    (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    init = args.init
     if args.model:
         net = load(args.model)
         what = f"the model in {args.model}"
-    else:
+        args.dataset = dataset_of(net, args.model, args.dataset)
+        recorded = net.metadata.get("init")  # by `nn train --save`: not suggested again
+        init = recorded if recorded in INITIALIZERS else None
+    args.dataset = args.dataset or "digits"
+    (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    if not args.model:
         net, sizes = network_from_args(args, X, y, yt)
         what = (
             f"mlp({sizes}, activation={args.activation!r}, loss={args.loss!r}, init={args.init!r})"
@@ -70,7 +77,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         fresh=not args.model,
         experiments=not args.no_experiments,
         snapshot_steps=snaps,
-        init=None if args.model else args.init,
+        init=init,
         usual_lr=DEFAULT_LR[args.optimizer],
     )
     print(report)

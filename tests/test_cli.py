@@ -52,6 +52,25 @@ def test_train_epoch_lines_name_the_set_they_measure(capsys):
     assert "val_loss" in out and "val_accuracy" in out and "test_" not in out
 
 
+@pytest.mark.parametrize(
+    "seconds,text",
+    [
+        (0.9996, "1.0 s"),  # 999.6 ms rounds to 1000 ms: a second
+        (0.9994, "999 ms"),
+        (0.00999, "10 ms"),
+        (0.0000123, "0.012 ms"),
+        (0.00001, "0.01 ms"),
+        (0.000009, "0.009 ms"),
+        (0.000004, "< 0.01 ms"),  # 0.004 ms: 0.00 to two decimals
+        (1e-9, "< 0.01 ms"),
+        (0.0, "< 0.01 ms"),
+        (61.26, "61.3 s"),
+    ],
+)
+def test_duration_rounds_before_it_chooses_the_unit(seconds, text):
+    assert duration(seconds) == text
+
+
 def test_fast_epochs_do_not_print_zero_seconds(capsys):
     assert duration(2.34) == "2.3 s" and duration(0.04) == "40 ms"
     assert duration(0.0003) == "0.3 ms" and duration(0.0123) == "12 ms"

@@ -264,7 +264,18 @@ def make_optimizer(args: argparse.Namespace, steps_per_epoch: int) -> Optimizer:
 
 
 def check_matplotlib(option: str) -> None:
-    """Fail now, in the option's words, if ``option`` needs matplotlib and it is missing."""
+    """Fail now, in the option's words, if ``option`` needs matplotlib and it is missing.
+
+    Parameters
+    ----------
+    option : str
+        The option that draws (``"--plots"``), for the message.
+
+    Raises
+    ------
+    ValueError
+        If matplotlib cannot be imported; the message says how to install it.
+    """
     try:
         import matplotlib  # noqa: F401
     except ImportError:

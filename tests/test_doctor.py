@@ -321,3 +321,11 @@ def test_an_overflowing_learning_rate_is_sent_to_the_usual_rate(digits, capsys):
     assert "set the learning rate to 3," in report.findings[0].suggestion
     assert main(["diagnose", "--optimizer", "adam", "--lr", "1e300", "--steps", "30"]) == 1
     assert "set the learning rate to 0.001," in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [[], ["--optimizer", "adam", "--lr", "0.001"]])
+def test_healthy_command_line_configurations_have_no_findings(argv, capsys):
+    # the doctor must not cry wolf on `nn diagnose` as documented (seed network, or Adam)
+    code = main(["diagnose", *argv])
+    out = capsys.readouterr().out
+    assert code == 0 and "No problems found." in out, out

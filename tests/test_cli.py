@@ -52,6 +52,25 @@ def test_train_epoch_lines_name_the_set_they_measure(capsys):
     assert "val_loss" in out and "val_accuracy" in out and "test_" not in out
 
 
+@pytest.mark.parametrize(
+    "seconds,text",
+    [
+        (0.9996, "1.0 s"),  # 999.6 ms rounds to 1000 ms: a second
+        (0.9994, "999 ms"),
+        (0.00999, "10 ms"),
+        (0.0000123, "0.012 ms"),
+        (0.00001, "0.01 ms"),
+        (0.000009, "0.009 ms"),
+        (0.000004, "< 0.01 ms"),  # 0.004 ms: 0.00 to two decimals
+        (1e-9, "< 0.01 ms"),
+        (0.0, "< 0.01 ms"),
+        (61.26, "61.3 s"),
+    ],
+)
+def test_duration_rounds_before_it_chooses_the_unit(seconds, text):
+    assert duration(seconds) == text
+
+
 def test_fast_epochs_do_not_print_zero_seconds(capsys):
     assert duration(2.34) == "2.3 s" and duration(0.04) == "40 ms"
     assert duration(0.0003) == "0.3 ms" and duration(0.0123) == "12 ms"
@@ -123,7 +142,7 @@ def test_a_saved_model_remembers_its_dataset(tmp_path, capsys):
     path = tmp_path / "moons.npz"
     argv = ["train", "--dataset", "moons", "--sizes", "2,8,1", "--epochs", "2", "--lr", "1"]
     assert main([*argv, "--quiet", "--save", str(path)]) == 0
-    assert nn.load(path).metadata == {"dataset": "moons"}
+    assert nn.load(path).metadata == {"dataset": "moons", "init": "scaled_normal"}
     capsys.readouterr()
     assert main(["evaluate", str(path)]) == 0  # no --dataset: the recorded one
     out, err = capsys.readouterr()
@@ -131,6 +150,30 @@ def test_a_saved_model_remembers_its_dataset(tmp_path, capsys):
     assert main(["evaluate", str(path), "--dataset", "circles"]) == 0
     out, err = capsys.readouterr()
     assert f"{path} on circles (" in out
+    assert err == f"nn: warning: {path} was trained on moons, not circles\n"
+
+
+def test_diagnose_a_saved_model_on_its_dataset_and_with_its_init(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "moons.npz"
+    argv = ["train", "--dataset", "moons", "--sizes", "2,8,1", "--epochs", "2", "--lr", "1"]
+    assert main([*argv, "--init", "he_normal", "--quiet", "--save", str(path)]) == 0
+    assert nn.load(path).metadata == {"dataset": "moons", "init": "he_normal"}
+    seen = {}
+    real = nn.doctor.diagnose
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs, n_in=args[1].shape[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("nn.doctor.diagnose", spy)
+    capsys.readouterr()
+    main(["diagnose", "--model", str(path), "--steps", "20", "--no-experiments"])
+    out, err = capsys.readouterr()
+    assert f"Diagnosing the model in {path} on moons." in out and err == "", err
+    assert seen["init"] == "he_normal" and seen["n_in"] == 2
+    main(["diagnose", "--model", str(path), "--dataset", "circles", "--steps", "20"])
+    out, err = capsys.readouterr()
+    assert "on circles." in out
     assert err == f"nn: warning: {path} was trained on moons, not circles\n"
 
 

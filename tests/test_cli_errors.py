@@ -147,3 +147,63 @@ def test_bad_sizes_exit_2_with_an_error_line(command, sizes, says, capsys):
     assert main([command, "--sizes", sizes]) == 2
     line = _error(capsys)
     assert line.startswith("nn: error: --sizes") and says in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--save", "{tmp}/m.npz/"],
+        ["train", "--checkpoint", "{tmp}/c.npz/"],
+        ["diagnose", "--json", "{tmp}/out.json/"],
+        ["bench", "backprop", "--json", "{tmp}/r.json/", "--sizes", "3,2"],
+    ],
+)
+def test_a_file_path_ending_in_a_separator_is_refused_before_any_work(
+    argv, tmp_path, no_work, capsys
+):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv) == 2
+    line = _error(capsys)
+    assert "ends with" in line and "file name" in line, line
+    assert not os.listdir(tmp_path)
+
+
+def test_plots_into_a_dangling_symlink_is_refused_before_any_work(tmp_path, no_work, capsys):
+    (tmp_path / "dl").symlink_to(tmp_path / "gone")
+    assert main(["diagnose", "--plots", str(tmp_path / "dl")]) == 2
+    assert "not a directory" in _error(capsys)
+    assert main(["diagnose", "--plots", str(tmp_path / "dl" / "pictures")]) == 2
+    assert "not a directory" in _error(capsys)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--save", "~/m.npz"],
+        ["train", "--checkpoint", "~/c.npz"],
+        ["diagnose", "--json", "~/r.json"],
+        ["diagnose", "--plots", "~/pictures"],
+    ],
+)
+def test_a_quoted_tilde_is_explained_not_created(argv, tmp_path, monkeypatch, no_work, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    line = _error(capsys)
+    assert "did not expand" in line and "$HOME" in line and "mkdir" not in line, line
+    assert not os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--save", ""],
+        ["train", "--checkpoint", ""],
+        ["diagnose", "--json", ""],
+        ["diagnose", "--plots", ""],
+        ["bench", "backprop", "--json", "", "--sizes", "3,2"],
+        ["bench", "backprop", "--plot", "", "--from-json", str(DOCS_JSON)],
+    ],
+)
+def test_an_empty_output_path_is_an_error(argv, no_work, capsys):
+    assert main(argv) == 2
+    assert "empty" in _error(capsys)

@@ -71,9 +71,12 @@ def test_train_and_diagnose_read_the_shared_options_alike():
     own = {"model", "steps", "every", "probe_size", "no_experiments", "json", "plots"}
     assert set(probe) - set(train) == own  # every other diagnose option is one of train's
     shared = set(probe) - own - {"func", "command"}
-    assert len(shared) == 17 and all(probe[k] == train[k] for k in shared)
+    assert len(shared) == 17 and all(probe[k] == train[k] for k in shared - {"dataset"})
+    # diagnose chooses its dataset after reading --model (the one it learned, else digits)
+    assert train["dataset"] == "digits" and probe["dataset"] is None
     argv = ["--optimizer", "nesterov", "--momentum", "0.7", "--clip-norm", "2", "--sizes", "2,8,1"]
     argv += ["--weight-decay", "1e-4", "--dropout", "0.3", "--standardize", "--dtype", "float64"]
+    argv += ["--dataset", "moons"]
     train, probe = parse(["train", *argv, "--epochs", "1"]), parse(["diagnose", *argv])
     assert all(getattr(probe, k) == getattr(train, k) for k in shared)
     probe_opt = make_optimizer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import nn
 from nn.activations import Activation
 from nn.cli import main
 from nn.doctor import diagnose
-from nn.findings import FINDINGS
+from nn.findings import FINDINGS, examine
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +246,86 @@ def test_diagnose_a_saved_model(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 0, text
     assert "large_init_weights not checked" in text
+
+
+def exploding_suggestion(digits, monkeypatch, init):
+    # force the per-unit exploding rule on the seed network, to read its suggestion
+    monkeypatch.setattr("nn.findings.EXPLODING_RATIO", 1e-9)
+    monkeypatch.setattr("nn.findings.VANISHING_RATIO", 0.0)
+    X, y, probe = digits
+    net = nn.mlp([784, 30, 10], init=init, seed=0)
+    report = diagnose(net, X, y, lr=3.0, probe=probe, steps=30, experiments=False, init=init)
+    return report.findings[ids(report).index("exploding_gradients")].suggestion
+
+
+def test_exploding_gradients_suggest_only_inits_with_smaller_weights(digits, monkeypatch):
+    # scale RMS(W) sqrt(n_in) multiplied over the layers of [784, 30, 10]: scaled_normal 1,
+    # glorot sqrt(2 * 784 / 814) * sqrt(2 * 30 / 40) = 1.36, he_normal 2, normal 153
+    text = exploding_suggestion(digits, monkeypatch, "he_normal")
+    assert "`--init scaled_normal`" in text and "`--init glorot_normal`" in text
+    assert "he_normal" not in text, text
+    text = exploding_suggestion(digits, monkeypatch, "scaled_normal")
+    assert "--init" not in text and "he_normal" not in text, text
+    assert text.startswith("use fewer layers")
+    text = exploding_suggestion(digits, monkeypatch, "normal")
+    assert text.count("he_normal") == 1 and "`--init he_normal` for ReLU" in text, text
+
+
+def test_either_says_otherwise_only_after_a_first_choice():
+    from nn.findings import _either
+
+    a, b, c = "`--init he_normal`", "`--init scaled_normal`", "`--init glorot_normal`"
+    assert _either([a], [b, c]) == f"{a} for ReLU, {b} or {c} otherwise"
+    assert _either([], [b, c]) == f"{b} or {c}"
+    assert _either([a], []) == f"{a} for ReLU"
+    assert _either([], []) == ""
+
+
+def test_diverging_anyway_without_he_suggests_no_dangling_otherwise():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((256, 20)), rng.standard_normal((256, 1))
+    sizes = [20, 100, 100, 100, 100, 1]
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers += [nn.Dense(a, b, init="normal", rng=i), nn.ReLU()]
+    net = nn.Network(layers[:-1], nn.SquaredError())
+    # told it is he_normal: he_normal is not suggested, and nothing is "otherwise"
+    report = diagnose(net, X, Y, lr=1e-3, steps=100, init="he_normal")
+    text = report.findings[ids(report).index("exploding_gradients")].suggestion
+    assert "(`--init scaled_normal` or `--init glorot_normal`)" in text, text
+    assert "otherwise" not in text and "he_normal" not in text
+
+
+def test_a_learning_rate_experiment_runs_once(digits):
+    # lr 100 moves a layer by 25.6 times its size in one step: the jump experiment goes to
+    # 10 ** floor(log10(1 / 25.6)) = 0.01, which the decade experiments already ran here
+    X, y, probe = digits
+    report = diagnose(nn.mlp([784, 30, 10], seed=0), X, y, lr=100.0, probe=probe, experiments=False)
+    end = report.run.diagnostics.records[-1]["probe_loss"]
+    calls = []
+
+    def rerun(scale):
+        calls.append(scale)
+        return math.nan if scale > 1 else 0.9 * end  # a little better, never clearly
+
+    examine(report.run, rerun=rerun)
+    assert sorted(calls) == [0.01, 0.1, 10.0], calls
+
+
+def test_an_overflowing_learning_rate_is_sent_to_the_usual_rate(digits, capsys):
+    X, y, probe = digits
+    report = diagnose(nn.mlp([784, 30, 10], seed=0), X, y, lr=1e300, probe=probe)
+    text = report.findings[0].suggestion
+    assert "decade" not in text and "leave out `--lr`" in text, text
+    report = diagnose(nn.mlp([784, 30, 10], seed=0), X, y, lr=1e300, probe=probe, usual_lr=3.0)
+    assert "set the learning rate to 3," in report.findings[0].suggestion
+    assert main(["diagnose", "--optimizer", "adam", "--lr", "1e300", "--steps", "30"]) == 1
+    assert "set the learning rate to 0.001," in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [[], ["--optimizer", "adam", "--lr", "0.001"]])
+def test_healthy_command_line_configurations_have_no_findings(argv, capsys):
+    # the doctor must not cry wolf on `nn diagnose` as documented (seed network, or Adam)
+    code = main(["diagnose", *argv])
+    out = capsys.readouterr().out
+    assert code == 0 and "No problems found." in out, out

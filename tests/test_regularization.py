@@ -9,6 +9,7 @@ import pytest
 from conftest import check_layer
 
 import nn
+from nn.initializers import INITIALIZERS, WEIGHT_VARIANCE
 
 
 # ---------------------------------------------------------------- dropout
@@ -217,6 +218,14 @@ def test_glorot_and_he_have_the_stated_spread_and_zero_biases(name, std):
         assert np.abs(layer.W).max() <= np.sqrt(3) * std  # U(-l, l) has std l / sqrt(3)
     net = nn.mlp([5, 4, 2], init=name, seed=0)
     assert np.all(net.layers[0].b == 0)
+
+
+@pytest.mark.parametrize("name", list(INITIALIZERS))
+def test_weight_variance_table_matches_what_each_initializer_draws(name):
+    # the doctor ranks inits by this table: it must say what the initializers do
+    layer = nn.Dense(400, 300, init=name, rng=0, dtype=np.float64)
+    assert np.var(layer.W) == pytest.approx(WEIGHT_VARIANCE[name](400, 300), rel=0.02)
+    assert set(WEIGHT_VARIANCE) == set(INITIALIZERS)
 
 
 def test_gradient_checker_handles_dropout_networks():

@@ -277,3 +277,23 @@ def test_saved_files_get_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), np.float32("nan")])
+def test_metadata_that_json_cannot_hold_gets_the_metadata_message(tmp_path, value):
+    net = nn.mlp([2, 3, 1], seed=0)
+    net.metadata = {"x": value}
+    with pytest.raises(ValueError, match=r"metadata .*'x' is NaN or infinite") as caught:
+        net.save(tmp_path / "m.npz")
+    assert "JSON compliant" not in str(caught.value)
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_metadata_numpy_scalars_are_saved_as_python_values(tmp_path):
+    net = nn.mlp([2, 3, 1], seed=0)
+    net.metadata = {"lr": np.float32(0.5), "epochs": np.int64(3), "std": np.bool_(True)}
+    net.save(tmp_path / "m.npz")
+    loaded = nn.load(tmp_path / "m.npz").metadata
+    assert loaded == {"lr": 0.5, "epochs": 3, "std": True}
+    assert [type(v) for v in loaded.values()] == [float, int, bool]
+    assert isinstance(net.metadata["lr"], np.float32)  # the network's own dict is left alone

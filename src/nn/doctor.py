@@ -159,6 +159,7 @@ def diagnose(
     experiments: bool = True,
     snapshot_steps: tuple[int, ...] = (),
     init: str | None = None,
+    usual_lr: float | None = None,
 ) -> Report:
     """Run a probe training of a copy of ``network`` and say what is wrong with it.
 
@@ -186,6 +187,9 @@ def diagnose(
         Steps at which to keep a copy of the network (for pictures over training).
     init : str, optional
         Name of the initializer ``network`` was built with, so that no suggestion repeats it.
+    usual_lr : float, optional
+        The optimizer's usual starting learning rate (``nn diagnose`` passes its default for
+        ``--lr``): what to suggest when the rate in use overflows a sound network at once.
 
     Returns
     -------
@@ -215,7 +219,9 @@ def diagnose(
         tried[f"{other.lr:g}"] = loss
         return loss
 
-    findings = examine(run, fresh=fresh, rerun=rerun if experiments else None, init=init)
+    findings = examine(
+        run, fresh=fresh, rerun=rerun if experiments else None, init=init, usual_lr=usual_lr
+    )
     config = {
         "optimizer": _describe(opt),
         "lr": opt.lr,

@@ -7,8 +7,8 @@ on them), the numbers that show it and a concrete suggestion. The thresholds are
 constants, each with the reason for its value.
 
 Where one number could fool a rule, the rule runs an experiment instead: the learning-rate
-rules retrain the same probe from the same weights with the learning rate 10 (then 100) times
-lower and higher, and only speak when one of them does clearly better.
+rules (:mod:`nn.findings_lr`) retrain the same probe from the same weights with the learning
+rate 10 (then 100) times lower and higher, and only speak when one of them does clearly better.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn.diagnostics import dense_layers, saturation_range
+from nn.initializers import WEIGHT_VARIANCE
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.probe import ProbeRun
@@ -64,18 +65,6 @@ GRADIENT_GROWTH = 1e3
 #: weights per step. Reported as evidence only: plain SGD with eta = 3 on the seed network
 #: healthily runs at ~3e-2, so this number alone would give false alarms.
 TYPICAL_UPDATE_RATIO = 1e-3
-#: A step that moves a layer's weights by 10 times their own size is never healthy training:
-#: the seed's network at its textbook rate (eta = 3) peaks at 0.77, on the first step. When the
-#: decade experiments find nothing better after such steps, one more experiment jumps straight
-#: to the learning rate that would have made that largest step at most 1 (eta = 1e9 on the seed
-#: makes it 2.6e8: a rate 10 or 100 times lower saturates every unit just the same).
-HUGE_UPDATE = 10.0
-#: A probe "has not learned" when its final loss is still above 80% of the guessing loss (or
-#: above where it started); only then are the learning-rate experiments run.
-NOT_LEARNED = 0.8
-#: An experiment with the rate 10x lower/higher must end at 70% of the probe's loss or below:
-#: run-to-run noise of the probe loss is a few percent, so 30% is a real difference.
-CLEARLY_BETTER = 0.7
 #: "At guessing": final loss within 10% of guessing and accuracy within 10 points of chance.
 GUESSING = 0.9
 CHANCE_MARGIN = 0.1
@@ -139,10 +128,21 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _log_gain(init: str, shapes: list[tuple[int, ...]]) -> float:
+    """log of the product over layers of ``init``'s expected RMS(W) x sqrt(n_in)."""
+    return sum(0.5 * math.log(WEIGHT_VARIANCE[init](n_in, n_out) * n_in) for n_in, n_out in shapes)
+
+
 class _Context:
     """What the rules read: the probe's measurements and the network before it."""
 
-    def __init__(self, run: ProbeRun, fresh: bool, init: str | None = None) -> None:
+    def __init__(
+        self,
+        run: ProbeRun,
+        fresh: bool,
+        init: str | None = None,
+        usual_lr: float | None = None,
+    ) -> None:
         self.run, self.fresh = run, fresh
         self.diag = run.diagnostics
         self.ref = self.diag.reference
@@ -151,6 +151,8 @@ class _Context:
         self.infos = dense_layers(run.initial)
         #: the initializer the network was built with, if known: never suggested again
         self.init = init
+        #: the optimizer's usual starting learning rate, if known
+        self.usual_lr = usual_lr
         #: (step, smallest learning-rate factor tried) when training diverged and smaller
         #: learning rates did not stop it
         self.diverges_anyway: tuple[int, float] | None = None
@@ -159,6 +161,23 @@ class _Context:
     def inits(self, *names: str) -> list[str]:
         """``--init`` values worth suggesting: ``names`` without the one already used."""
         return [f"`--init {name}`" for name in names if name != self.init]
+
+    def smaller_inits(self, *names: str) -> list[str]:
+        """:meth:`inits` that draw smaller weights than the network has.
+
+        "Smaller" is the product over the dense layers of RMS(W) x sqrt(n_in): the factor by
+        which a signal's size grows through the network at the start. The network's is that
+        of its initializer when it is known, else measured (an initializer must then be 10%
+        smaller, above the sampling noise of a small layer).
+        """
+        shapes = [self.run.initial.layers[i.index].params["W"].shape for i in self.infos]
+        if self.init in WEIGHT_VARIANCE:
+            current = _log_gain(self.init, shapes)
+            margin = 0.0
+        else:
+            current = sum(math.log(s) for s in _weight_scales(self)[1] if s > 0)
+            margin = math.log(1 / 0.9)
+        return self.inits(*(n for n in names if _log_gain(n, shapes) < current - margin))
 
     def label(self, number: int) -> str:
         return f"layer {number} ({self.infos[number - 1].name})"
@@ -180,101 +199,6 @@ class _Context:
         return best
 
 
-def _check_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
-    start, end = ctx.ref["init_loss"], ctx.last["probe_loss"]
-    guess, diverged = ctx.ref["guess_loss"], ctx.run.diverged_at
-    stuck = (
-        diverged is not None
-        or not math.isfinite(end)
-        or end > start
-        or (guess > 0 and end >= NOT_LEARNED * guess)
-    )
-    if not stuck:
-        return None
-    # A learning-rate range test, one decade at a time (Smith 2017; CS231n "babysitting"):
-    # 10x lower and higher, then one more decade in a direction that helped but not clearly.
-    tried: dict[float, float] = {}
-    if rerun is not None:
-        tried[0.1] = rerun(0.1)
-        if diverged is None:
-            tried[10.0] = rerun(10.0)
-        for near, far in ((10.0, 100.0), (0.1, 0.01)):
-            loss = tried.get(near, math.nan)
-            helped_a_little = math.isfinite(loss) and CLEARLY_BETTER * end < loss < end
-            diverges_too = near < 1 and diverged is not None and not math.isfinite(loss)
-            if helped_a_little or diverges_too:
-                tried[far] = rerun(far)
-                break
-    ratio, step, number = ctx.largest_update()
-    if rerun is not None and diverged is None and ratio >= HUGE_UPDATE:
-        losses = [v for v in tried.values() if math.isfinite(v)]
-        if not losses or min(losses) > CLEARLY_BETTER * end:
-            jump = 10.0 ** math.floor(math.log10(1 / ratio))
-            tried.setdefault(jump, rerun(jump))
-    finite = {k: v for k, v in tried.items() if math.isfinite(v)}
-    best = min(finite, key=finite.__getitem__) if finite else None
-    moved = (
-        f"the largest update was {_fmt(ratio)} of the weights in one step ({ctx.label(number)}, "
-        f"step {step}; about {TYPICAL_UPDATE_RATIO:g} is typical)"
-        if number
-        else "no update was recorded"
-    )
-    numbers: dict[str, Any] = {"final_loss": end, "max_update_ratio": ratio}
-    numbers["experiments"] = {f"lr x {k:g}": v for k, v in tried.items()}
-    if best is not None:
-        times = f"{1 / best:g} times lower" if best < 1 else f"{best:g} times higher"
-        experiment = f"with the learning rate {times} the same probe ends at {_fmt(finite[best])}"
-    if diverged is not None:
-        numbers["diverged_at"] = diverged
-        spreads = [row["z_std"] for row in ctx.first["layers"] if row["z_std"] is not None]
-        healthy_start = bool(spreads) and max(spreads) < Z_SPREAD
-        if tried and (best is None or best > 1) and healthy_start:
-            # smaller steps diverge too, yet the signals start at unit size: the steps blow
-            # the network up, not its weights (eta = 1e300 on the seed's network)
-            numbers["z_std_start"] = spreads
-            return Finding(
-                "lr_too_high",
-                f"the loss or a weight became NaN or infinite at step {diverged}, and still "
-                f"does with the learning rate {1 / min(tried):g} times lower; yet at the start "
-                f"the spread of z is at most {_fmt(max(spreads))} in every layer, so the "
-                "network is sound and its steps are what blow it up",
-                f"divide the learning rate by {1 / min(tried):g} and more, a decade at a time, "
-                "then run `nn diagnose` again",
-                numbers,
-            )
-        if tried and (best is None or best > 1):
-            # smaller steps diverge too: the network itself blows up (see _check_gradients)
-            ctx.diverges_anyway = (diverged, min(tried))
-            return None
-        tail = f"; {experiment}" if best is not None else ""
-        return Finding(
-            "lr_too_high",
-            f"the loss or a weight became NaN or infinite at step {diverged}, where training "
-            f"stopped; {moved}{tail}",
-            "divide the learning rate by 10 (or more); if it still diverges, look at "
-            "exploding_gradients and large_init_weights",
-            numbers,
-        )
-    if best is None or finite[best] > CLEARLY_BETTER * end:
-        return None
-    how = f"the probe loss went from {_fmt(start)} to {_fmt(end)} (guessing: {_fmt(guess)})"
-    if best < 1:
-        return Finding(
-            "lr_too_high",
-            f"{how}; {experiment}; {moved}",
-            f"divide the learning rate by {1 / best:g}, then run `nn diagnose` again",
-            numbers,
-        )
-    median = ctx.median("update_ratio", len(ctx.infos))
-    return Finding(
-        "lr_too_low",
-        f"{how}; {experiment}; the output layer's weights change by {_fmt(median)} of their "
-        f"size per step (median; about {TYPICAL_UPDATE_RATIO:g} is typical)",
-        f"multiply the learning rate by {best:g}, then run `nn diagnose` again",
-        numbers,
-    )
-
-
 def _check_gradients(ctx: _Context) -> Finding | None:
     deltas = [ctx.median("delta_norm", i.number) for i in ctx.infos]
     if ctx.diverges_anyway is not None:
@@ -285,12 +209,8 @@ def _check_gradients(ctx: _Context) -> Finding | None:
             f"training diverged at step {step}, and still does with the learning rate "
             f"{1 / factor:g} times lower; at the start the spread of z grows layer after layer: "
             f"{spreads}",
-            "scale the initial weights down ("
-            + _either(
-                ctx.inits("he_normal"), " for ReLU, ", ctx.inits("scaled_normal", "glorot_normal")
-            )
-            + " otherwise), so each layer keeps the size of its input; clipping the gradient "
-            "norm only hides it",
+            _scale_down(ctx) + "so each layer keeps the size of its input; clipping the "
+            "gradient norm only hides it",
             {"diverged_at": step, "lowest_lr_factor_tried": factor, "z_std_start": spreads},
         )
     if len(ctx.infos) < 2:
@@ -330,10 +250,7 @@ def _check_gradients(ctx: _Context) -> Finding | None:
                 "exploding_gradients",
                 f"||dC/db|| (median over the probe): {table}; per unit, layer 1's gradient is "
                 f"{_fmt(ratio)} times the output layer's",
-                "scale the initial weights down ("
-                + ", ".join(ctx.inits("scaled_normal", "glorot_normal", "he_normal"))
-                + "; he_normal for ReLU), use fewer layers, or clip the gradient norm "
-                "(`--clip-norm`)",
+                _scale_down(ctx) + "use fewer layers, or clip the gradient norm (`--clip-norm`)",
                 numbers,
             )
     if not math.isfinite(worst_growth) or worst_growth > GRADIENT_GROWTH:
@@ -357,11 +274,23 @@ def _weight_scales(ctx: _Context) -> tuple[float, list[float]]:
     return max(scales, default=0.0), scales
 
 
-def _either(first: list[str], between: str, second: list[str]) -> str:
-    """``a for ReLU, b or c``, dropping whichever side is empty."""
-    if not first:
-        return " or ".join(second)
-    return first[0] + (between + " or ".join(second) if second else "")
+def _either(relu: list[str], other: list[str]) -> str:
+    """``a for ReLU, b or c otherwise``, dropping whichever side is empty."""
+    if not relu:
+        return " or ".join(other)
+    return f"{relu[0]} for ReLU" + (f", {' or '.join(other)} otherwise" if other else "")
+
+
+def _scale_down(ctx: _Context) -> str:
+    """``"scale the initial weights down (...), "`` naming the initializers that draw smaller
+    weights than the network's; ``""`` when none does."""
+    relu, other = (
+        ctx.smaller_inits("he_normal"),
+        ctx.smaller_inits("scaled_normal", "glorot_normal"),
+    )
+    if not relu and not other:
+        return ""
+    return f"scale the initial weights down ({_either(relu, other)}), "
 
 
 def _check_init(ctx: _Context) -> Finding | None:
@@ -476,7 +405,12 @@ def _check_guessing(ctx: _Context, found: set[str]) -> Finding | None:
 
 
 def examine(
-    run: ProbeRun, *, fresh: bool = True, rerun: Rerun | None = None, init: str | None = None
+    run: ProbeRun,
+    *,
+    fresh: bool = True,
+    rerun: Rerun | None = None,
+    init: str | None = None,
+    usual_lr: float | None = None,
 ) -> list[Finding]:
     """Apply every rule to a probe's measurements.
 
@@ -491,15 +425,20 @@ def examine(
         it the learning-rate rules only see divergence.
     init : str, optional
         Name of the initializer the network was built with: suggestions leave it out.
+    usual_lr : float, optional
+        The optimizer's usual starting learning rate, suggested when the rate in use makes
+        even a sound network overflow at once.
 
     Returns
     -------
     list of Finding
         In the order of :data:`FINDINGS`; empty when nothing is wrong.
     """
-    ctx = _Context(run, fresh, init)
+    from nn.findings_lr import examine_learning_rate  # here: findings_lr imports this module
+
+    ctx = _Context(run, fresh, init, usual_lr)
     found = ctx.found
-    f = _check_learning_rate(ctx, rerun)
+    f = examine_learning_rate(ctx, rerun)
     if f is not None:
         found[f.id] = f
     for check in (_check_gradients, _check_init, _check_inputs, _check_dead):

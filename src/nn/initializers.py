@@ -40,6 +40,7 @@ import numpy as np
 __all__ = [
     "DEFAULT_INIT",
     "INITIALIZERS",
+    "WEIGHT_VARIANCE",
     "glorot_normal",
     "glorot_uniform",
     "he_normal",
@@ -161,6 +162,17 @@ INITIALIZERS: dict[str, Initializer] = {
     "glorot_normal": glorot_normal,
     "he_uniform": he_uniform,
     "he_normal": he_normal,
+}
+
+#: The variance of ``W`` each named initializer draws, as a function of ``(n_in, n_out)``
+#: (the table above): what the doctor compares to know which init gives smaller weights.
+WEIGHT_VARIANCE: dict[str, Callable[[int, int], float]] = {
+    "normal": lambda n_in, n_out: 1.0,
+    "scaled_normal": lambda n_in, n_out: 1.0 / n_in,
+    "glorot_uniform": lambda n_in, n_out: 2.0 / (n_in + n_out),
+    "glorot_normal": lambda n_in, n_out: 2.0 / (n_in + n_out),
+    "he_uniform": lambda n_in, n_out: 2.0 / n_in,
+    "he_normal": lambda n_in, n_out: 2.0 / n_in,
 }
 
 #: The default everywhere: N(0, 1/n_in) keeps sigmoid units out of saturation at the start,

@@ -538,8 +538,25 @@ def _epoch_line(history: History, epochs: int, validation_name: str = "val") -> 
 
 
 def duration(seconds: float) -> str:
-    """``seconds`` for a person: ``"1.2 s"``, ``"43 ms"``, ``"0.31 ms"`` (never ``"0.0 s"``)."""
-    if seconds >= 1:
-        return f"{seconds:.1f} s"
+    """``seconds`` for a person: ``"1.2 s"``, ``"43 ms"``, ``"0.31 ms"`` (never ``"0.0 s"``).
+
+    Each value is rounded as it will be shown before its unit is chosen, so 0.9996 s is
+    ``"1.0 s"``, not ``"1000 ms"``.
+
+    Parameters
+    ----------
+    seconds : float
+        A duration, not negative.
+
+    Returns
+    -------
+    str
+        Seconds with one decimal from 1 s, whole milliseconds from 10 ms, two significant
+        digits below, and ``"< 0.01 ms"`` for what would round to 0.00 ms.
+    """
     ms = seconds * 1000
-    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2g} ms"
+    if round(ms) >= 1000:
+        return f"{seconds:.1f} s"
+    if float(f"{ms:.2g}") >= 10:
+        return f"{ms:.0f} ms"
+    return f"{ms:.2g} ms" if ms >= 0.005 else "< 0.01 ms"

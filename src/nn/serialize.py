@@ -32,6 +32,7 @@ import struct
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -114,7 +115,8 @@ def save(network: Network, path: str | os.PathLike[str]) -> None:
     OSError
         If the file cannot be written; the message names ``path``.
     ValueError
-        If ``network.metadata`` holds anything but names mapped to str, numbers, bool or None.
+        If ``network.metadata`` holds anything but names mapped to str, finite numbers
+        (numpy scalars are saved as the Python values they hold), bool or None.
     """
     arrays = {key: param for key, param, _ in network.parameters()}
     description = describe(network)
@@ -366,17 +368,27 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
     return net
 
 
-def _checked_metadata(metadata: Any, error: Any) -> dict[str, Any]:
-    """``metadata`` if it maps str names to plain values; else ``error(message)`` is raised."""
+def _checked_metadata(metadata: Any, error: Callable[[str], Exception]) -> dict[str, Any]:
+    """A copy of ``metadata`` if it maps str names to plain values JSON can hold (numpy
+    scalars become the Python values they hold); else ``error(message)`` is raised."""
+    plain = (str, int, float, bool, type(None))
     if not isinstance(metadata, dict) or not all(
-        isinstance(k, str) and (v is None or isinstance(v, (str, int, float, bool)))
+        isinstance(k, str) and isinstance(v, (*plain, np.bool_, np.integer, np.floating))
         for k, v in metadata.items()
     ):
         raise error(
             "has metadata that is not a mapping of names to plain values (str, numbers, bool "
             f"or None): {metadata!r}"[:300]
         )
-    return dict(metadata)
+    # np.float32(0.5) -> 0.5, np.int64(3) -> 3: JSON knows only Python's numbers
+    checked = {k: v.item() if isinstance(v, np.generic) else v for k, v in metadata.items()}
+    for k, v in checked.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            raise error(
+                f"has metadata {k!r} = {v!r}: {k!r} is NaN or infinite, which a model file "
+                "cannot hold (JSON has no such numbers); store it as a string or leave it out"
+            )
+    return checked
 
 
 def build(

@@ -144,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         "optimizer options are those of `nn train`. Exit status 0 when no problem is found, 1 "
         "otherwise.",
     )
-    add_shared_options(dg)
+    add_shared_options(
+        dg,
+        dataset_help="what to learn (default: the dataset recorded in --model by `nn train "
+        "--save`, else digits)",
+    )
     dg.add_argument("--model", help="diagnose a saved model (its weights, trained further)")
     dg.add_argument("--steps", type=int, default=300, help="mini-batch steps of the probe")
     dg.add_argument("--every", type=int, help="record every N steps (default: about 30 records)")

@@ -13,9 +13,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from nn.reference import report
 
     # checked before minutes of timing are spent
-    if args.plot:
+    # "" too: an error, not "do not write"
+    if args.plot is not None:
         check_matplotlib("--plot")
         check_output_file("--plot", args.plot)
-    if args.json and not args.from_json:
+    if args.json is not None and not args.from_json:
         check_output_file("--json", args.json)
     return report.run(args)

@@ -7,7 +7,15 @@ import os
 
 import numpy as np
 
-from nn.cli.options import check_matplotlib, load_dataset, make_optimizer, network_from_args
+from nn.cli.options import (
+    DEFAULT_LR,
+    check_matplotlib,
+    load_dataset,
+    make_optimizer,
+    network_from_args,
+)
+from nn.cli.train import dataset_of
+from nn.initializers import INITIALIZERS
 from nn.preprocessing import Standardizer
 from nn.serialize import load
 from nn.validation import (
@@ -26,16 +34,22 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         check_positive_int(name, getattr(args, name[2:].replace("-", "_")))
     if args.lr is not None:
         check_learning_rate("--lr", args.lr)
-    if args.json:
+    # "" too: an error, not "do not write"
+    if args.json is not None:
         check_output_file("--json", args.json)
-    if args.plots:
+    if args.plots is not None:
         check_matplotlib("--plots")
         check_output_dir("--plots", args.plots)
-    (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    init = args.init
     if args.model:
         net = load(args.model)
         what = f"the model in {args.model}"
-    else:
+        args.dataset = dataset_of(net, args.model, args.dataset)
+        recorded = net.metadata.get("init")  # by `nn train --save`: not suggested again
+        init = recorded if recorded in INITIALIZERS else None
+    args.dataset = args.dataset or "digits"
+    (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    if not args.model:
         net, sizes = network_from_args(args, X, y, yt)
         what = (
             f"mlp({sizes}, activation={args.activation!r}, loss={args.loss!r}, init={args.init!r})"
@@ -63,7 +77,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         fresh=not args.model,
         experiments=not args.no_experiments,
         snapshot_steps=snaps,
-        init=None if args.model else args.init,
+        init=init,
+        usual_lr=DEFAULT_LR[args.optimizer],
     )
     print(report)
     if args.json:

@@ -46,7 +46,10 @@ def loss_names() -> list[str]:
 
 
 def add_shared_options(
-    parser: argparse.ArgumentParser, *, standardize_help: str = STANDARDIZE_HELP
+    parser: argparse.ArgumentParser,
+    *,
+    standardize_help: str = STANDARDIZE_HELP,
+    dataset_help: str | None = None,
 ) -> None:
     """Add the data, network and optimizer options of ``nn train`` and ``nn diagnose``.
 
@@ -56,11 +59,17 @@ def add_shared_options(
         The subcommand's parser; the command adds its own options after these.
     standardize_help : str
         Help text of ``--standardize``, which only ``nn train`` folds into a saved model.
+    dataset_help : str, optional
+        Help text of ``--dataset`` for a command that chooses the default itself: its
+        default is then None (``nn diagnose`` takes the dataset a ``--model`` learned).
     """
     acts, losses = activation_names(), loss_names()
     # data
     parser.add_argument(
-        "--dataset", choices=DATASETS, default="digits", help="what to learn (default: %(default)s)"
+        "--dataset",
+        choices=DATASETS,
+        default=None if dataset_help else "digits",
+        help=dataset_help or "what to learn (default: %(default)s)",
     )
     parser.add_argument(
         "--data-dir", metavar="DIR", help="directory with the IDX files (mnist, fashion-mnist)"
@@ -255,7 +264,18 @@ def make_optimizer(args: argparse.Namespace, steps_per_epoch: int) -> Optimizer:
 
 
 def check_matplotlib(option: str) -> None:
-    """Fail now, in the option's words, if ``option`` needs matplotlib and it is missing."""
+    """Fail now, in the option's words, if ``option`` needs matplotlib and it is missing.
+
+    Parameters
+    ----------
+    option : str
+        The option that draws (``"--plots"``), for the message.
+
+    Raises
+    ------
+    ValueError
+        If matplotlib cannot be imported; the message says how to install it.
+    """
     try:
         import matplotlib  # noqa: F401
     except ImportError:

@@ -53,7 +53,7 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     if args.checkpoint_every is not None:
         every = check_positive_int("--checkpoint-every", args.checkpoint_every)
     for option in ("save", "checkpoint"):
-        if getattr(args, option):
+        if getattr(args, option) is not None:  # "" too: an error, not "do not save"
             check_output_file(f"--{option}", getattr(args, option))
     if args.resume and not args.checkpoint:
         raise ValueError("--resume continues from --checkpoint PATH; give --checkpoint too")
@@ -107,8 +107,10 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     if scaler is not None:
         # the checkpoint (if any) keeps the unfolded weights, which a resumed run expects
         scaler.fold_into(net.layers[0])  # type: ignore[arg-type]
-    # what `nn evaluate` needs to test it on the right data; --standardize is folded in above
+    # what `nn evaluate` needs to test it on the right data (--standardize is folded in
+    # above), and the init `nn diagnose --model` must not suggest again
     net.metadata["dataset"] = args.dataset
+    net.metadata["init"] = args.init
     if stopped is not None:
         return TrainResult(net, history, None, None, seconds, stopper, stopped)
     scores = net.evaluate(Xt, yt)
@@ -179,16 +181,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def dataset_of(net: Network, path: str, dataset: str | None) -> str:
+    """The dataset to use with the model saved in ``path``: ``dataset`` if given, else the
+    one recorded by ``nn train --save`` (digits for older files); warns when they differ."""
+    trained_on = net.metadata.get("dataset")  # None for models saved by older versions
+    dataset = dataset or (trained_on if trained_on in DATASETS else "digits")
+    if trained_on is not None and dataset != trained_on:
+        print(f"nn: warning: {path} was trained on {trained_on}, not {dataset}", file=sys.stderr)
+    return dataset
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a saved model on a dataset's test split."""
     net = load(args.model)
-    trained_on = net.metadata.get("dataset")  # None for models saved by older versions
-    dataset = args.dataset or (trained_on if trained_on in DATASETS else "digits")
-    if trained_on is not None and dataset != trained_on:
-        print(
-            f"nn: warning: {args.model} was trained on {trained_on}, not {dataset}",
-            file=sys.stderr,
-        )
+    dataset = dataset_of(net, args.model, args.dataset)
     _, (Xt, yt) = load_dataset(dataset, data_dir=args.data_dir, seed=args.seed)
     if net.n_in is not None and Xt.shape[1] != net.n_in:
         raise ValueError(

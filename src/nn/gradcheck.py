@@ -11,13 +11,21 @@ round-off alone (about ``1e-7 / eps``) would swamp the comparison. As in CS231n,
 ``|analytic - numeric| / max(|analytic| + |numeric|, 1e-8)`` of about 1e-7 or less means
 the gradient is right; 1e-2 or more means a bug.
 
-A relative error means nothing where the gradient itself is tiny (a saturated sigmoid passes
-back almost nothing): there the finite difference's own round-off, about the loss's float64
-machine epsilon divided by ``eps``, can be as large as the gradient. So an entry fails only
-when its relative error is over the tolerance *and* its absolute error is over
-``ROUND_OFF_MARGIN`` times that round-off (``GradCheckReport.atol``), as in ``numpy.isclose``.
-A wrong derivative errs by about the size of the gradient and is still caught wherever the
-gradient is large enough for finite differences to see.
+A relative error over the tolerance is not proof of a bug: where the gradient is tiny (a
+saturated sigmoid passes back almost nothing) the finite difference's own round-off can be as
+large as the gradient, and a kink (ReLU at 0) between ``w - 2 eps`` and ``w + 2 eps`` makes it
+wrong by the size of the gradient. Neither can be predicted well from the loss alone (round-off
+happens in whatever quantities the loss is computed from), so each such entry is measured
+again with the steps ``eps / 3`` and ``eps / 10``: the three finite differences disagree with
+one another by about their own error there. The entry is a *mismatch* only when backprop is
+off by more than ``DISAGREEMENT_MARGIN`` times that disagreement (and times a floor, the
+round-off ``float64 eps * |C| * sum|weights| / (denominator * eps)`` of a loss computed at
+its own scale, so that finite differences which are all exactly 0 cannot condemn a 1e-20
+gradient). Otherwise it is *unresolved*: the finite differences cannot tell there, and
+:meth:`GradCheckReport.verdict` says whether a kink (the step ``eps`` is the odd one out, in a
+network with ReLUs), truncation (the same, without kinks) or round-off (the smaller steps
+scatter most) is the likely reason. A wrong derivative errs by about the size of the gradient
+and is caught wherever the finite differences agree with themselves.
 
 It uses only the layer protocol (``params``, ``grads``, ``forward``, ``backward``), so it
 checks a layer you wrote yourself: put it in a :class:`~nn.Network` and call
@@ -27,127 +35,34 @@ checks a layer you wrote yourself: put it in a :class:`~nn.Network` and call
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 
+from nn.activations import LeakyReLU, ReLU
+from nn.gradcheck_report import (
+    DISAGREEMENT_MARGIN,
+    RECHECK_LIMIT,
+    RECHECK_STEPS,
+    GradCheckReport,
+    GradCheckRow,
+)
 from nn.network import Network
 
-__all__ = ["ROUND_OFF_MARGIN", "GradCheckReport", "GradCheckRow", "check_gradients"]
+__all__ = [
+    "DISAGREEMENT_MARGIN",
+    "RECHECK_LIMIT",
+    "GradCheckReport",
+    "GradCheckRow",
+    "check_gradients",
+]
 
 # order -> (offsets in units of eps, weights, denominator in units of eps)
 _STENCILS = {
     2: ((1, -1), (1.0, -1.0), 2.0),
     4: ((2, 1, -1, -2), (-1.0, 8.0, -8.0, 1.0), 12.0),
 }
-
-#: Absolute errors up to this many times the estimated round-off pass whatever their relative
-#: error. The estimate is within a factor of 3 of the largest error measured on correct
-#: networks (the seed's [784, 30, 10] trained or not, small random ones, orders 2 and 4).
-ROUND_OFF_MARGIN = 100.0
-
-
-@dataclass(frozen=True)
-class GradCheckRow:
-    """The result for one parameter tensor."""
-
-    key: str  # "0.W": layer index and parameter name
-    layer: str  # the layer's class name
-    shape: tuple[int, ...]
-    checked: int  # entries compared (all of them unless max_entries capped it)
-    max_rel_error: float
-    max_abs_error: float
-    # per checked entry, for verdicts at any tolerance: (checked,) each
-    rel_errors: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
-    abs_errors: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class GradCheckReport:
-    """Per-tensor maximum errors of one gradient check; ``str(report)`` is a table."""
-
-    rows: tuple[GradCheckRow, ...]
-    eps: float
-    order: int
-    round_off: float = 0.0  # estimated round-off of one finite difference here (see module)
-
-    @property
-    def atol(self) -> float:
-        """Absolute error that passes whatever the relative error: round-off with a margin."""
-        return ROUND_OFF_MARGIN * self.round_off
-
-    @property
-    def max_rel_error(self) -> float:
-        """The worst relative error over every checked entry, tiny gradients included."""
-        return max((r.max_rel_error for r in self.rows), default=0.0)
-
-    @property
-    def max_abs_error(self) -> float:
-        """The worst absolute error over every checked entry."""
-        return max((r.max_abs_error for r in self.rows), default=0.0)
-
-    def failures(self, tol: float = 1e-6) -> np.ndarray:
-        """Relative errors of the entries that fail: over ``tol`` and over :attr:`atol`."""
-        parts = [r.rel_errors[self.failures_in(r, tol)] for r in self.rows]
-        return np.concatenate([np.zeros(0), *parts])
-
-    def passed(self, tol: float = 1e-6) -> bool:
-        """True when every entry's relative error is at most ``tol`` or its absolute error
-        is within the finite differences' own round-off (:attr:`atol`)."""
-        return self.failures(tol).size == 0
-
-    def verdict(self, tol: float = 1e-6) -> str:
-        """One line: ok, suspicious or MISMATCH, with the evidence and what to try."""
-        head = (
-            f"worst relative error {self.max_rel_error:.2e} (order {self.order}, eps={self.eps:g})"
-        )
-        failing = self.failures(tol)
-        if failing.size and failing.max() > 1e-3:
-            return f"{head}: MISMATCH: a gradient is wrong"
-        if failing.size:
-            # CS231n: 1e-4 to 1e-2 "usually means" trouble, unless kinks or tiny gradients
-            keys = [r.key for r in self.rows if np.any(self.failures_in(r, tol))]
-            tries = []  # never what this check already used
-            if self.order == 2:
-                tries.append("try order=4 (--order 4)")
-            elif self.eps > 1e-3:
-                tries.append("try a smaller eps (truncation error grows as eps^4)")
-            tries.append(f"check the backward of {', '.join(keys)}")
-            tries.append("a kink (ReLU at 0, a max) within eps of an input can also do this")
-            return (
-                f"{head}: suspicious: {_entries(failing.size)} over {tol:g} with absolute "
-                f"errors over {self.atol:.1e}; " + "; ".join(tries)
-            )
-        tiny = sum(int(np.sum(r.rel_errors > tol)) for r in self.rows)
-        if not tiny:
-            return f"{head}: ok"
-        return (
-            f"{head}: ok ({_entries(tiny)} over {tol:g} on gradients near zero, e.g. of "
-            f"saturated units, with absolute errors at most {self.max_abs_error:.2e}: within "
-            f"{ROUND_OFF_MARGIN:g}x the finite differences' own round-off, {self.round_off:.1e})"
-        )
-
-    def failures_in(self, row: GradCheckRow, tol: float = 1e-6) -> np.ndarray:
-        """Mask of ``row``'s entries that fail: relative error over ``tol``, absolute over atol."""
-        return (row.rel_errors > tol) & (row.abs_errors > self.atol)
-
-    def to_text(self, tol: float = 1e-6) -> str:
-        """The table, one row per tensor, and the :meth:`verdict` at ``tol``."""
-        lines = [
-            f"{'parameter':<10} {'layer':<10} {'shape':<12} {'checked':>8} "
-            f"{'max rel err':>12} {'max abs err':>12}"
-        ]
-        for r in self.rows:
-            shape = "x".join(map(str, r.shape))
-            lines.append(
-                f"{r.key:<10} {r.layer:<10} {shape:<12} {r.checked:>8} "
-                f"{r.max_rel_error:>12.2e} {r.max_abs_error:>12.2e}"
-            )
-        lines.append(self.verdict(tol))
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
+_KINKED = (ReLU, LeakyReLU)
 
 
 def check_gradients(
@@ -159,6 +74,8 @@ def check_gradients(
     order: int = 4,
     max_entries: int | None = None,
     seed: int | np.random.Generator | None = 0,
+    tol: float = 1e-6,
+    recheck: int | None = RECHECK_LIMIT,
 ) -> GradCheckReport:
     """Compare ``network.gradients`` with centered finite differences, tensor by tensor.
 
@@ -175,14 +92,20 @@ def check_gradients(
         Accuracy order of the finite difference: 2 is the textbook centered difference.
     max_entries : int, optional
         Check at most this many randomly chosen entries per tensor (every entry by default;
-        each costs two forward passes).
+        each costs ``order`` forward passes).
     seed : int or Generator, optional
         Chooses the entries when ``max_entries`` caps them.
+    tol : float, default 1e-6
+        Entries whose relative error is over this are measured again with the steps
+        ``eps / 3`` and ``eps / 10`` (see the module docstring).
+    recheck : int or None, default RECHECK_LIMIT
+        Measure again at most this many entries, those with the largest absolute errors
+        (each costs ``2 * order`` forward passes); None measures all of them.
 
     Returns
     -------
     GradCheckReport
-        One row per parameter tensor with its maximum relative and absolute error.
+        One row per parameter tensor with its errors per entry.
     """
     if order not in _STENCILS:
         raise ValueError(f"order must be 2 or 4, got {order!r}")
@@ -190,6 +113,10 @@ def check_gradients(
         eps = 1e-3 if order == 4 else 1e-5
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps!r}")
+    if not tol >= 0:
+        raise ValueError(f"tol must be 0 or more, got {tol!r}")
+    if recheck is not None and (not isinstance(recheck, int) or recheck < 1):
+        raise ValueError(f"recheck must be a positive integer or None, got {recheck!r}")
     offsets, weights, scale = _STENCILS[order]
     net = network.copy(dtype=np.float64)
     X = net._inputs(X)
@@ -208,55 +135,92 @@ def check_gradients(
             gen.bit_generator.state = state
         return net.forward(X, training=True)
 
-    out = forward()
-    net.backward(net.loss.gradient(out, T))
-    # A finite difference's round-off: each loss value is off by about machine epsilon times
-    # the loss, and the stencil adds sum|weights| of them over scale * eps.
+    # Backprop as Network.backward does, keeping each layer's output x and dC/dx on the way.
+    for gen, state in replay:
+        gen.bit_generator.state = state
+    outputs = [X]
+    for layer in net.layers:
+        outputs.append(layer.forward(outputs[-1], training=True))
+    outputs = outputs[1:]
+    d = net.loss.gradient(outputs[-1], T)
+    # The floor: a loss computed from x rounded to float64 (relative error machine epsilon)
+    # is off by about eps_64 * |x . dC/dx| per quantity, summed over every layer's output and
+    # the loss itself; the stencil adds sum|weights| of those over scale * eps. It is at the
+    # scale of the O(1) quantities, not of the loss: -log(a) rounds a near 1 at 1e-16 even
+    # when the loss is 1e-8.
+    sizes = abs(net.loss.value(outputs[-1], T))
+    for layer, x in zip(reversed(net.layers), reversed(outputs)):
+        sizes += float(np.abs(x * d).sum())
+        d = layer.backward(d)
     round_off = float(
-        np.finfo(np.float64).eps
-        * abs(net.loss.value(out, T))
-        * sum(abs(w) for w in weights)
-        / (scale * eps)
+        np.finfo(np.float64).eps * sizes * sum(abs(w) for w in weights) / (scale * eps)
     )
     rng = np.random.default_rng(seed)
 
-    def loss() -> float:
-        return net.loss.value(forward(), T)
+    def numeric(flat: np.ndarray, j: int, step: float) -> float:
+        old = flat[j]
+        total = 0.0
+        for k, w in zip(offsets, weights):
+            flat[j] = old + k * step
+            total += w * net.loss.value(forward(), T)
+        flat[j] = old
+        return total / (scale * step)
 
-    rows = []
+    tensors = []  # (key, layer, param's flat view, checked indices, numeric, abs, rel)
     for i, layer in enumerate(net.layers):
         for name, param in layer.params.items():
-            analytic = layer.grads[name].copy()
             flat = param.reshape(-1)  # a view: nudging flat[j] nudges the parameter
             idx = np.arange(flat.size)
             if max_entries is not None and flat.size > max_entries:
                 idx = rng.choice(flat.size, size=max_entries, replace=False)
-            numeric = np.empty(len(idx))
-            for n, j in enumerate(idx):
-                old = flat[j]
-                total = 0.0
-                for k, w in zip(offsets, weights):
-                    flat[j] = old + k * eps
-                    total += w * loss()
-                flat[j] = old
-                numeric[n] = total / (scale * eps)
-            a = analytic.reshape(-1)[idx]
-            abs_err = np.abs(a - numeric)
-            rel_err = abs_err / np.maximum(np.abs(a) + np.abs(numeric), 1e-8)
-            rows.append(
-                GradCheckRow(
-                    key=f"{i}.{name}",
-                    layer=type(layer).__name__,
-                    shape=tuple(param.shape),
-                    checked=len(idx),
-                    max_rel_error=float(rel_err.max(initial=0.0)),
-                    max_abs_error=float(abs_err.max(initial=0.0)),
-                    rel_errors=rel_err,
-                    abs_errors=abs_err,
-                )
+            fd = np.array([numeric(flat, j, eps) for j in idx], dtype=np.float64)
+            a = layer.grads[name].reshape(-1)[idx]
+            abs_err = np.abs(a - fd)
+            rel_err = abs_err / np.maximum(np.abs(a) + np.abs(fd), 1e-8)
+            tensors.append(
+                (f"{i}.{name}", type(layer).__name__, param, flat, idx, fd, abs_err, rel_err)
             )
-    return GradCheckReport(rows=tuple(rows), eps=eps, order=order, round_off=round_off)
 
+    # Measure again the entries over tol that could still be shown wrong, largest first.
+    candidates = sorted(
+        (
+            (-float(t[6][n]), ti, n)
+            for ti, t in enumerate(tensors)
+            for n in np.flatnonzero((t[7] > tol) & (t[6] > DISAGREEMENT_MARGIN * round_off))
+        ),
+    )[:recheck]
+    spreads = [np.full(len(t[4]), np.nan) for t in tensors]
+    large = [np.zeros(len(t[4]), bool) for t in tensors]
+    for _, ti, n in candidates:
+        _, _, _, flat, idx, fd, _, _ = tensors[ti]
+        fds = [fd[n], *(numeric(flat, idx[n], eps * f) for f in RECHECK_STEPS)]
+        spreads[ti][n] = max(abs(p - q) for p, q in combinations(fds, 2))
+        large[ti][n] = abs(fds[0] - fds[1]) > abs(fds[1] - fds[2])
 
-def _entries(n: int) -> str:
-    return f"{n} entr{'y' if n == 1 else 'ies'}"
+    rows = tuple(
+        GradCheckRow(
+            key=key,
+            layer=layer_name,
+            shape=tuple(param.shape),
+            checked=len(idx),
+            max_rel_error=float(rel_err.max(initial=0.0)),
+            max_abs_error=float(abs_err.max(initial=0.0)),
+            rel_errors=rel_err,
+            abs_errors=abs_err,
+            spreads=spread,
+            large_step_off=lg,
+        )
+        for (key, layer_name, param, _, idx, _, abs_err, rel_err), spread, lg in zip(
+            tensors, spreads, large
+        )
+    )
+    kinks = tuple(dict.fromkeys(type(ly).__name__ for ly in net.layers if isinstance(ly, _KINKED)))
+    return GradCheckReport(
+        rows=rows,
+        eps=eps,
+        order=order,
+        round_off=round_off,
+        tol=tol,
+        recheck=recheck,
+        kinks=kinks,
+    )

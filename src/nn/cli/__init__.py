@@ -29,6 +29,7 @@ from nn.cli.options import (
     network_from_args,
 )
 from nn.cli.train import TrainResult, cmd_evaluate, cmd_train, train_from_args
+from nn.gradcheck import RECHECK_LIMIT
 from nn.serialize import ModelFileError
 
 # Re-exported so `from nn.cli import ...` keeps working. A test that monkeypatches a name
@@ -175,7 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--tol",
         type=float,
         default=1e-6,
-        help="largest relative error passed (any passes within finite differences' round-off)",
+        help="largest relative error passed without measuring the entry again at eps/3, eps/10",
+    )
+    gc.add_argument(
+        "--recheck", type=int, default=RECHECK_LIMIT, help="entries measured again at most"
     )
     gc.add_argument("--seed", type=int, default=0)
     gc.set_defaults(func=cmd_gradcheck)

@@ -20,6 +20,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         check_learning_rate("--eps", args.eps)
     if args.max_entries is not None:
         check_positive_int("--max-entries", args.max_entries)
+    check_positive_int("--recheck", args.recheck)
     rng = np.random.default_rng(args.seed)
     if args.model:
         net: Network = load(args.model)
@@ -35,7 +36,15 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     X = rng.standard_normal((args.batch, n_in))
     Y = rng.random((args.batch, n_out))
     report = check_gradients(
-        net, X, Y, eps=args.eps, order=args.order, max_entries=args.max_entries, seed=rng
+        net,
+        X,
+        Y,
+        eps=args.eps,
+        order=args.order,
+        max_entries=args.max_entries,
+        seed=rng,
+        tol=args.tol,
+        recheck=args.recheck,
     )
     print(f"Gradient check of {net!r}\non a random batch of {args.batch} (float64)\n")
     print(report.to_text(args.tol))

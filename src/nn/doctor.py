@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nn.diagnostics import _jsonable, dense_layers
-from nn.findings import FINDINGS, Finding, _fmt, _pct, examine
+from nn.diagnostics import dense_layers, jsonable
+from nn.findings import examine
+from nn.findings_base import FINDINGS, Finding, fmt, pct
 from nn.optimizers import SGD
 from nn.probe import ProbeRun, run_probe
 
@@ -64,14 +65,14 @@ class Report:
             f"Probe: {c['steps_done']} steps of {c['optimizer']} with mini-batches of "
             f"{c['batch_size']} on {c['n_train']:,} training examples; measured every "
             f"{c['every']} steps on {ref['n_probe']:,} probe examples.",
-            f"Loss on the probe batch: {_fmt(ref['init_loss'])} at the start, "
-            f"{_fmt(last['probe_loss'])} at the end (guessing: {_fmt(ref['guess_loss'])}).",
+            f"Loss on the probe batch: {fmt(ref['init_loss'])} at the start, "
+            f"{fmt(last['probe_loss'])} at the end (guessing: {fmt(ref['guess_loss'])}).",
         ]
         if last["probe_accuracy"] is not None:
             lines[-1] += (
-                f" Accuracy {_pct(diag.records[0]['probe_accuracy'])} -> "
-                f"{_pct(last['probe_accuracy'])} (always the commonest class: "
-                f"{_pct(ref['chance_accuracy'])})."
+                f" Accuracy {pct(diag.records[0]['probe_accuracy'])} -> "
+                f"{pct(last['probe_accuracy'])} (always the commonest class: "
+                f"{pct(ref['chance_accuracy'])})."
             )
         lines += ["", _layer_table(self.run)]
         lines += [f"note: {n}" for n in self.notes]
@@ -86,7 +87,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """Findings, configuration, experiments and every measurement, JSON-ready."""
-        return _jsonable(
+        return jsonable(
             {
                 "findings": [{**asdict(f), "meaning": FINDINGS[f.id]} for f in self.findings],
                 "config": self.config,
@@ -128,15 +129,15 @@ def _layer_table(run: ProbeRun) -> str:
             v = v[np.isfinite(v)]
             med[key] = float(np.median(v)) if v.size else math.nan
 
-        def span(key: str, pct: bool, a=a, b=b) -> str:
+        def span(key: str, as_pct: bool, a=a, b=b) -> str:
             if a[key] is None:
                 return "-"
-            f = _pct if pct else (lambda x: f"{x:.3g}")
+            f = pct if as_pct else (lambda x: f"{x:.3g}")
             return f"{f(a[key])} -> {f(b[key])}"
 
         rows.append(
-            f"{info.number} {info.name:<18} {_fmt(med['delta_norm']):>9} "
-            f"{_fmt(med['grad_W_norm']):>9} {_fmt(med['update_ratio']):>9} "
+            f"{info.number} {info.name:<18} {fmt(med['delta_norm']):>9} "
+            f"{fmt(med['grad_W_norm']):>9} {fmt(med['update_ratio']):>9} "
             f"{span('z_std', False):>12} {span('saturated', True):>14} {span('dead', True):>12}"
         )
     return "\n".join(rows)
@@ -239,6 +240,6 @@ def diagnose(
     if tried:
         notes.append(
             "learning-rate experiments (final probe loss): "
-            + ", ".join(f"lr {k}: {_fmt(v)}" for k, v in tried.items())
+            + ", ".join(f"lr {k}: {fmt(v)}" for k, v in tried.items())
         )
     return Report(findings, run, config, tried, notes)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from nn.findings import TYPICAL_UPDATE_RATIO, Z_SPREAD, Finding, Rerun, _Context, _fmt
+from nn.findings_base import TYPICAL_UPDATE_RATIO, Z_SPREAD, Context, Finding, Rerun, fmt
 
 __all__ = ["CLEARLY_BETTER", "HUGE_UPDATE", "NOT_LEARNED", "examine_learning_rate"]
 
@@ -34,7 +34,7 @@ NOT_LEARNED = 0.8
 CLEARLY_BETTER = 0.7
 
 
-def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
+def examine_learning_rate(ctx: Context, rerun: Rerun | None) -> Finding | None:
     """The learning-rate rule: ``lr_too_high`` or ``lr_too_low``, or None.
 
     Only a probe that has not learned (see :data:`NOT_LEARNED`) is examined. When a probe
@@ -43,7 +43,7 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
 
     Parameters
     ----------
-    ctx : nn.findings._Context
+    ctx : nn.findings_base.Context
         The probe's measurements, as every rule reads them.
     rerun : callable or None
         ``rerun(scale) -> final probe loss`` (NaN if it diverges) with the learning rate
@@ -87,7 +87,7 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
     finite = {k: v for k, v in tried.items() if math.isfinite(v)}
     best = min(finite, key=finite.__getitem__) if finite else None
     moved = (
-        f"the largest update was {_fmt(ratio)} of the weights in one step ({ctx.label(number)}, "
+        f"the largest update was {fmt(ratio)} of the weights in one step ({ctx.label(number)}, "
         f"step {step}; about {TYPICAL_UPDATE_RATIO:g} is typical)"
         if number
         else "no update was recorded"
@@ -96,7 +96,7 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
     numbers["experiments"] = {f"lr x {k:g}": v for k, v in tried.items()}
     if best is not None:
         times = f"{1 / best:g} times lower" if best < 1 else f"{best:g} times higher"
-        experiment = f"with the learning rate {times} the same probe ends at {_fmt(finite[best])}"
+        experiment = f"with the learning rate {times} the same probe ends at {fmt(finite[best])}"
     if diverged is not None:
         numbers["diverged_at"] = diverged
         spreads = [row["z_std"] for row in ctx.first["layers"] if row["z_std"] is not None]
@@ -109,7 +109,7 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
                 "lr_too_high",
                 f"the loss or a weight became NaN or infinite at step {diverged}, and still "
                 f"does with the learning rate {1 / min(tried):g} times lower; yet at the start "
-                f"the spread of z is at most {_fmt(max(spreads))} in every layer, so the "
+                f"the spread of z is at most {fmt(max(spreads))} in every layer, so the "
                 "network is sound and its steps are what blow it up",
                 _usual_rate(ctx),
                 numbers,
@@ -129,7 +129,7 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
         )
     if best is None or finite[best] > CLEARLY_BETTER * end:
         return None
-    how = f"the probe loss went from {_fmt(start)} to {_fmt(end)} (guessing: {_fmt(guess)})"
+    how = f"the probe loss went from {fmt(start)} to {fmt(end)} (guessing: {fmt(guess)})"
     if best < 1:
         return Finding(
             "lr_too_high",
@@ -140,14 +140,14 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
     median = ctx.median("update_ratio", len(ctx.infos))
     return Finding(
         "lr_too_low",
-        f"{how}; {experiment}; the output layer's weights change by {_fmt(median)} of their "
+        f"{how}; {experiment}; the output layer's weights change by {fmt(median)} of their "
         f"size per step (median; about {TYPICAL_UPDATE_RATIO:g} is typical)",
         f"multiply the learning rate by {best:g}, then run `nn diagnose` again",
         numbers,
     )
 
 
-def _usual_rate(ctx: _Context) -> str:
+def _usual_rate(ctx: Context) -> str:
     """Where to restart a learning rate that is absurd (its steps overflow at once)."""
     if ctx.usual_lr is not None:
         return (

@@ -221,7 +221,12 @@ def diagnose(
         return loss
 
     findings = examine(
-        run, fresh=fresh, rerun=rerun if experiments else None, init=init, usual_lr=usual_lr
+        run,
+        fresh=fresh,
+        rerun=rerun if experiments else None,
+        init=init,
+        usual_lr=usual_lr,
+        lr=opt.lr,
     )
     config = {
         "optimizer": _describe(opt),

@@ -252,6 +252,8 @@ def examine(
     rerun: Rerun | None = None,
     init: str | None = None,
     usual_lr: float | None = None,
+    lr: float | None = None,
+    relu_trial: Rerun | None = None,
 ) -> list[Finding]:
     """Apply every rule to a probe's measurements.
 
@@ -269,13 +271,19 @@ def examine(
     usual_lr : float, optional
         The optimizer's usual starting learning rate, suggested when the rate in use makes
         even a sound network overflow at once.
+    lr : float, optional
+        The probe's learning rate: suggestions then name rates rather than factors.
+    relu_trial : callable, optional
+        ``relu_trial(scale) -> final probe loss`` of the same network with ReLU hidden layers
+        and He weights, at the learning rate times ``scale``: lets the advice against
+        vanishing gradients name a rate it has seen work.
 
     Returns
     -------
     list of Finding
         In the order of :data:`FINDINGS`; empty when nothing is wrong.
     """
-    ctx = Context(run, fresh, init, usual_lr)
+    ctx = Context(run, fresh, init, usual_lr, lr, relu_trial)
     found = ctx.found
     f = examine_learning_rate(ctx, rerun)
     if f is not None:

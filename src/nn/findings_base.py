@@ -138,6 +138,8 @@ class Context:
         fresh: bool,
         init: str | None = None,
         usual_lr: float | None = None,
+        lr: float | None = None,
+        relu_trial: Rerun | None = None,
     ) -> None:
         self.run, self.fresh = run, fresh
         self.diag = run.diagnostics
@@ -149,10 +151,21 @@ class Context:
         self.init = init
         #: the optimizer's usual starting learning rate, if known
         self.usual_lr = usual_lr
+        #: the learning rate of the probe, if known: suggestions then name rates, not factors
+        self.lr = lr
+        #: ``relu_trial(scale)``: the final probe loss of the same network with ReLU hidden
+        #: layers and He weights, trained with the learning rate times ``scale``
+        self.relu_trial = relu_trial
         #: (step, smallest learning-rate factor tried) when training diverged and smaller
         #: learning rates did not stop it
         self.diverges_anyway: tuple[int, float] | None = None
         self.found: dict[str, Finding] = {}  # by the rules that ran so far
+
+    def rate(self, factor: float) -> str:
+        """The learning rate times ``factor``, as a number when the rate is known."""
+        if self.lr is not None:
+            return f"{self.lr * factor:g}"
+        return f"{factor:g} times the current rate"
 
     def inits(self, *names: str) -> list[str]:
         """``--init`` values worth suggesting: ``names`` without the one already used."""

@@ -1,0 +1,54 @@
+"""The doctor's advice agrees with its own experiments (``nn diagnose`` end to end)."""
+
+from __future__ import annotations
+
+import re
+
+from nn.cli import main
+
+DEEP_RELU = ["diagnose", "--sizes", "784,30,30,30,30,10", "--activation", "relu"]
+DEEP_RELU += ["--init", "he_normal"]
+
+
+def run(capsys, *args: str) -> str:
+    main(list(args))
+    return capsys.readouterr().out
+
+
+def finding(out: str, name: str) -> str:
+    """The evidence and suggestion lines of finding ``name`` in a printed report."""
+    match = re.search(rf"^\[{name}\].*?(?=^\[|\Z)", out, flags=re.S | re.M)
+    assert match, f"no {name} in:\n{out}"
+    return match.group(0)
+
+
+def failed_rates(out: str) -> list[float]:
+    """Rates of the experiments that diverged or ended no better than guessing."""
+    guess = float(re.search(r"\(guessing: ([\d.e+-]+)\)", out).group(1))
+    note = re.search(r"learning-rate experiments \(final probe loss\): (.*)", out).group(1)
+    pairs = re.findall(r"lr ([\d.e+-]+): ([\w.e+-]+)", note)
+    return [float(lr) for lr, loss in pairs if loss == "nan" or float(loss) >= 0.9 * guess]
+
+
+def suggested_rate(text: str) -> float:
+    return float(re.search(r"(?:try|set the learning rate to) ([\d.e+-]+)", text).group(1))
+
+
+def test_a_rate_seen_to_diverge_is_not_suggested(capsys):
+    out = run(capsys, *DEEP_RELU, "--lr", "300")
+    lr = finding(out, "lr_too_high")
+    failed = failed_rates(out)
+    assert failed == [30.0, 3.0]  # both diverge, and 3 is the optimizer's usual rate
+    assert "set the learning rate to 3," not in lr
+    assert suggested_rate(lr.split("suggestion:")[1]) < min(failed)
+    assert "try 0.3 or lower" in lr and "lr 300 (in use): nan, lr 30: nan, lr 3: nan" in lr
+
+
+def test_the_suggestion_follows_the_experiments_results(capsys):
+    # /10 diverges and /100 only reaches guessing: "divide by 10 (or more)" would mislead
+    out = run(capsys, *DEEP_RELU, "--lr", "30")
+    lr = finding(out, "lr_too_high")
+    assert "divide the learning rate by 10" not in lr
+    assert failed_rates(out) == [3.0, 0.3]
+    assert "the lowest rate tried, 0.3, still only reached 0.5" in lr
+    assert suggested_rate(lr.split("suggestion:")[1]) == 0.03

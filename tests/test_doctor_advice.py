@@ -52,3 +52,29 @@ def test_the_suggestion_follows_the_experiments_results(capsys):
     assert failed_rates(out) == [3.0, 0.3]
     assert "the lowest rate tried, 0.3, still only reached 0.5" in lr
     assert suggested_rate(lr.split("suggestion:")[1]) == 0.03
+
+
+def test_a_dead_relu_output_layer_is_blamed_on_the_output_activation(capsys):
+    # nn.mlp's output takes --activation's ReLU under the squared error: it dies on digits
+    # and on moons, and lowering the rate or leaky hidden units would not help it
+    for argv in ([], ["--dataset", "moons"]):
+        out = run(capsys, "diagnose", "--activation", "relu", "--init", "he_normal", *argv)
+        dead = finding(out, "dead_units")
+        assert "100.0% dead" in dead
+        advice = dead.split("suggestion:")[1]
+        assert advice.startswith(" the output layer's ReLU is the cause")
+        assert "`--output-activation sigmoid`" in advice
+        assert "`--loss softmax_cross_entropy`" in advice
+
+
+def test_the_vanishing_gradients_advice_carries_a_rate_the_doctor_saw_work(capsys):
+    out = run(capsys, "diagnose", "--sizes", "784,30,30,30,30,10")
+    advice = finding(out, "vanishing_gradients").split("suggestion:")[1]
+    flags = re.search(r"`(--activation relu[^`]*)`", advice).group(1).split()
+    # the sigmoid output stays, and the rate is not SGD's usual 3, at which ReLU diverges
+    assert flags == [
+        *["--activation", "relu", "--output-activation", "sigmoid"],
+        *["--init", "he_normal", "--lr", "0.3"],
+    ]
+    out = run(capsys, "diagnose", "--sizes", "784,30,30,30,30,10", *flags)
+    assert "No problems found." in out, out

@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nn.activations import ReLU
 from nn.diagnostics import dense_layers, jsonable
 from nn.findings import examine
 from nn.findings_base import FINDINGS, Finding, fmt, pct
+from nn.initializers import he_normal
+from nn.network import Network
 from nn.optimizers import SGD
 from nn.probe import ProbeRun, run_probe
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nn.network import Network
     from nn.optimizers import Optimizer
 
 __all__ = ["Report", "diagnose"]
@@ -220,6 +222,16 @@ def diagnose(
         tried[f"{other.lr:g}"] = loss
         return loss
 
+    def relu_trial(scale: float) -> float:
+        other = copy.deepcopy(opt)
+        other.lr = opt.lr * scale
+        again = run_probe(relu_version(network, seed), X, Y, probe, optimizer=other, **kwargs)
+        loss = again.diagnostics.records[-1]["probe_loss"]
+        loss = math.nan if again.diverged_at is not None else loss
+        relu_tried[f"{other.lr:g}"] = loss
+        return loss
+
+    relu_tried: dict[str, float] = {}
     findings = examine(
         run,
         fresh=fresh,
@@ -227,6 +239,7 @@ def diagnose(
         init=init,
         usual_lr=usual_lr,
         lr=opt.lr,
+        relu_trial=relu_trial if experiments else None,
     )
     config = {
         "optimizer": _describe(opt),
@@ -247,4 +260,30 @@ def diagnose(
             "learning-rate experiments (final probe loss): "
             + ", ".join(f"lr {k}: {fmt(v)}" for k, v in tried.items())
         )
+    if relu_tried:
+        notes.append(
+            "the same network with ReLU hidden layers and He weights (final probe loss): "
+            + ", ".join(f"lr {k}: {fmt(v)}" for k, v in relu_tried.items())
+        )
     return Report(findings, run, config, tried, notes)
+
+
+def relu_version(network: Network, seed: int = 0) -> Network:
+    """``network`` with ReLU hidden layers and fresh He-normal weights (Dense layers only).
+
+    The output layer keeps its activation (a ReLU output unit can die for good) and the
+    loss is the same: what ``--activation relu --init he_normal`` would build, for the
+    doctor to try before it suggests it.
+    """
+    rng = np.random.default_rng(seed)
+    layers = list(network.copy().layers)
+    infos = dense_layers(network)
+    for info in infos:
+        dense = layers[info.index]
+        W = dense.params["W"]
+        W_new, b_new = he_normal(W.shape[0], W.shape[1], rng, W.dtype)
+        dense.params["W"][...] = W_new
+        dense.params["b"][...] = b_new
+        if info is not infos[-1] and info.activation is not None:
+            layers[info.activation] = ReLU()
+    return Network(layers, network.loss)

@@ -41,7 +41,8 @@ from nn.findings_base import (
     pct,
     weight_scales,
 )
-from nn.findings_lr import examine_learning_rate
+from nn.findings_lr import NOT_LEARNED, examine_learning_rate
+from nn.registry import snake_case
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.probe import ProbeRun
@@ -90,9 +91,9 @@ def _check_gradients(ctx: Context) -> Finding | None:
                 f"{fmt(1 / ratio)} times slower than the output layer (the rule fires at "
                 f"{1 / VANISHING_RATIO:g})",
                 "use fewer hidden layers, or an activation that does not shrink the delta at "
-                "every layer: ReLU with He initialization (`--activation relu --init "
-                "he_normal`) keeps ||delta|| about equal across layers (docs/questions.md); "
-                "the cross-entropy only removes the sigma' of the output layer",
+                "every layer: ReLU with He initialization keeps ||delta|| about equal across "
+                f"layers (docs/questions.md){_relu_advice(ctx, numbers)}; the cross-entropy "
+                "only removes the sigma' of the output layer",
                 numbers,
             )
         if ratio > EXPLODING_RATIO:
@@ -113,6 +114,45 @@ def _check_gradients(ctx: Context) -> Finding | None:
             numbers,
         )
     return None
+
+
+#: Learning-rate factors tried on the ReLU version of a network with vanishing gradients:
+#: ReLU's derivative is 1 where sigmoid's is at most 1/4, so its deltas reach the first layers
+#: undiminished and a sigmoid network's rate is often too high for it (SGD at eta = 3 on
+#: [784, 30, 30, 30, 30, 10] diverges; 0.3 trains, with a sigmoid output layer).
+RELU_LR_FACTORS = (1.0, 0.1, 0.01)
+
+
+def _relu_advice(ctx: Context, numbers: dict[str, Any]) -> str:
+    """`` (`--activation relu ... --lr X`): the same probe ...``: the options to use, with a
+    learning rate the doctor has seen work on the ReLU version of the network when it could
+    try it, else with the instruction to let the doctor find one."""
+    output = ctx.infos[-1].activation
+    flags = "--activation relu"
+    if output is not None:
+        name = snake_case(type(ctx.run.initial.layers[output]).__name__)
+        if name != "relu":  # a ReLU output dies: keep the output the network has
+            flags += f" --output-activation {name}"
+    flags += " --init he_normal"
+    if ctx.relu_trial is None:
+        return f" (`{flags}`; ReLU often needs a lower learning rate: run `nn diagnose` with them)"
+    guess = ctx.ref["guess_loss"]
+    tried = {k: ctx.relu_trial(k) for k in RELU_LR_FACTORS}
+    numbers["relu_experiments"] = {f"lr x {k:g}": v for k, v in tried.items()}
+    results = ", ".join(f"lr {ctx.rate(k)}: {fmt(v)}" for k, v in tried.items())
+    learned = {k: v for k, v in tried.items() if math.isfinite(v) and v < NOT_LEARNED * guess}
+    if not learned:
+        return (
+            f" (`{flags}`); the same probe with them ended at {results} (guessing: "
+            f"{fmt(guess)}): run `nn diagnose` with them and a lower `--lr`"
+        )
+    best = min(learned, key=learned.__getitem__)
+    lr = f" --lr {ctx.rate(best)}" if ctx.lr is not None else ""
+    factor = "" if lr else f" and {ctx.rate(best)}"
+    return (
+        f" (`{flags}{lr}`{factor}: the same probe with them ends at {fmt(learned[best])}, "
+        f"against guessing's {fmt(guess)}; at {results})"
+    )
 
 
 def _either(relu: list[str], other: list[str]) -> str:
@@ -211,13 +251,34 @@ def _check_dead(ctx: Context) -> Finding | None:
             numbers[str(n)] = {"start": start["dead"], "end": end["dead"]}
     if not parts:
         return None
+    evidence = "; ".join(parts) + " (0 on every probe example, so no gradient reaches their "
+    evidence += "weights)"
+    hidden = "lower the learning rate (a large step can push z below 0 for every input), "
+    hidden += "".join(f"use He initialization ({i}), " for i in ctx.inits("he_normal"))
+    hidden += "or leaky ReLU (`--activation leaky_relu`), whose units keep a small gradient"
+    output = ctx.infos[-1]
+    if str(output.number) not in numbers:
+        return Finding("dead_units", evidence, hidden, numbers)
+    # A rectifier output unit is dead for an example whenever its target is above 0 and z is
+    # below: it can never output the 1 of its class again. The output activation is the
+    # cause, and the cure is one whose output always carries a gradient.
+    act = ctx.run.initial.layers[output.activation].__class__.__name__
+    if ctx.ref["chance_accuracy"] is not None:
+        fits = (
+            "for classes use `--output-activation sigmoid` (with the squared error or "
+            "`--loss cross_entropy`), or `--loss softmax_cross_entropy` (softmax outputs, "
+            "no `--output-activation`)"
+        )
+    else:
+        fits = "for real-valued targets use `--output-activation identity`"
     return Finding(
         "dead_units",
-        "; ".join(parts) + " (0 on every probe example, so no gradient reaches their weights)",
-        "lower the learning rate (a large step can push z below 0 for every input), "
-        + "".join(f"use He initialization ({i}), " for i in ctx.inits("he_normal"))
-        + "or leaky ReLU (`--activation leaky_relu`), whose units keep a small gradient",
-        numbers,
+        evidence,
+        f"the output layer's {act} is the cause: an output unit at 0 for every example can "
+        f"no longer learn its targets; {fits}, keeping {act} in the hidden layers if you "
+        f"like, then run `nn diagnose` again with it (its learning-rate experiments find a "
+        f"rate that suits); for the hidden layers: {hidden}",
+        {**numbers, "output_layer_dead": True},
     )
 
 

@@ -78,3 +78,13 @@ def test_the_vanishing_gradients_advice_carries_a_rate_the_doctor_saw_work(capsy
     ]
     out = run(capsys, "diagnose", "--sizes", "784,30,30,30,30,10", *flags)
     assert "No problems found." in out, out
+
+
+def test_the_probe_header_is_true_when_the_probe_stops_early(capsys):
+    out = run(capsys, *DEEP_RELU, "--lr", "300", "--no-experiments")
+    header = out.splitlines()[1]
+    assert header.startswith("Probe: 3 of 300 steps of SGD(lr=300)"), header
+    assert "(training diverged at step 4, where it stopped); measured at steps 0 and 1" in header
+    out = run(capsys, "diagnose", "--steps", "1", "--every", "1", "--no-experiments")
+    assert out.splitlines()[1].startswith("Probe: 1 step of SGD(lr=3)")
+    assert "; measured every step on 500 probe examples." in out.splitlines()[1]

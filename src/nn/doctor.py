@@ -64,9 +64,7 @@ class Report:
         c, diag = self.config, self.run.diagnostics
         ref, last = diag.reference, diag.records[-1]
         lines = [
-            f"Probe: {c['steps_done']} steps of {c['optimizer']} with mini-batches of "
-            f"{c['batch_size']} on {c['n_train']:,} training examples; measured every "
-            f"{c['every']} steps on {ref['n_probe']:,} probe examples.",
+            f"Probe: {_probe_header(self.run, c)} on {ref['n_probe']:,} probe examples.",
             f"Loss on the probe batch: {fmt(ref['init_loss'])} at the start, "
             f"{fmt(last['probe_loss'])} at the end (guessing: {fmt(ref['guess_loss'])}).",
         ]
@@ -103,6 +101,30 @@ class Report:
         """Write :meth:`to_dict` to ``path``."""
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.to_dict(), f, indent=1)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _probe_header(run: ProbeRun, c: dict[str, Any]) -> str:
+    """How the probe went, true also when it stopped early (a divergence ends it)."""
+    done, steps = c["steps_done"], c["steps"]
+    what = f"of {c['optimizer']} with mini-batches of {c['batch_size']} on {c['n_train']:,} "
+    what += "training examples"
+    if done >= steps and run.diverged_at is None:
+        every = "every step" if c["every"] == 1 else f"every {c['every']} steps"
+        return f"{_plural(done, 'step')} {what}; measured {every}"
+    measured = [r["step"] for r in run.diagnostics.records]
+    at = ", ".join(str(m) for m in measured[:-1]) + f" and {measured[-1]}"
+    why = (
+        f"training diverged at step {run.diverged_at}, where it stopped"
+        if run.diverged_at is not None
+        else "it stopped early"
+    )
+    return f"{done} of {_plural(steps, 'step')} {what} ({why}); measured at " + (
+        f"steps {at}" if len(measured) > 1 else f"step {measured[0]}"
+    )
 
 
 def _describe(optimizer: Optimizer) -> str:

@@ -88,3 +88,27 @@ def test_the_probe_header_is_true_when_the_probe_stops_early(capsys):
     out = run(capsys, "diagnose", "--steps", "1", "--every", "1", "--no-experiments")
     assert out.splitlines()[1].startswith("Probe: 1 step of SGD(lr=3)")
     assert "; measured every step on 500 probe examples." in out.splitlines()[1]
+
+
+def test_a_model_without_a_recorded_dataset_is_told_which_datasets_fit(tmp_path, capsys):
+    import nn
+
+    path = str(tmp_path / "old_moons.npz")
+    nn.mlp([2, 30, 1], seed=0).save(path)  # saved outside `nn train`: no dataset recorded
+    for argv in (["diagnose", "--model", path], ["evaluate", path]):
+        assert main(argv) == 2
+        captured = capsys.readouterr()
+        assert "Diagnosing" not in captured.out  # the check comes before any work
+        assert "takes 2 inputs but digits examples have 784 features" in captured.err
+        assert "give --dataset with a built-in dataset of 2 inputs: xor, moons" in captured.err
+    assert main(["diagnose", "--model", path, "--dataset", "moons", "--steps", "20"]) in (0, 1)
+    assert "on moons." in capsys.readouterr().out
+
+
+def test_the_inputs_of_each_dataset_are_those_it_loads():
+    from nn.cli.options import DATASET_INPUTS, DATASETS, load_dataset
+
+    assert set(DATASET_INPUTS) == set(DATASETS)
+    for name in ("digits", "xor", "moons", "circles", "spirals"):  # mnist's files may be absent
+        (X, _), _ = load_dataset(name)
+        assert X.shape[1] == DATASET_INPUTS[name], name

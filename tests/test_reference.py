@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import nn
 from nn import reference
 from nn.cli import main
-from nn.reference import bench, chain_rule, plain, report
+from nn.reference import bench, chain_rule, plain, report, timing
 
 PURE_MODULES = ("plain", "finite_differences", "chain_rule", "backprop")
 REFERENCE_DIR = Path(reference.__file__).parent
@@ -254,7 +254,7 @@ def test_predict_seconds_scales_the_nearest_measurements_by_the_operation_count(
 
 
 def test_time_routes_samples_a_slow_call_at_most_three_times_counting_its_first_run():
-    # bench._n_samples is the rule both here and in measure_ladder's announcement of a slow route
+    # timing.sample_count is the rule both here and in measure_ladder's announcement of a slow route
     runs = {"slow": 0, "fast": 0}
 
     def slow() -> None:
@@ -266,11 +266,11 @@ def test_time_routes_samples_a_slow_call_at_most_three_times_counting_its_first_
 
     timed = bench.time_routes({"slow": slow, "fast": fast}, repeats=5)
     samples, number = timed["slow"]
-    assert number == 1 and len(samples) == bench._n_samples(0.11, 5) == 3
+    assert number == 1 and len(samples) == timing.sample_count(0.11, 5) == 3
     assert runs["slow"] == 3  # its warm-up run is the first sample, not thrown away
     samples, number = timed["fast"]
-    assert len(samples) == bench._n_samples(1e-6, 5) == 5 and runs["fast"] == 1 + 5 * number
-    assert bench._n_samples(None, 5) == 5 and bench._n_samples(2.0, 2) == 2
+    assert len(samples) == timing.sample_count(1e-6, 5) == 5 and runs["fast"] == 1 + 5 * number
+    assert timing.sample_count(None, 5) == 5 and timing.sample_count(2.0, 2) == 2
 
 
 def test_measure_ladder_skips_routes_predicted_over_budget():

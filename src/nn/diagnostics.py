@@ -56,6 +56,7 @@ __all__ = [
     "RECTIFIERS",
     "dense_layers",
     "guessing_loss",
+    "jsonable",
     "layer_outputs",
     "layer_stats",
     "speed_of_learning",
@@ -414,7 +415,7 @@ class Diagnostics(Callback):
 
     def to_dict(self) -> dict[str, Any]:
         """Everything recorded, as plain JSON-ready Python objects."""
-        return _jsonable(
+        return jsonable(
             {"reference": self.reference, "records": self.records, "step_losses": self.step_losses}
         )
 
@@ -445,12 +446,12 @@ def write_csv(
                 writer.writerow(["" if v is None else v for v in values])
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """Plain Python with None for NaN and infinity (JSON has neither)."""
     if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
+        return {k: jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, (float, np.floating)):
         return float(obj) if math.isfinite(obj) else None
     if isinstance(obj, np.integer):

@@ -19,13 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nn.diagnostics import _jsonable, dense_layers
-from nn.findings import FINDINGS, Finding, _fmt, _pct, examine
+from nn.activations import ReLU
+from nn.diagnostics import dense_layers, jsonable
+from nn.findings import examine
+from nn.findings_base import FINDINGS, Finding, fmt, pct
+from nn.initializers import he_normal
+from nn.network import Network
 from nn.optimizers import SGD
 from nn.probe import ProbeRun, run_probe
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nn.network import Network
     from nn.optimizers import Optimizer
 
 __all__ = ["Report", "diagnose"]
@@ -61,17 +64,15 @@ class Report:
         c, diag = self.config, self.run.diagnostics
         ref, last = diag.reference, diag.records[-1]
         lines = [
-            f"Probe: {c['steps_done']} steps of {c['optimizer']} with mini-batches of "
-            f"{c['batch_size']} on {c['n_train']:,} training examples; measured every "
-            f"{c['every']} steps on {ref['n_probe']:,} probe examples.",
-            f"Loss on the probe batch: {_fmt(ref['init_loss'])} at the start, "
-            f"{_fmt(last['probe_loss'])} at the end (guessing: {_fmt(ref['guess_loss'])}).",
+            f"Probe: {_probe_header(self.run, c)} on {ref['n_probe']:,} probe examples.",
+            f"Loss on the probe batch: {fmt(ref['init_loss'])} at the start, "
+            f"{fmt(last['probe_loss'])} at the end (guessing: {fmt(ref['guess_loss'])}).",
         ]
         if last["probe_accuracy"] is not None:
             lines[-1] += (
-                f" Accuracy {_pct(diag.records[0]['probe_accuracy'])} -> "
-                f"{_pct(last['probe_accuracy'])} (always the commonest class: "
-                f"{_pct(ref['chance_accuracy'])})."
+                f" Accuracy {pct(diag.records[0]['probe_accuracy'])} -> "
+                f"{pct(last['probe_accuracy'])} (always the commonest class: "
+                f"{pct(ref['chance_accuracy'])})."
             )
         lines += ["", _layer_table(self.run)]
         lines += [f"note: {n}" for n in self.notes]
@@ -86,7 +87,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """Findings, configuration, experiments and every measurement, JSON-ready."""
-        return _jsonable(
+        return jsonable(
             {
                 "findings": [{**asdict(f), "meaning": FINDINGS[f.id]} for f in self.findings],
                 "config": self.config,
@@ -100,6 +101,30 @@ class Report:
         """Write :meth:`to_dict` to ``path``."""
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.to_dict(), f, indent=1)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _probe_header(run: ProbeRun, c: dict[str, Any]) -> str:
+    """How the probe went, true also when it stopped early (a divergence ends it)."""
+    done, steps = c["steps_done"], c["steps"]
+    what = f"of {c['optimizer']} with mini-batches of {c['batch_size']} on {c['n_train']:,} "
+    what += "training examples"
+    if done >= steps and run.diverged_at is None:
+        every = "every step" if c["every"] == 1 else f"every {c['every']} steps"
+        return f"{_plural(done, 'step')} {what}; measured {every}"
+    measured = [r["step"] for r in run.diagnostics.records]
+    at = ", ".join(str(m) for m in measured[:-1]) + f" and {measured[-1]}"
+    why = (
+        f"training diverged at step {run.diverged_at}, where it stopped"
+        if run.diverged_at is not None
+        else "it stopped early"
+    )
+    return f"{done} of {_plural(steps, 'step')} {what} ({why}); measured at " + (
+        f"steps {at}" if len(measured) > 1 else f"step {measured[0]}"
+    )
 
 
 def _describe(optimizer: Optimizer) -> str:
@@ -128,15 +153,15 @@ def _layer_table(run: ProbeRun) -> str:
             v = v[np.isfinite(v)]
             med[key] = float(np.median(v)) if v.size else math.nan
 
-        def span(key: str, pct: bool, a=a, b=b) -> str:
+        def span(key: str, as_pct: bool, a=a, b=b) -> str:
             if a[key] is None:
                 return "-"
-            f = _pct if pct else (lambda x: f"{x:.3g}")
+            f = pct if as_pct else (lambda x: f"{x:.3g}")
             return f"{f(a[key])} -> {f(b[key])}"
 
         rows.append(
-            f"{info.number} {info.name:<18} {_fmt(med['delta_norm']):>9} "
-            f"{_fmt(med['grad_W_norm']):>9} {_fmt(med['update_ratio']):>9} "
+            f"{info.number} {info.name:<18} {fmt(med['delta_norm']):>9} "
+            f"{fmt(med['grad_W_norm']):>9} {fmt(med['update_ratio']):>9} "
             f"{span('z_std', False):>12} {span('saturated', True):>14} {span('dead', True):>12}"
         )
     return "\n".join(rows)
@@ -219,8 +244,24 @@ def diagnose(
         tried[f"{other.lr:g}"] = loss
         return loss
 
+    def relu_trial(scale: float) -> float:
+        other = copy.deepcopy(opt)
+        other.lr = opt.lr * scale
+        again = run_probe(relu_version(network, seed), X, Y, probe, optimizer=other, **kwargs)
+        loss = again.diagnostics.records[-1]["probe_loss"]
+        loss = math.nan if again.diverged_at is not None else loss
+        relu_tried[f"{other.lr:g}"] = loss
+        return loss
+
+    relu_tried: dict[str, float] = {}
     findings = examine(
-        run, fresh=fresh, rerun=rerun if experiments else None, init=init, usual_lr=usual_lr
+        run,
+        fresh=fresh,
+        rerun=rerun if experiments else None,
+        init=init,
+        usual_lr=usual_lr,
+        lr=opt.lr,
+        relu_trial=relu_trial if experiments else None,
     )
     config = {
         "optimizer": _describe(opt),
@@ -239,6 +280,32 @@ def diagnose(
     if tried:
         notes.append(
             "learning-rate experiments (final probe loss): "
-            + ", ".join(f"lr {k}: {_fmt(v)}" for k, v in tried.items())
+            + ", ".join(f"lr {k}: {fmt(v)}" for k, v in tried.items())
+        )
+    if relu_tried:
+        notes.append(
+            "the same network with ReLU hidden layers and He weights (final probe loss): "
+            + ", ".join(f"lr {k}: {fmt(v)}" for k, v in relu_tried.items())
         )
     return Report(findings, run, config, tried, notes)
+
+
+def relu_version(network: Network, seed: int = 0) -> Network:
+    """``network`` with ReLU hidden layers and fresh He-normal weights (Dense layers only).
+
+    The output layer keeps its activation (a ReLU output unit can die for good) and the
+    loss is the same: what ``--activation relu --init he_normal`` would build, for the
+    doctor to try before it suggests it.
+    """
+    rng = np.random.default_rng(seed)
+    layers = list(network.copy().layers)
+    infos = dense_layers(network)
+    for info in infos:
+        dense = layers[info.index]
+        W = dense.params["W"]
+        W_new, b_new = he_normal(W.shape[0], W.shape[1], rng, W.dtype)
+        dense.params["W"][...] = W_new
+        dense.params["b"][...] = b_new
+        if info is not infos[-1] and info.activation is not None:
+            layers[info.activation] = ReLU()
+    return Network(layers, network.loss)

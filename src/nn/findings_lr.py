@@ -16,7 +16,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from nn.findings import TYPICAL_UPDATE_RATIO, Z_SPREAD, Finding, Rerun, _Context, _fmt
+from nn.findings_base import (
+    GUESSING,
+    TYPICAL_UPDATE_RATIO,
+    Z_SPREAD,
+    Context,
+    Finding,
+    Rerun,
+    fmt,
+)
 
 __all__ = ["CLEARLY_BETTER", "HUGE_UPDATE", "NOT_LEARNED", "examine_learning_rate"]
 
@@ -34,7 +42,7 @@ NOT_LEARNED = 0.8
 CLEARLY_BETTER = 0.7
 
 
-def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
+def examine_learning_rate(ctx: Context, rerun: Rerun | None) -> Finding | None:
     """The learning-rate rule: ``lr_too_high`` or ``lr_too_low``, or None.
 
     Only a probe that has not learned (see :data:`NOT_LEARNED`) is examined. When a probe
@@ -43,7 +51,7 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
 
     Parameters
     ----------
-    ctx : nn.findings._Context
+    ctx : nn.findings_base.Context
         The probe's measurements, as every rule reads them.
     rerun : callable or None
         ``rerun(scale) -> final probe loss`` (NaN if it diverges) with the learning rate
@@ -87,7 +95,7 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
     finite = {k: v for k, v in tried.items() if math.isfinite(v)}
     best = min(finite, key=finite.__getitem__) if finite else None
     moved = (
-        f"the largest update was {_fmt(ratio)} of the weights in one step ({ctx.label(number)}, "
+        f"the largest update was {fmt(ratio)} of the weights in one step ({ctx.label(number)}, "
         f"step {step}; about {TYPICAL_UPDATE_RATIO:g} is typical)"
         if number
         else "no update was recorded"
@@ -96,7 +104,7 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
     numbers["experiments"] = {f"lr x {k:g}": v for k, v in tried.items()}
     if best is not None:
         times = f"{1 / best:g} times lower" if best < 1 else f"{best:g} times higher"
-        experiment = f"with the learning rate {times} the same probe ends at {_fmt(finite[best])}"
+        experiment = f"with the learning rate {times} the same probe ends at {fmt(finite[best])}"
     if diverged is not None:
         numbers["diverged_at"] = diverged
         spreads = [row["z_std"] for row in ctx.first["layers"] if row["z_std"] is not None]
@@ -109,9 +117,9 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
                 "lr_too_high",
                 f"the loss or a weight became NaN or infinite at step {diverged}, and still "
                 f"does with the learning rate {1 / min(tried):g} times lower; yet at the start "
-                f"the spread of z is at most {_fmt(max(spreads))} in every layer, so the "
+                f"the spread of z is at most {fmt(max(spreads))} in every layer, so the "
                 "network is sound and its steps are what blow it up",
-                _usual_rate(ctx),
+                _below_failures(ctx, tried),
                 numbers,
             )
         if tried and (best is None or best > 1):
@@ -119,17 +127,26 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
             ctx.diverges_anyway = (diverged, min(tried))
             return None
         tail = f"; {experiment}" if best is not None else ""
+        if best is not None and best < 1 and not _failed(ctx, finite[best]):
+            advice = (
+                f"set the learning rate to {ctx.rate(best)} ({1 / best:g} times lower), where "
+                f"the same probe ends at {fmt(finite[best])} (guessing: {fmt(guess)}), then run "
+                "`nn diagnose` again"
+            )
+        else:
+            advice = _below_failures(ctx, tried) + (
+                "; if it still diverges, look at exploding_gradients and large_init_weights"
+            )
         return Finding(
             "lr_too_high",
             f"the loss or a weight became NaN or infinite at step {diverged}, where training "
             f"stopped; {moved}{tail}",
-            "divide the learning rate by 10 (or more); if it still diverges, look at "
-            "exploding_gradients and large_init_weights",
+            advice,
             numbers,
         )
     if best is None or finite[best] > CLEARLY_BETTER * end:
         return None
-    how = f"the probe loss went from {_fmt(start)} to {_fmt(end)} (guessing: {_fmt(guess)})"
+    how = f"the probe loss went from {fmt(start)} to {fmt(end)} (guessing: {fmt(guess)})"
     if best < 1:
         return Finding(
             "lr_too_high",
@@ -140,18 +157,49 @@ def examine_learning_rate(ctx: _Context, rerun: Rerun | None) -> Finding | None:
     median = ctx.median("update_ratio", len(ctx.infos))
     return Finding(
         "lr_too_low",
-        f"{how}; {experiment}; the output layer's weights change by {_fmt(median)} of their "
+        f"{how}; {experiment}; the output layer's weights change by {fmt(median)} of their "
         f"size per step (median; about {TYPICAL_UPDATE_RATIO:g} is typical)",
         f"multiply the learning rate by {best:g}, then run `nn diagnose` again",
         numbers,
     )
 
 
-def _usual_rate(ctx: _Context) -> str:
-    """Where to restart a learning rate that is absurd (its steps overflow at once)."""
-    if ctx.usual_lr is not None:
+def _failed(ctx: Context, loss: float) -> bool:
+    """A probe loss that diverged (NaN) or is no better than guessing."""
+    guess = ctx.ref["guess_loss"]
+    return not math.isfinite(loss) or (guess > 0 and loss >= GUESSING * guess)
+
+
+def _below_failures(ctx: Context, tried: dict[float, float]) -> str:
+    """Advice for a rate below every rate that failed, naming the rates tried.
+
+    A rate that was tried and diverged or stayed at guessing is never suggested (the rate in
+    use failed too, or the rule would not run): the suggestion is the smallest failing rate
+    divided by 10, or the optimizer's usual rate when that is smaller still.
+    """
+    failed = [1.0] + [k for k, v in tried.items() if _failed(ctx, v)]
+    lowest = min(failed)
+    in_use = math.nan if ctx.run.diverged_at is not None else ctx.last["probe_loss"]
+    runs = {1.0: in_use, **tried}
+    results = ", ".join(
+        f"lr {ctx.rate(k)}{' (in use)' if k == 1.0 else ''}: {fmt(v)}"
+        for k, v in sorted(runs.items(), reverse=True)
+    )
+    if lowest == 1.0 and not tried:
+        said = "the rate in use failed"
+    else:
+        said = f"the rates tried failed ({results}; guessing: {fmt(ctx.ref['guess_loss'])})"
+        if lowest < 1 and math.isfinite(tried[lowest]):
+            said = (
+                f"the lowest rate tried, {ctx.rate(lowest)}, still only reached "
+                f"{fmt(tried[lowest])} (guessing: {fmt(ctx.ref['guess_loss'])}; {results})"
+            )
+    if ctx.usual_lr is not None and ctx.lr is not None and ctx.usual_lr < ctx.lr * lowest:
         return (
-            f"set the learning rate to {ctx.usual_lr:g}, the optimizer's usual starting rate "
-            "(the default of `--lr`), then run `nn diagnose` again"
+            f"{said}: set the learning rate to {ctx.usual_lr:g}, the optimizer's usual "
+            "starting rate (the default of `--lr`), then run `nn diagnose` again"
         )
-    return "leave out `--lr` to start from the optimizer's usual rate, then run `nn diagnose` again"
+    usual = ""
+    if ctx.usual_lr is None:
+        usual = " (or leave out `--lr` for the optimizer's usual rate, if it is lower)"
+    return f"{said}: try {ctx.rate(lowest / 10)} or lower{usual}, then run `nn diagnose` again"

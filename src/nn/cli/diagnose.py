@@ -14,7 +14,7 @@ from nn.cli.options import (
     make_optimizer,
     network_from_args,
 )
-from nn.cli.train import dataset_of
+from nn.cli.train import check_model_inputs, dataset_of
 from nn.initializers import INITIALIZERS
 from nn.preprocessing import Standardizer
 from nn.serialize import load
@@ -49,6 +49,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         init = recorded if recorded in INITIALIZERS else None
     args.dataset = args.dataset or "digits"
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    if args.model:
+        check_model_inputs(net, args.model, args.dataset, X.shape[1])
     if not args.model:
         net, sizes = network_from_args(args, X, y, yt)
         what = (

@@ -23,6 +23,9 @@ from nn.registry import ACTIVATIONS, LOSSES, snake_case
 from nn.schedules import CosineDecay, Schedule, StepDecay
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals")
+#: Inputs per example of each of :data:`DATASETS`: 28 x 28 pixels, or a point in the plane.
+DATASET_INPUTS = {"digits": 784, "mnist": 784, "fashion-mnist": 784}
+DATASET_INPUTS |= {"xor": 2, "moons": 2, "circles": 2, "spirals": 2}
 
 #: Default learning rate of each ``--optimizer``: the seed's 3.0 for plain SGD; momentum
 #: multiplies the effective step by about 1 / (1 - mu) = 10, so a tenth of it; Adam and

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nn.callbacks import EarlyStopping
-from nn.cli.options import DATASETS, load_dataset, make_optimizer, network_from_args
+from nn.cli.options import DATASET_INPUTS, DATASETS, load_dataset, make_optimizer, network_from_args
 from nn.network import History, Network, duration
 from nn.preprocessing import Standardizer
 from nn.safeguards import TrainingDiverged, TrainingInterrupted
@@ -182,8 +182,25 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def dataset_of(net: Network, path: str, dataset: str | None) -> str:
-    """The dataset to use with the model saved in ``path``: ``dataset`` if given, else the
-    one recorded by ``nn train --save`` (digits for older files); warns when they differ."""
+    """The dataset to use with the model saved in ``path``.
+
+    Parameters
+    ----------
+    net : Network
+        The model loaded from ``path``; ``nn train --save`` records its dataset in
+        ``net.metadata["dataset"]`` (models saved by older versions have none).
+    path : str
+        Where the model was loaded from, for the warning.
+    dataset : str or None
+        The ``--dataset`` the user gave, if any.
+
+    Returns
+    -------
+    str
+        ``dataset`` if given, else the recorded one, else ``"digits"``. A warning is printed
+        to stderr when the given dataset is not the recorded one; :func:`check_model_inputs`
+        then catches a dataset whose examples the model cannot take.
+    """
     trained_on = net.metadata.get("dataset")  # None for models saved by older versions
     dataset = dataset or (trained_on if trained_on in DATASETS else "digits")
     if trained_on is not None and dataset != trained_on:
@@ -191,16 +208,28 @@ def dataset_of(net: Network, path: str, dataset: str | None) -> str:
     return dataset
 
 
+def check_model_inputs(net: Network, path: str, dataset: str, n_features: int) -> None:
+    """Raise a ValueError naming the ``--dataset`` choices that fit when ``dataset``'s
+    examples (``n_features`` each) are not the width of the model's input layer."""
+    if net.n_in is None or n_features == net.n_in:
+        return
+    fits = [name for name in DATASETS if DATASET_INPUTS[name] == net.n_in]
+    if fits:
+        names = ", ".join(fits[:-1]) + (f" or {fits[-1]}" if len(fits) > 1 else fits[-1])
+        fix = f"give --dataset with a built-in dataset of {net.n_in} inputs: {names}"
+    else:
+        fix = f"none of the built-in datasets ({', '.join(DATASETS)}) has {net.n_in} inputs"
+    raise ValueError(
+        f"{path} takes {net.n_in} inputs but {dataset} examples have {n_features} features; {fix}"
+    )
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a saved model on a dataset's test split."""
     net = load(args.model)
     dataset = dataset_of(net, args.model, args.dataset)
     _, (Xt, yt) = load_dataset(dataset, data_dir=args.data_dir, seed=args.seed)
-    if net.n_in is not None and Xt.shape[1] != net.n_in:
-        raise ValueError(
-            f"{args.model} takes {net.n_in} inputs but {dataset} examples have "
-            f"{Xt.shape[1]} features; evaluate it on the dataset it was trained on"
-        )
+    check_model_inputs(net, args.model, dataset, Xt.shape[1])
     scores = net.evaluate(Xt, yt)
     acc = scores["accuracy"]
     acc_text = f", accuracy {acc:.2%}" if acc is not None else ""

@@ -14,10 +14,7 @@ networks of the same depth when nothing is measured yet (:mod:`nn.reference.pred
 
 from __future__ import annotations
 
-import gc
-import math
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -35,9 +32,11 @@ from nn.reference.predict import (
     calibration_networks,
     predict_seconds,
 )
+from nn.reference.timing import random_batch, sample_count, time_routes
 
 # The CALIBRATION_* names, calibrate, calibration_networks and predict_seconds live in
-# nn.reference.predict; they are re-exported here, where callers and tests have used them.
+# nn.reference.predict, time_routes in nn.reference.timing; they are re-exported here,
+# where callers and tests have used them.
 __all__ = [
     "CALIBRATION_CAP",
     "CALIBRATION_ENOUGH",
@@ -174,76 +173,6 @@ def fit_exponent(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.polyfit(lx, ly, 1)[0])
 
 
-def _batch(sizes: Sequence[int], batch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs in [0, 1) like pixels, and one-hot targets: ``(batch, n_in)``, ``(batch, n_out)``."""
-    rng = np.random.default_rng(seed)
-    X = rng.random((batch, sizes[0]))
-    T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=batch)]
-    return X, T
-
-
-#: A call slower than this (seconds) is sampled at most 3 times, its first run counting as one.
-_SLOW_CALL = 0.1
-
-
-def _n_samples(seconds_per_call: float | None, repeats: int) -> int:
-    """Samples :func:`time_routes` takes of a call lasting ``seconds_per_call`` (None: unknown).
-
-    ``repeats``, or at most 3 for a call slower than ``_SLOW_CALL``. The one rule both for
-    taking the samples and for announcing, before timing, how many will be taken.
-    """
-    if seconds_per_call is None or seconds_per_call < _SLOW_CALL:
-        return repeats
-    return min(repeats, 3)
-
-
-def time_routes(
-    calls: dict[str, Callable[[], object]], *, repeats: int, min_sample: float = 0.005
-) -> dict[str, tuple[list[float], int]]:
-    """Median-ready timings of several calls, sampled in turn.
-
-    Parameters
-    ----------
-    calls : dict of name -> call with no arguments
-    repeats : int
-        Samples per call; calls slower than 0.1 s get at most 3, their first run counting
-        as one.
-    min_sample : float
-        Seconds a sample should last at least: fast calls are repeated within a sample.
-
-    Returns
-    -------
-    dict of name -> (seconds per call in each sample, calls per sample)
-    """
-    plan, first_times = {}, {}
-    for name, fn in calls.items():
-        start = time.perf_counter()
-        fn()  # warm-up, and a first estimate of the time per call
-        first = first_times[name] = time.perf_counter() - start
-        number = max(1, math.ceil(min_sample / max(first, 1e-9)))
-        plan[name] = (fn, number, _n_samples(first, repeats))
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for name, (_, number, _) in plan.items():
-        if number == 1 and first_times[name] >= _SLOW_CALL:
-            # A pure-Python call this slow has nothing to warm up: its first run is a sample.
-            samples[name].append(first_times[name])
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # as timeit does: a collection would land on whichever route is running
-    try:
-        for _ in range(max((n for _, _, n in plan.values()), default=0)):
-            for name, (fn, number, n_samples) in plan.items():
-                if len(samples[name]) >= n_samples:
-                    continue
-                start = time.perf_counter()
-                for _ in range(number):
-                    fn()
-                samples[name].append((time.perf_counter() - start) / number)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return {name: (samples[name], plan[name][1]) for name in calls}
-
-
 def measure_ladder(
     ladder: str,
     networks: Sequence[Sequence[int]],
@@ -288,7 +217,7 @@ def measure_ladder(
     for sizes in networks:
         sizes = [int(s) for s in sizes]
         network = mlp(sizes, dtype=np.float64, seed=seed)
-        X, T = _batch(sizes, batch, seed)
+        X, T = random_batch(sizes, batch, seed)
         calls, rows = {}, {}
         for route in routes:
             if not history.get(route.name):
@@ -301,7 +230,7 @@ def measure_ladder(
                 row.skipped = f"predicted {predicted:.3g} s > budget {budget:g} s"
             else:
                 calls[route.name] = route.make(network, X, T)
-                n = _n_samples(predicted, repeats)
+                n = sample_count(predicted, repeats)
                 if progress is not None and predicted is not None and predicted * n > 1.0:
                     progress(
                         f"  {ladder} {sizes}: {route.label}, about {predicted:.3g} s a "
@@ -356,7 +285,7 @@ def compare_batches(
     out = []
     for batch in batches:
         network = mlp(list(sizes), dtype=np.float64, seed=seed)
-        X, T = _batch(sizes, batch, seed)
+        X, T = random_batch(sizes, batch, seed)
         timed = time_routes(
             {
                 "loop": lambda net=network, X=X, T=T: per_example_gradients(net, X, T),

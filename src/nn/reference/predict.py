@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nn.mlp import mlp
+from nn.reference.timing import random_batch, time_routes
 
 if TYPE_CHECKING:
     from nn.reference.bench import Route
@@ -133,9 +134,6 @@ def calibrate(
     None
         The measurements go into ``history``.
     """
-    # bench imports this module, so its timer is imported when first needed, not at load.
-    from nn.reference.bench import _batch, time_routes
-
     points = history.setdefault(route.name, [])
     for small in calibration_networks(sizes):
         cost = route.cost(small, batch)
@@ -143,7 +141,7 @@ def calibrate(
         if predicted is not None and predicted > min(budget, CALIBRATION_CAP):
             return
         network = mlp(small, dtype=np.float64, seed=seed)
-        X, T = _batch(small, batch, seed)
+        X, T = random_batch(small, batch, seed)
         samples, _ = time_routes(
             {route.name: route.make(network, X, T)}, repeats=2, min_sample=0.002
         )[route.name]

@@ -2,8 +2,9 @@
 
 Entries whose relative error is over the tolerance are sorted into three kinds (see
 :mod:`nn.gradcheck` for how they are measured): *mismatches*, shown wrong because backprop is
-off by more than ``DISAGREEMENT_MARGIN`` times what the finite differences at ``eps``,
-``eps / 3`` and ``eps / 10`` disagree by there; *unresolved* entries, where the finite
+off by more than ``DISAGREEMENT_MARGIN`` times what the finite differences at ``eps`` and
+``eps / 3`` disagree by there, and by more than the round-off floor; *unresolved* entries,
+where the finite
 differences cannot tell (round-off, truncation or a kink); and entries *not measured again*
 (over the ``recheck`` cap, or a row built without per-entry errors), which cannot pass. A
 gradient or finite difference that is inf or NaN is a mismatch, however it compares.
@@ -27,7 +28,7 @@ __all__ = [
 #: shrinks 3^order and 10^order times, and a kink closer than 2 eps often leaves the stencil.
 RECHECK_STEPS = (1 / 3, 1 / 10)
 #: An entry is a mismatch when backprop is off by more than this many times the finite
-#: differences' disagreement with one another there.
+#: differences at eps and eps/3 disagree by there (and by more than the round-off floor).
 DISAGREEMENT_MARGIN = 10.0
 #: Entries re-measured by default, the ones with the largest absolute errors: this many, or
 #: RECHECK_FRACTION of the entries checked if more. Each costs 2 * order forward passes, so
@@ -58,8 +59,8 @@ class GradCheckRow:
     # per checked entry, (checked,) each: errors against the finite difference at eps
     rel_errors: np.ndarray = field(default_factory=_empty, repr=False, compare=False)
     abs_errors: np.ndarray = field(default_factory=_empty, repr=False, compare=False)
-    # largest disagreement among the finite differences at eps, eps/3, eps/10; NaN where
-    # not re-measured
+    # |fd(eps) - fd(eps/3)|, what the two least noisy finite differences disagree by; NaN
+    # where not re-measured
     spreads: np.ndarray = field(default_factory=_empty, repr=False, compare=False)
     # True where the step eps is the odd one out (truncation or a kink), False where the
     # smaller steps scatter (round-off)
@@ -130,7 +131,8 @@ class GradCheckReport:
         ndarray of bool, shape (row.checked,)
             True where the error is not finite (backprop or the finite difference is inf or
             NaN), or the relative error is over ``tol`` and backprop is off by more than
-            ``DISAGREEMENT_MARGIN`` times the finite differences' disagreement there.
+            ``DISAGREEMENT_MARGIN`` times the finite differences' disagreement there and
+            more than the round-off floor.
         """
         mismatch, _, _ = self._masks(row, tol)
         return mismatch if mismatch.size == row.checked else np.zeros(row.checked, bool)
@@ -196,8 +198,8 @@ class GradCheckReport:
             return (
                 f"{head}: MISMATCH: a gradient is wrong: {_entries(s.count('mismatch'))} of "
                 f"{keys} off by up to {s.max_abs('mismatch'):.2e}, over "
-                f"{DISAGREEMENT_MARGIN:g}x what the finite differences at eps, eps/3 and eps/10 "
-                f"disagree by there; check the backward of {keys}"
+                f"{DISAGREEMENT_MARGIN:g}x what the finite differences at eps and eps/3 disagree "
+                f"by there; check the backward of {keys}"
             )
         if s.count("unexamined"):
             unexamined = f"{head}: NOT CHECKED: " + self._unexamined(s, tol)
@@ -251,10 +253,10 @@ class GradCheckReport:
         nonfinite = ~np.isfinite(err)  # NaN compares False with everything: handled apart
         over = rel > tol
         # even finite differences in perfect agreement would leave these within round-off
-        floored = err <= DISAGREEMENT_MARGIN * self.round_off
+        floored = err <= self.round_off
         examined = ~np.isnan(spread)
         with np.errstate(invalid="ignore"):
-            off = err > DISAGREEMENT_MARGIN * np.fmax(spread, self.round_off)
+            off = err > DISAGREEMENT_MARGIN * spread
         mismatch = nonfinite | (over & ~floored & examined & off)
         unresolved = over & ~mismatch & (floored | examined)
         return mismatch, unresolved, over & ~floored & ~examined

@@ -181,8 +181,10 @@ def test_gradient_checker_still_flags_wrong_backwards_next_to_tiny_gradients(fac
     assert not report.passed()
     verdict = str(report).splitlines()[-1]
     assert "MISMATCH" in verdict and "check the backward of 0.W, 0.b" in verdict
-    if factor:  # off by 1e-4: relative errors 5e-5 on every gradient large enough to see
-        assert report.failures().min() == pytest.approx(5e-5, rel=1e-3)
+    if factor:  # off by 1e-4: relative errors 5e-5 (within the finite differences' noise)
+        # on every gradient large enough to see
+        assert report.failures().max() == pytest.approx(5e-5, rel=1e-3)
+        assert report.failures().min() == pytest.approx(5e-5, rel=0.1)
 
 
 def test_gradient_checker_advice_never_repeats_what_it_used():

@@ -6,7 +6,13 @@ import pytest
 
 import nn
 from nn.cli import main
-from nn.gradcheck import DISAGREEMENT_MARGIN, GradCheckReport, GradCheckRow
+from nn.gradcheck import (
+    DISAGREEMENT_MARGIN,
+    RECHECK_FRACTION,
+    RECHECK_LIMIT,
+    GradCheckReport,
+    GradCheckRow,
+)
 from nn.layers import Dense
 
 
@@ -140,3 +146,159 @@ def test_only_the_recheck_cap_is_measured_again_and_the_rest_cannot_pass():
     assert "NOT CHECKED" in verdict and f"recheck={measured} (--recheck {measured})" in verdict
     # a tolerance below the one the check measured again at leaves entries unjudged too
     assert not full.passed(1e-9) and "pass tol=1e-09 to check_gradients" in full.verdict(1e-9)
+
+
+class _NanDense(Dense):
+    """Backprop that writes NaN into one weight gradient."""
+
+    def backward(self, dy, *, need_dx=True):
+        out = super().backward(dy, need_dx=need_dx)
+        self.grads["W"][0, 0] = np.nan
+        return out
+
+
+class _CliffDense(Dense):
+    """A forward pass that gives NaN once W[0, 0] grows past its value at the start."""
+
+    def forward(self, x, *, training=False):
+        y = super().forward(x, training=training)
+        return y * np.nan if self.W[0, 0] > self.w00 else y
+
+
+def _tanh_net_with_first_layer(cls):
+    ref = nn.mlp([5, 4, 3], "tanh", seed=0, dtype=np.float64)
+    first = cls(5, 4, dtype=np.float64)
+    first.W[...], first.b[...] = ref.layers[0].W, ref.layers[0].b
+    first.w00 = float(first.W[0, 0])
+    rng = np.random.default_rng(0)
+    return (
+        nn.Network([first, *ref.layers[1:]], ref.loss),
+        rng.standard_normal((7, 5)),
+        rng.random((7, 3)),
+    )
+
+
+def test_a_nan_gradient_is_a_mismatch_that_says_not_finite():
+    # NaN > tol is False: before, this passed with "worst relative error nan ...: ok"
+    net, X, Y = _tanh_net_with_first_layer(_NanDense)
+    report = nn.check_gradients(net, X, Y)
+    assert not report.passed() and np.isnan(report.max_rel_error)
+    assert report.failures_in(report.rows[0]).sum() == 1
+    assert report.verdict().endswith(
+        "MISMATCH: not finite: backprop gave inf/NaN for 1 of 20 entries of 0.W; "
+        "check the backward of 0.W"
+    )
+    # the NaN entry need not be among those checked
+    sampled = nn.check_gradients(net, X, Y, max_entries=1, seed=3)
+    assert not sampled.passed() and "not finite" in sampled.verdict()
+
+
+def test_a_finite_difference_that_is_not_finite_is_a_mismatch():
+    net, X, Y = _tanh_net_with_first_layer(_CliffDense)
+    report = nn.check_gradients(net, X, Y)
+    assert not report.passed() and report.rows[0].nonfinite_fds == 1
+    assert "the finite difference is inf/NaN for 1 of 20 entries of 0.W" in report.verdict()
+
+
+def test_a_weight_or_a_loss_that_is_not_finite_stops_the_check_plainly():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((7, 5)), rng.random((7, 3))
+    net = nn.mlp([5, 4, 3], "tanh", seed=0, dtype=np.float64)
+    net.layers[0].W[0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"parameters not finite: 0.W \(1 of 20 entries\)"):
+        nn.check_gradients(net, X, Y)
+    net = nn.mlp([5, 4, 3], "tanh", output_activation="identity", seed=0, dtype=np.float64)
+    net.layers[2].W[...] *= 1e160  # squared outputs overflow to inf
+    with pytest.raises(ValueError, match="loss at these weights is inf: the check cannot run"):
+        nn.check_gradients(net, X, Y)
+
+
+@pytest.mark.parametrize(
+    ("activation", "loss", "fix"),
+    [
+        ("tanh", "cross_entropy", "sigmoid"),
+        ("relu", "cross_entropy", "sigmoid"),
+        ("tanh", "categorical_cross_entropy", "softmax"),
+    ],
+)
+def test_the_cli_refuses_outputs_the_loss_clips(capsys, activation, loss, fix):
+    # before: MISMATCH "off by up to 6.10e+15 ... check the backward of ...", exit 1
+    argv = ["gradcheck", "--activation", activation, "--loss", loss]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"add --output-activation {fix}," in err
+    assert f"loss {loss} takes outputs in" in err and f"output layer ({activation})" in err
+    assert main([*argv, "--output-activation", fix]) == 0
+    assert ": ok" in capsys.readouterr().out
+
+
+def test_a_saved_model_whose_outputs_the_loss_clips_is_refused(tmp_path, capsys):
+    net = nn.mlp([4, 3, 2], "tanh", "cross_entropy", seed=0, dtype=np.float64)
+    nn.save(net, tmp_path / "m.npz")
+    assert main(["gradcheck", "--model", str(tmp_path / "m.npz")]) == 2
+    assert "it cannot be checked as it is" in capsys.readouterr().err
+
+
+def test_the_default_recheck_cap_covers_a_relu_network_with_many_kinked_entries():
+    # kinks at hidden units put whole weight columns over tol: 82 entries, over the old cap
+    # of 50 (then "NOT CHECKED", exit 1); the default now measures them all again
+    rng = np.random.default_rng(3)
+    net = nn.mlp([100, 30, 10], "relu", seed=rng, dtype=np.float64)
+    X, Y = rng.standard_normal((10, 100)), rng.random((10, 10))
+    report = nn.check_gradients(net, X, Y)
+    measured = sum(int(np.sum(~np.isnan(r.spreads))) for r in report.rows)
+    assert measured == 82 and report.passed(), str(report)
+    checked = sum(r.checked for r in report.rows)
+    assert report.recheck == max(RECHECK_LIMIT, int(np.ceil(RECHECK_FRACTION * checked)))
+    assert "kink of ReLU" in report.verdict()
+    old = nn.check_gradients(net, X, Y, recheck=50)
+    assert not old.passed() and "rerun with recheck=82 (--recheck 82)" in old.verdict()
+
+
+def test_the_round_off_example_names_the_layers_the_network_has():
+    rng = np.random.default_rng(1)
+    relu = nn.mlp([60, 20, 5], "relu", seed=rng, dtype=np.float64)
+    X, Y = rng.standard_normal((10, 60)), rng.random((10, 5))
+    verdict = nn.check_gradients(relu, X, Y).verdict()
+    assert "round-off on gradients near zero, e.g. of dead ReLU units" in verdict
+    assert "saturated" not in verdict
+    rng = np.random.default_rng(1)
+    sig = nn.mlp([5, 20, 3], init="normal", dropout=0.5, seed=0, dtype=np.float64)
+    verdict = nn.check_gradients(
+        sig, rng.standard_normal((8, 5)) * 30, rng.random((8, 3))
+    ).verdict()
+    assert "e.g. of saturated Sigmoid units or units dropped by Dropout" in verdict
+
+
+def _saturated_tanh(bug):
+    """tanh [50, 30, 10] with weights x8: most units saturated, gradients down to 1e-8."""
+    net = nn.mlp([50, 30, 10], "tanh", seed=0, dtype=np.float64)
+    for layer in net.layers:
+        if isinstance(layer, Dense):
+            layer.W[...] *= 8
+    rng = np.random.default_rng(0)
+    return net, 3 * rng.standard_normal((10, 50)), rng.random((10, 10))
+
+
+def test_a_small_bug_on_a_tiny_gradient_is_caught_when_the_two_best_steps_agree(monkeypatch):
+    # 0.W[0, 0]'s gradient is 2.6e-8; the finite difference at eps is off by 8.6e-13, at eps/3
+    # by 2.4e-12, at eps/10 by 1.1e-11. Backprop off by 0.1% (2.6e-11) was judged against the
+    # eps/10 step and a floor 10x the round-off: "ok". Now against |fd(eps) - fd(eps/3)| and
+    # the floor (1.1e-11) itself.
+    net, X, Y = _saturated_tanh(None)
+    good = nn.check_gradients(net, X, Y)
+    assert good.passed(), str(good)
+    backward = Dense.backward
+
+    def buggy(self, dy, *, need_dx=True):
+        out = backward(self, dy, need_dx=need_dx)
+        if self.n_in == 50:
+            self.grads["W"][0, 0] *= 1 + 1e-3
+        return out
+
+    monkeypatch.setattr(Dense, "backward", buggy)
+    bad = nn.check_gradients(net, X, Y)
+    row = bad.rows[0]
+    assert row.abs_errors[0] == pytest.approx(2.6e-11, rel=0.05)
+    assert bad.round_off < row.abs_errors[0] and bad.failures_in(row).sum() == 1
+    assert "MISMATCH: a gradient is wrong: 1 entry of 0.W" in bad.verdict()

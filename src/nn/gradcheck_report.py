@@ -2,10 +2,12 @@
 
 Entries whose relative error is over the tolerance are sorted into three kinds (see
 :mod:`nn.gradcheck` for how they are measured): *mismatches*, shown wrong because backprop is
-off by more than ``DISAGREEMENT_MARGIN`` times what the finite differences at ``eps``,
-``eps / 3`` and ``eps / 10`` disagree by there; *unresolved* entries, where the finite
+off by more than ``DISAGREEMENT_MARGIN`` times what the finite differences at ``eps`` and
+``eps / 3`` disagree by there, and by more than the round-off floor; *unresolved* entries,
+where the finite
 differences cannot tell (round-off, truncation or a kink); and entries *not measured again*
-(over the ``recheck`` cap, or a row built without per-entry errors), which cannot pass.
+(over the ``recheck`` cap, or a row built without per-entry errors), which cannot pass. A
+gradient or finite difference that is inf or NaN is a mismatch, however it compares.
 """
 
 from __future__ import annotations
@@ -14,16 +16,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DISAGREEMENT_MARGIN", "RECHECK_LIMIT", "GradCheckReport", "GradCheckRow"]
+__all__ = [
+    "DISAGREEMENT_MARGIN",
+    "RECHECK_FRACTION",
+    "RECHECK_LIMIT",
+    "GradCheckReport",
+    "GradCheckRow",
+]
 
 #: The second and third steps, as fractions of eps: round-off grows 3x and 10x, truncation
 #: shrinks 3^order and 10^order times, and a kink closer than 2 eps often leaves the stencil.
 RECHECK_STEPS = (1 / 3, 1 / 10)
 #: An entry is a mismatch when backprop is off by more than this many times the finite
-#: differences' disagreement with one another there.
+#: differences at eps and eps/3 disagree by there (and by more than the round-off floor).
 DISAGREEMENT_MARGIN = 10.0
-#: Entries re-measured by default: the ones with the largest absolute errors.
-RECHECK_LIMIT = 50
+#: Entries re-measured by default, the ones with the largest absolute errors: this many, or
+#: RECHECK_FRACTION of the entries checked if more. Each costs 2 * order forward passes, so
+#: 5% of the entries adds at most 10% to the order * entries of the first pass; one ReLU
+#: kink can put a hidden unit's whole column of weights (784 in [784, 30, 10]) over tol.
+RECHECK_LIMIT = 1000
+RECHECK_FRACTION = 0.05
 
 
 def _empty(dtype: type = float) -> np.ndarray:
@@ -47,14 +59,16 @@ class GradCheckRow:
     # per checked entry, (checked,) each: errors against the finite difference at eps
     rel_errors: np.ndarray = field(default_factory=_empty, repr=False, compare=False)
     abs_errors: np.ndarray = field(default_factory=_empty, repr=False, compare=False)
-    # largest disagreement among the finite differences at eps, eps/3, eps/10; NaN where
-    # not re-measured
+    # |fd(eps) - fd(eps/3)|, what the two least noisy finite differences disagree by; NaN
+    # where not re-measured
     spreads: np.ndarray = field(default_factory=_empty, repr=False, compare=False)
     # True where the step eps is the odd one out (truncation or a kink), False where the
     # smaller steps scatter (round-off)
     large_step_off: np.ndarray = field(
         default_factory=lambda: _empty(bool), repr=False, compare=False
     )
+    nonfinite_grads: int = 0  # entries of the whole gradient tensor that are inf or NaN
+    nonfinite_fds: int = 0  # checked entries whose finite difference is inf or NaN
 
 
 @dataclass(frozen=True)
@@ -88,16 +102,19 @@ class GradCheckReport:
     tol: float = 1e-6  # entries over this relative error were re-measured
     recheck: int | None = RECHECK_LIMIT  # at most this many (None: all)
     kinks: tuple[str, ...] = ()  # class names of the network's layers with kinks
+    saturating: tuple[str, ...] = ()  # ... of its sigmoid-like layers (flat far from 0)
+    dropout: tuple[str, ...] = ()  # ... of its layers that drop units
 
     @property
     def max_rel_error(self) -> float:
-        """The worst relative error over every checked entry, tiny gradients included."""
-        return max((r.max_rel_error for r in self.rows), default=0.0)
+        """The worst relative error over every checked entry, tiny gradients included (NaN
+        if any is)."""
+        return float(np.max([r.max_rel_error for r in self.rows], initial=0.0))
 
     @property
     def max_abs_error(self) -> float:
-        """The worst absolute error over every checked entry."""
-        return max((r.max_abs_error for r in self.rows), default=0.0)
+        """The worst absolute error over every checked entry (NaN if any is)."""
+        return float(np.max([r.max_abs_error for r in self.rows], initial=0.0))
 
     def failures_in(self, row: GradCheckRow, tol: float = 1e-6) -> np.ndarray:
         """Mask of the entries of ``row`` shown wrong (mismatches).
@@ -112,8 +129,10 @@ class GradCheckReport:
         Returns
         -------
         ndarray of bool, shape (row.checked,)
-            True where the relative error is over ``tol`` and backprop is off by more than
-            ``DISAGREEMENT_MARGIN`` times the finite differences' disagreement there.
+            True where the error is not finite (backprop or the finite difference is inf or
+            NaN), or the relative error is over ``tol`` and backprop is off by more than
+            ``DISAGREEMENT_MARGIN`` times the finite differences' disagreement there and
+            more than the round-off floor.
         """
         mismatch, _, _ = self._masks(row, tol)
         return mismatch if mismatch.size == row.checked else np.zeros(row.checked, bool)
@@ -144,13 +163,15 @@ class GradCheckReport:
         Returns
         -------
         bool
-            False when there is a mismatch, or an entry over ``tol`` that was not re-measured
+            False when there is a mismatch (a gradient entry that is inf or NaN, checked or
+            not, is one), or an entry over ``tol`` that was not re-measured
             (over the ``recheck`` cap, under the ``tol`` the check ran with, or a row without
             per-entry errors). Unresolved entries, where the finite differences cannot tell,
             pass; :meth:`verdict` counts them and says why.
         """
         s = self._sort(tol)
-        return s.count("mismatch") == 0 and s.count("unexamined") == 0
+        nonfinite = any(r.nonfinite_grads for r in self.rows)
+        return not nonfinite and s.count("mismatch") == 0 and s.count("unexamined") == 0
 
     def verdict(self, tol: float = 1e-6) -> str:
         """One line: ok, MISMATCH or NOT CHECKED, with the evidence and what to try.
@@ -169,13 +190,16 @@ class GradCheckReport:
             f"worst relative error {self.max_rel_error:.2e} (order {self.order}, eps={self.eps:g})"
         )
         s = self._sort(tol)
+        nonfinite = self._not_finite()
+        if nonfinite:
+            return f"{head}: MISMATCH: not finite: {nonfinite}"
         if s.count("mismatch"):
             keys = _keys(self.rows, s.mismatch)
             return (
                 f"{head}: MISMATCH: a gradient is wrong: {_entries(s.count('mismatch'))} of "
                 f"{keys} off by up to {s.max_abs('mismatch'):.2e}, over "
-                f"{DISAGREEMENT_MARGIN:g}x what the finite differences at eps, eps/3 and eps/10 "
-                f"disagree by there; check the backward of {keys}"
+                f"{DISAGREEMENT_MARGIN:g}x what the finite differences at eps and eps/3 disagree "
+                f"by there; check the backward of {keys}"
             )
         if s.count("unexamined"):
             unexamined = f"{head}: NOT CHECKED: " + self._unexamined(s, tol)
@@ -226,13 +250,14 @@ class GradCheckReport:
             no = np.zeros(1, bool)
             return no, no, np.array([row.max_rel_error > tol])
         spread = row.spreads if row.spreads.size == row.checked else np.full(row.checked, np.nan)
+        nonfinite = ~np.isfinite(err)  # NaN compares False with everything: handled apart
         over = rel > tol
         # even finite differences in perfect agreement would leave these within round-off
-        floored = err <= DISAGREEMENT_MARGIN * self.round_off
+        floored = err <= self.round_off
         examined = ~np.isnan(spread)
         with np.errstate(invalid="ignore"):
-            off = err > DISAGREEMENT_MARGIN * np.fmax(spread, self.round_off)
-        mismatch = over & ~floored & examined & off
+            off = err > DISAGREEMENT_MARGIN * spread
+        mismatch = nonfinite | (over & ~floored & examined & off)
         unresolved = over & ~mismatch & (floored | examined)
         return mismatch, unresolved, over & ~floored & ~examined
 
@@ -269,6 +294,29 @@ class GradCheckReport:
             )
         return "; ".join(parts)
 
+    def _not_finite(self) -> str:
+        """What is inf or NaN, per tensor ("" if nothing), and what to check."""
+        parts, keys = [], []
+        for r in self.rows:
+            errs = int(np.count_nonzero(~np.isfinite(r.abs_errors)))
+            size = int(np.prod(r.shape))
+            if r.nonfinite_grads:
+                parts.append(
+                    f"backprop gave inf/NaN for {r.nonfinite_grads} of {size} entries of {r.key}"
+                )
+            if r.nonfinite_fds:
+                parts.append(
+                    f"the finite difference is inf/NaN for {r.nonfinite_fds} of {r.checked} "
+                    f"entries of {r.key} (the loss is not finite within 2 eps of them)"
+                )
+            if errs and not (r.nonfinite_grads or r.nonfinite_fds):
+                parts.append(f"the error is inf/NaN for {errs} entries of {r.key}")
+            if r.nonfinite_grads or errs:
+                keys.append(r.key)
+        if not parts:
+            return ""
+        return "; ".join(parts) + (f"; check the backward of {', '.join(keys)}" if keys else "")
+
     def _examined_count(self) -> int:
         return sum(int(np.sum(~np.isnan(r.spreads))) for r in self.rows)
 
@@ -291,11 +339,24 @@ class GradCheckReport:
                 f"{large} likely truncation, the step eps being the odd one out: try {fix}"
             )
         if small:
-            why = f"{small} round-off on gradients near zero, e.g. of saturated units"
+            why = f"{small} round-off on gradients near zero{self._near_zero_example()}"
             if self.order == 2:
                 why += ": try order=4 (--order 4)"
             reasons.append(why)
         return "; ".join(reasons)
+
+    def _near_zero_example(self) -> str:
+        """Where this network's gradients near zero come from, by its layer types."""
+        sources = []
+        if self.saturating:
+            sources.append(f"saturated {'/'.join(self.saturating)} units")
+        if "ReLU" in self.kinks:
+            sources.append("dead ReLU units")
+        if "LeakyReLU" in self.kinks:
+            sources.append("LeakyReLU units on their shallow side")
+        if self.dropout:
+            sources.append(f"units dropped by {'/'.join(self.dropout)}")
+        return f", e.g. of {' or '.join(sources)}" if sources else ""
 
 
 def _keys(rows: tuple[GradCheckRow, ...], masks: list[np.ndarray]) -> str:

@@ -29,7 +29,7 @@ from nn.cli.options import (
     network_from_args,
 )
 from nn.cli.train import TrainResult, cmd_evaluate, cmd_train, train_from_args
-from nn.gradcheck import RECHECK_LIMIT
+from nn.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT
 from nn.serialize import ModelFileError
 
 # Re-exported so `from nn.cli import ...` keeps working. A test that monkeypatches a name
@@ -166,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     gc = sub.add_parser("gradcheck", help="check backprop against finite differences")
     gc.add_argument("--sizes", default="5,4,3", help="layer sizes of a random network")
     gc.add_argument("--activation", choices=activation_names(), default="sigmoid")
+    gc.add_argument(
+        "--output-activation",
+        choices=activation_names(),
+        help="activation of the output layer (default: --activation; none for "
+        "softmax_cross_entropy)",
+    )
     gc.add_argument("--loss", choices=loss_names(), default="squared_error")
     gc.add_argument("--model", help="check a saved model instead of a random one")
     gc.add_argument("--batch", type=int, default=7, help="examples in the random batch")
@@ -179,7 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest relative error passed without measuring the entry again at eps/3, eps/10",
     )
     gc.add_argument(
-        "--recheck", type=int, default=RECHECK_LIMIT, help="entries measured again at most"
+        "--recheck",
+        type=int,
+        default=None,
+        help=f"entries measured again at most (default: {RECHECK_LIMIT} or "
+        f"{RECHECK_FRACTION:.0%} of the entries checked, whichever is more)",
     )
     gc.add_argument("--seed", type=int, default=0)
     gc.set_defaults(func=cmd_gradcheck)

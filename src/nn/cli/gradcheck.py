@@ -6,11 +6,51 @@ import argparse
 
 import numpy as np
 
+from nn.activations import ReLU, Sigmoid, Softmax, Tanh
 from nn.gradcheck import check_gradients
+from nn.losses import CategoricalCrossEntropy, CrossEntropy
 from nn.mlp import mlp
 from nn.network import Network
+from nn.registry import snake_case
 from nn.serialize import load
 from nn.validation import check_learning_rate, check_positive_int
+
+# Outputs each output layer gives, and the outputs each loss takes (anything else: all reals).
+# Outside its range a loss clips its input, so its value is flat there while its gradient is
+# not: the check would blame backprop for what is the pairing's fault.
+_GIVES = {Sigmoid: "(0, 1)", Softmax: "(0, 1)", Tanh: "(-1, 1)", ReLU: "[0, inf)"}
+_TAKES = {  # loss -> (range, output layers that fit, the option that gives one)
+    CrossEntropy: ("(0, 1)", (Sigmoid, Softmax), "--output-activation sigmoid"),
+    CategoricalCrossEntropy: ("(0, 1]", (Softmax, Sigmoid), "--output-activation softmax"),
+}
+
+
+def check_output_fits_loss(net: Network, from_file: bool = False) -> None:
+    """Raise ValueError if ``net``'s output layer can leave the range its loss takes.
+
+    Parameters
+    ----------
+    net : Network
+    from_file : bool
+        Whether ``net`` was loaded (``--model``), so the advice names no options.
+    """
+    wanted = next((v for k, v in _TAKES.items() if isinstance(net.loss, k)), None)
+    last = net.layers[-1]
+    if wanted is None or isinstance(last, wanted[1]):
+        return
+    takes, _, fix = wanted
+    gives = next((v for k, v in _GIVES.items() if isinstance(last, k)), "any real number")
+    loss, out = snake_case(type(net.loss).__name__), snake_case(type(last).__name__)
+    advice = (
+        "it cannot be checked as it is"
+        if from_file
+        else f"add {fix}, or use --loss softmax_cross_entropy, which takes logits"
+    )
+    raise ValueError(
+        f"loss {loss} takes outputs in {takes} but the output layer ({out}) gives {gives}: "
+        "the loss clips its input, so its slope there is 0 where its gradient is not and "
+        f"correct backprop would look wrong; {advice}"
+    )
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
@@ -20,7 +60,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         check_learning_rate("--eps", args.eps)
     if args.max_entries is not None:
         check_positive_int("--max-entries", args.max_entries)
-    check_positive_int("--recheck", args.recheck)
+    if args.recheck is not None:
+        check_positive_int("--recheck", args.recheck)
     rng = np.random.default_rng(args.seed)
     if args.model:
         net: Network = load(args.model)
@@ -31,7 +72,15 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"--sizes must be integers separated by commas, e.g. 5,4,3; got {args.sizes!r}"
             ) from None
-        net = mlp(sizes, activation=args.activation, loss=args.loss, seed=rng, dtype=np.float64)
+        net = mlp(
+            sizes,
+            activation=args.activation,
+            loss=args.loss,
+            output_activation=args.output_activation,
+            seed=rng,
+            dtype=np.float64,
+        )
+    check_output_fits_loss(net, from_file=bool(args.model))
     n_in, n_out = net.n_in, net.n_out
     X = rng.standard_normal((args.batch, n_in))
     Y = rng.random((args.batch, n_out))

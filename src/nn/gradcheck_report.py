@@ -209,10 +209,11 @@ class GradCheckReport:
         n = s.count("unresolved")
         if not n:
             return f"{head}: ok"
-        return (
-            f"{head}: ok ({_entries(n)} over {tol:g} unresolved: finite differences disagree "
-            f"with themselves there (steps eps, eps/3, eps/10); {self._reasons(s)}; absolute "
-            f"errors of those entries at most {s.max_abs('unresolved'):.2e})"
+        return (  # the good news first: the large relative error above is one of these
+            f"{head}: ok (all entries within {tol:g} but {_entries(n)} where the finite "
+            f"differences disagree with themselves (steps eps, eps/3, eps/10), so they cannot "
+            f"judge backprop there: {self._reasons(s)}; absolute errors of those entries at "
+            f"most {s.max_abs('unresolved'):.2e})"
         )
 
     def to_text(self, tol: float = 1e-6) -> str:

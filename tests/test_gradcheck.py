@@ -222,18 +222,43 @@ def test_a_weight_or_a_loss_that_is_not_finite_stops_the_check_plainly():
     ],
 )
 def test_the_cli_refuses_outputs_the_loss_clips(capsys, activation, loss, fix):
-    # before: MISMATCH "off by up to 6.10e+15 ... check the backward of ...", exit 1
-    argv = ["gradcheck", "--activation", activation, "--loss", loss]
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"add --output-activation {fix}," in err
-    assert f"loss {loss} takes outputs in" in err and f"output layer ({activation})" in err
-    assert main([*argv, "--output-activation", fix]) == 0
+    # before: MISMATCH "off by up to 6.10e+15 ... check the backward of ...", exit 1; nn.mlp
+    # now refuses the pairing, so nn train and nn diagnose refuse it too
+    for command in ("gradcheck", "train", "diagnose"):
+        argv = [command, "--activation", activation, "--loss", loss]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"(--output-activation {fix})" in err
+        assert f"loss={loss!r} takes outputs in (0, 1)" in err, err
+        assert f"{activation} output layer" in err
+    assert (
+        main(["gradcheck", "--activation", activation, "--loss", loss, "--output-activation", fix])
+        == 0
+    )
     assert ": ok" in capsys.readouterr().out
 
 
+def test_mlp_refuses_outputs_a_cross_entropy_would_clip():
+    with pytest.raises(ValueError, match="output_activation='sigmoid'"):
+        nn.mlp([4, 3, 2], "tanh", "cross_entropy")
+    with pytest.raises(ValueError, match="an identity output layer"):
+        nn.mlp([4, 3, 2], "sigmoid", "cross_entropy", output_activation="identity")
+    with pytest.raises(ValueError, match="output_activation='softmax'"):
+        nn.mlp([4, 3, 2], "relu", "categorical_cross_entropy")
+    assert isinstance(
+        nn.mlp([4, 3, 2], "tanh", "cross_entropy", output_activation="sigmoid"), nn.Network
+    )
+    assert isinstance(
+        nn.mlp([4, 3, 2], "relu", "categorical_cross_entropy", output_activation="softmax"),
+        nn.Network,
+    )
+
+
 def test_a_saved_model_whose_outputs_the_loss_clips_is_refused(tmp_path, capsys):
-    net = nn.mlp([4, 3, 2], "tanh", "cross_entropy", seed=0, dtype=np.float64)
+    rng = np.random.default_rng(0)  # built by hand: nn.mlp refuses this pairing
+    layers = [nn.Dense(4, 3, rng=rng, dtype=np.float64), nn.Tanh()]
+    layers += [nn.Dense(3, 2, rng=rng, dtype=np.float64), nn.Tanh()]
+    net = nn.Network(layers, nn.CrossEntropy())
     nn.save(net, tmp_path / "m.npz")
     assert main(["gradcheck", "--model", str(tmp_path / "m.npz")]) == 2
     assert "it cannot be checked as it is" in capsys.readouterr().err

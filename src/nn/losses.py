@@ -53,6 +53,11 @@ class Loss:
     """
 
     takes_logits: bool = False
+    #: Names of the output activations whose outputs this loss takes, for a loss defined only
+    #: on part of the real line (the cross-entropies take probabilities); None: any outputs.
+    #: Outside its range such a loss clips its input, so training and gradient checks would
+    #: go wrong without an error: :func:`nn.mlp` refuses other output activations.
+    output_activations: tuple[str, ...] | None = None
 
     def output(self, a: np.ndarray) -> np.ndarray:
         """What the network predicts, given its raw output ``a``: ``a`` itself by default.
@@ -171,6 +176,8 @@ class CrossEntropy(Loss):
     has ``sigma'(z) = 0``, so its delta is 0 in finite precision whatever this loss says.
     """
 
+    output_activations = ("sigmoid", "softmax")  # a_j in (0, 1)
+
     def value(self, a: np.ndarray, y: np.ndarray) -> float:
         """Loss of a batch; ``a`` and ``y`` are (batch, n_out), the result a float."""
         lo = _finfo(a).epsneg
@@ -200,6 +207,8 @@ class CategoricalCrossEntropy(Loss):
     softmax output underflows to 0 the chain's delta for it is 0; the fused
     :class:`SoftmaxCrossEntropy` has no such blind spot.
     """
+
+    output_activations = ("softmax", "sigmoid")  # a_j in (0, 1]
 
     def value(self, a: np.ndarray, y: np.ndarray) -> float:
         """Loss of a batch; ``a`` and ``y`` are (batch, n_out), the result a float."""

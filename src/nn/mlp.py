@@ -11,9 +11,14 @@ from nn.dropout import Dropout
 from nn.initializers import DEFAULT_INIT, Initializer
 from nn.layers import Dense, Layer
 from nn.network import Network
-from nn.registry import ACTIVATIONS, LOSSES, lookup
+from nn.registry import ACTIVATIONS, LOSSES, lookup, snake_case
 
 __all__ = ["mlp"]
+
+
+def _a(word: str) -> str:
+    """``"a tanh"``, ``"an identity"``."""
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def mlp(
@@ -92,6 +97,15 @@ def mlp(
             )
         if output_activation is None:
             out_cls = None
+    fits = loss_cls.output_activations  # the cross-entropies take probabilities only
+    out_name = "identity" if out_cls is None else snake_case(out_cls.__name__)
+    if fits is not None and out_name not in fits:
+        raise ValueError(
+            f"mlp: loss={loss!r} takes outputs in (0, 1), but {_a(out_name)} output layer can "
+            "leave that range, where the loss clips its input and training goes wrong without "
+            f"an error; give output_activation={fits[0]!r} (--output-activation {fits[0]}), "
+            "or use loss='softmax_cross_entropy', which takes logits"
+        )
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"mlp: dropout is a rate in [0, 1), got {dropout!r}")
     rng = np.random.default_rng(seed)

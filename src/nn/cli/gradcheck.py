@@ -8,21 +8,17 @@ import numpy as np
 
 from nn.activations import ReLU, Sigmoid, Softmax, Tanh
 from nn.gradcheck import check_gradients
-from nn.losses import CategoricalCrossEntropy, CrossEntropy
 from nn.mlp import mlp
 from nn.network import Network
 from nn.registry import snake_case
 from nn.serialize import load
 from nn.validation import check_learning_rate, check_positive_int
 
-# Outputs each output layer gives, and the outputs each loss takes (anything else: all reals).
-# Outside its range a loss clips its input, so its value is flat there while its gradient is
-# not: the check would blame backprop for what is the pairing's fault.
+# Outputs each output layer gives (anything else: all reals). A loss that takes only some of
+# them (its ``output_activations``) clips its input outside that range, so its value is flat
+# there while its gradient is not: the check would blame backprop for the pairing's fault.
+# nn.mlp refuses such pairings; a saved model may still hold one.
 _GIVES = {Sigmoid: "(0, 1)", Softmax: "(0, 1)", Tanh: "(-1, 1)", ReLU: "[0, inf)"}
-_TAKES = {  # loss -> (range, output layers that fit, the option that gives one)
-    CrossEntropy: ("(0, 1)", (Sigmoid, Softmax), "--output-activation sigmoid"),
-    CategoricalCrossEntropy: ("(0, 1]", (Softmax, Sigmoid), "--output-activation softmax"),
-}
 
 
 def check_output_fits_loss(net: Network, from_file: bool = False) -> None:
@@ -34,20 +30,21 @@ def check_output_fits_loss(net: Network, from_file: bool = False) -> None:
     from_file : bool
         Whether ``net`` was loaded (``--model``), so the advice names no options.
     """
-    wanted = next((v for k, v in _TAKES.items() if isinstance(net.loss, k)), None)
+    fits = getattr(net.loss, "output_activations", None)
     last = net.layers[-1]
-    if wanted is None or isinstance(last, wanted[1]):
+    out = snake_case(type(last).__name__)
+    if fits is None or out in fits:
         return
-    takes, _, fix = wanted
     gives = next((v for k, v in _GIVES.items() if isinstance(last, k)), "any real number")
-    loss, out = snake_case(type(net.loss).__name__), snake_case(type(last).__name__)
+    loss = snake_case(type(net.loss).__name__)
     advice = (
         "it cannot be checked as it is"
         if from_file
-        else f"add {fix}, or use --loss softmax_cross_entropy, which takes logits"
+        else f"add --output-activation {fits[0]}, or use --loss softmax_cross_entropy, which "
+        "takes logits"
     )
     raise ValueError(
-        f"loss {loss} takes outputs in {takes} but the output layer ({out}) gives {gives}: "
+        f"loss {loss} takes outputs in (0, 1) but the output layer ({out}) gives {gives}: "
         "the loss clips its input, so its slope there is 0 where its gradient is not and "
         f"correct backprop would look wrong; {advice}"
     )

@@ -55,3 +55,21 @@ def test_every_test_the_guarantees_section_names_exists():
     assert len(names) >= 15
     missing = sorted(n for n in names if not any(f"def {n}(" in t for t in files.values()))
     assert not missing, missing
+
+
+def _quick_start_commands() -> list[str]:
+    """The shell lines of the README's quick start, comments stripped."""
+    text = README.read_text()
+    section = re.search(r"^## Quick start$(.*?)^## ", text, flags=re.DOTALL | re.MULTILINE)
+    assert section, "the README has no '## Quick start' section"
+    blocks = re.findall(r"```bash\n(.*?)```", section.group(1), flags=re.DOTALL)
+    return [line.split("  #")[0].strip() for b in blocks for line in b.splitlines() if line]
+
+
+def test_ci_runs_the_readme_test_command_word_for_word():
+    # CI must test what a newcomer gets: the same install (extras) and the same test command.
+    install, test = _quick_start_commands()
+    assert install.startswith("pip install .") and test.startswith("pip install ")
+    ci = (README.parent / ".ci" / "run").read_text()
+    lines = [line.strip() for line in ci.splitlines() if not line.lstrip().startswith("#")]
+    assert test in lines

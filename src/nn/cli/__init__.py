@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help=f"entries measured again at most (default: {RECHECK_LIMIT} or "
-        f"{RECHECK_FRACTION:.0%} of the entries checked, whichever is more)",
+        f"{RECHECK_FRACTION * 100:.0f}%% of the entries checked, whichever is more)",
     )
     gc.add_argument("--seed", type=int, default=0)
     gc.set_defaults(func=cmd_gradcheck)

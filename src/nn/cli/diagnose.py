@@ -38,8 +38,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output_file("--json", args.json)
     if args.plots is not None:
+        check_output_dir("--plots", args.plots)  # a mistyped path first: it needs no matplotlib to see
         check_matplotlib("--plots")
-        check_output_dir("--plots", args.plots)
     init = args.init
     if args.model:
         net = load(args.model)

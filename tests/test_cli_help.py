@@ -1,4 +1,4 @@
-"""``--help`` works for every command and subcommand (a stray ``%`` in a help string crashed one)."""
+"""``--help`` works for every command and subcommand (a stray ``%`` in a help string broke one)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     # checked before minutes of timing are spent
     # "" too: an error, not "do not write"
     if args.plot is not None:
-        check_output_file("--plot", args.plot)  # a mistyped path first: it needs no matplotlib to see
+        check_output_file("--plot", args.plot)  # a typo first: no matplotlib needed
         check_matplotlib("--plot")
     if args.json is not None and not args.from_json:
         check_output_file("--json", args.json)

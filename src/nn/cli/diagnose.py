@@ -38,7 +38,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output_file("--json", args.json)
     if args.plots is not None:
-        check_output_dir("--plots", args.plots)  # a mistyped path first: it needs no matplotlib to see
+        check_output_dir("--plots", args.plots)  # a typo first: no matplotlib needed
         check_matplotlib("--plots")
     init = args.init
     if args.model:

@@ -4,7 +4,7 @@ Times one gradient of a mini-batch by finite differences, the unmemoized chain r
 pure-Python backprop, NumPy's per-example loop and NumPy's mini-batch matrices, on ladders
 of networks, and prints the seconds, the speed-ups and how each grows with the number of
 weights W. Same options as the command (``python benchmarks/backprop.py --help``), same
-code (``nn.reference.bench`` and ``nn.reference.report``), except that it limits NumPy to one
+code (``nn.bench.backprop`` and ``nn.bench.report``), except that it limits NumPy to one
 BLAS thread unless told otherwise (``OPENBLAS_NUM_THREADS=1 nn bench backprop`` is the same
 run). It takes about a minute on 2 cores; other jobs on the machine slow it, so compare
 ratios from one run.

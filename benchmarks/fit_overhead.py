@@ -69,7 +69,7 @@ def case(
 
 def bookkeeping(repeats: int) -> None:
     """The per-step calls fit makes besides the arithmetic, timed alone (no BLAS noise)."""
-    from nn.safeguards import TrainingRun
+    from nn.train.safeguards import TrainingRun
 
     X, T = np.zeros((100, 3), np.float32), np.zeros((100, 2), np.float32)
     net = nn.mlp([3, 2], seed=0)

@@ -37,8 +37,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nn  # noqa: E402
-from nn.diagnostics import Diagnostics, speed_of_learning  # noqa: E402
-from nn.registry import ACTIVATIONS, LOSSES, snake_case  # noqa: E402
+from nn.core.registry import ACTIVATIONS, LOSSES, snake_case  # noqa: E402
+from nn.diagnostics.measure import Diagnostics, speed_of_learning  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "questions.md"
@@ -416,7 +416,7 @@ def doctor_output(argv: list[str]) -> str:
 
 
 def findings_table() -> str:
-    from nn.findings import FINDINGS
+    from nn.diagnostics.findings.rules import FINDINGS
 
     lines = ["| identifier | what it means |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in FINDINGS.items()]

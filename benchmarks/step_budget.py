@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from configs import CONFIGS  # noqa: E402
 
 import nn  # noqa: E402
-from nn.labels import class_labels, count_correct  # noqa: E402
+from nn.core.labels import class_labels, count_correct  # noqa: E402
 
 
 def median_us(fn: Callable[[], object], reps: int = 7, number: int = 0) -> float:

@@ -9,7 +9,7 @@ import pytest
 from conftest import check_layer, rel_error
 
 import nn
-from nn.registry import ACTIVATIONS, lookup, snake_case
+from nn.core.registry import ACTIVATIONS, lookup, snake_case
 
 # (function, derivative at z, derivative from the output or None)
 ELEMENTWISE = {
@@ -135,7 +135,8 @@ def test_networks_of_each_activation_pass_the_gradient_checker(activation, init)
 
 
 def test_names_are_snake_case_of_the_class_names():
-    assert [snake_case(k) for k in ACTIVATIONS] == [
+    # the built-in ones first, in this order; layers defined by tests register after them
+    assert [snake_case(k) for k in ACTIVATIONS][:6] == [
         "sigmoid",
         "tanh",
         "relu",

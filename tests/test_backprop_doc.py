@@ -54,14 +54,14 @@ def test_every_example_states_its_output():
 def test_the_page_quotes_the_whole_training_path():
     quoted = {(q.path, q.qualname) for q in QUOTES}
     for needed in [
-        ("src/nn/activations.py", "Sigmoid.backward"),
-        ("src/nn/layers.py", "Dense.forward"),
-        ("src/nn/layers.py", "Dense.backward"),
-        ("src/nn/network.py", "Network.forward"),
-        ("src/nn/network.py", "Network.backward"),
+        ("src/nn/layers/activations.py", "Sigmoid.backward"),
+        ("src/nn/layers/dense.py", "Dense.forward"),
+        ("src/nn/layers/dense.py", "Dense.backward"),
+        ("src/nn/core/network.py", "Network.forward"),
+        ("src/nn/core/network.py", "Network.backward"),
         ("src/nn/losses.py", "SquaredError.gradient"),
-        ("src/nn/optimizers.py", "Optimizer.step"),
-        ("src/nn/optimizers.py", "SGD.update"),
+        ("src/nn/optim/optimizers.py", "Optimizer.step"),
+        ("src/nn/optim/optimizers.py", "SGD.update"),
     ]:
         assert needed in quoted, needed
 

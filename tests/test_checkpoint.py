@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import nn
-from nn.checkpoint import CheckpointError
+from nn.train.checkpoint import CheckpointError
 
 
 class Momentum(nn.Optimizer):

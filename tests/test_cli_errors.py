@@ -25,8 +25,8 @@ def no_work(monkeypatch):
 
     for module in ("nn.cli.train", "nn.cli.diagnose"):
         monkeypatch.setattr(f"{module}.load_dataset", work)
-    monkeypatch.setattr("nn.reference.report.measure", work)
-    monkeypatch.setattr("nn.reference.report.format_report", work)
+    monkeypatch.setattr("nn.bench.report.measure", work)
+    monkeypatch.setattr("nn.bench.report.format_report", work)
 
 
 def _error(capsys) -> str:

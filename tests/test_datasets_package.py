@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 
 from nn import datasets as ds
-from nn.datasets import _common, embedded, idx, mnist_loaders, toy
+from nn.datasets import common, embedded, idx, mnist_loaders, toy
 
 # Every public name of the former nn/datasets.py, and the module that defines it now.
 HOMES = {
@@ -33,8 +33,8 @@ HOMES = {
     "SYSTEM_DATA_DIR": mnist_loaders,
     "fashion_mnist": mnist_loaders,
     "mnist": mnist_loaders,
-    "PathLike": _common,
-    "Split": _common,
+    "PathLike": common,
+    "Split": common,
 }
 
 

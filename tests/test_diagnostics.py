@@ -1,4 +1,4 @@
-"""Measurements of nn.diagnostics against hand computations on a [1, 1, 1] sigmoid network."""
+"""Measurements of nn.diagnostics.measure against hand computations on a [1, 1, 1] sigmoid network."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 import nn
-from nn.activations import Activation
-from nn.diagnostics import (
+from nn.diagnostics.measure import (
     Diagnostics,
     dense_layers,
     guessing_loss,
     layer_stats,
     speed_of_learning,
 )
+from nn.layers.activations import Activation
 
 
 def sig(z: float) -> float:
@@ -151,7 +151,7 @@ def test_speed_of_learning_is_the_norm_of_the_averaged_bias_gradient():
 
 
 class ReLU(Activation):
-    """A stand-in rectifier: found as one by its class name."""
+    """A stand-in rectifier without the traits: its class name alone means nothing."""
 
     function = staticmethod(lambda z: np.maximum(z, 0))
     derivative = staticmethod(lambda z: (z > 0).astype(z.dtype))
@@ -166,11 +166,13 @@ class Clipped(Activation):
     derivative = staticmethod(lambda z: (np.abs(z) < 1).astype(z.dtype))
 
 
-def test_dead_and_saturated_units_by_class_name_or_attribute():
+def test_dead_and_saturated_units_by_trait_never_by_class_name():
     z = np.array([[-1.0, 2.0, -3.0], [-2.0, -1.0, 0.25]])
     stats = layer_stats(ReLU(), z, ReLU.function(z))
+    assert stats["dead"] is None and stats["saturated"] is None  # no traits: nothing assumed
+    assert nn.mlp([2, 2], "relu").layers[1].can_die  # "relu" is still the library's ReLU
+    stats = layer_stats(nn.ReLU(), z, ReLU.function(z))
     assert stats["dead"] == pytest.approx(1 / 3)  # only unit 0 is 0 on both examples
-    assert stats["saturated"] is None
     stats = layer_stats(Clipped(), z, Clipped.function(z))
     assert stats["saturated"] == pytest.approx(5 / 6) and stats["dead"] == pytest.approx(1 / 3)
     stats = layer_stats(None, z, z)  # a linear layer: neither

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import nn
-from nn.activations import Activation
 from nn.cli import main
-from nn.doctor import diagnose
-from nn.findings import FINDINGS, examine
+from nn.diagnostics.doctor import diagnose
+from nn.diagnostics.findings.rules import FINDINGS, examine
+from nn.layers.activations import Activation
 
 
 @pytest.fixture(scope="module")
@@ -188,8 +188,10 @@ def test_a_network_that_diverges_at_any_learning_rate_explodes():
 
 
 class ReLU(Activation):
-    """A home-made rectifier: the doctor knows it by its class name."""
+    """A home-made rectifier: the doctor knows it by its traits, never by its class name."""
 
+    has_kink = True
+    can_die = True
     function = staticmethod(lambda z: np.maximum(z, 0))
     derivative = staticmethod(lambda z: (z > 0).astype(z.dtype))
 
@@ -253,8 +255,8 @@ def test_diagnose_a_saved_model(tmp_path, capsys):
 
 def exploding_suggestion(digits, monkeypatch, init):
     # force the per-unit exploding rule on the seed network, to read its suggestion
-    monkeypatch.setattr("nn.findings.EXPLODING_RATIO", 1e-9)
-    monkeypatch.setattr("nn.findings.VANISHING_RATIO", 0.0)
+    monkeypatch.setattr("nn.diagnostics.findings.rules.EXPLODING_RATIO", 1e-9)
+    monkeypatch.setattr("nn.diagnostics.findings.rules.VANISHING_RATIO", 0.0)
     X, y, probe = digits
     net = nn.mlp([784, 30, 10], init=init, seed=0)
     report = diagnose(net, X, y, lr=3.0, probe=probe, steps=30, experiments=False, init=init)
@@ -275,7 +277,7 @@ def test_exploding_gradients_suggest_only_inits_with_smaller_weights(digits, mon
 
 
 def test_either_says_otherwise_only_after_a_first_choice():
-    from nn.findings import _either
+    from nn.diagnostics.findings.rules import _either
 
     a, b, c = "`--init he_normal`", "`--init scaled_normal`", "`--init glorot_normal`"
     assert _either([a], [b, c]) == f"{a} for ReLU, {b} or {c} otherwise"

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 
 import nn
-from nn.cli import main
-from nn.gradcheck import (
+from nn.check.gradcheck import (
     DISAGREEMENT_MARGIN,
     RECHECK_FRACTION,
     RECHECK_LIMIT,
     GradCheckReport,
     GradCheckRow,
 )
-from nn.layers import Dense
+from nn.cli import main
+from nn.layers.dense import Dense
 
 
 def _unresolved_max_abs(report, tol=1e-6):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nn
-from nn.registry import OPTIMIZERS
+from nn.core.registry import OPTIMIZERS
 
 # The quadratic C(w) = 1/2 (1 * w_1^2 + 4 * w_2^2): gradient g = c * w with c = [1, 4],
 # started from w0 = [1, -2], so g0 = [1, -8]. Every expected value below is worked out from

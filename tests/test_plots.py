@@ -13,8 +13,8 @@ pytest.importorskip("matplotlib")
 
 import nn  # noqa: E402
 from nn import plots  # noqa: E402
-from nn.diagnostics import Diagnostics  # noqa: E402
-from nn.doctor import diagnose  # noqa: E402
+from nn.diagnostics.doctor import diagnose  # noqa: E402
+from nn.diagnostics.measure import Diagnostics  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -35,7 +35,7 @@ def test_every_generated_block_is_filled_and_every_figure_exists():
 
 
 def test_the_findings_table_lists_every_finding():
-    from nn.findings import FINDINGS
+    from nn.diagnostics.findings.rules import FINDINGS
 
     for key in FINDINGS:
         assert f"| `{key}` |" in TEXT

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 
 import nn
 from nn import reference
+from nn.bench import backprop as bench
+from nn.bench import report, timing
 from nn.cli import main
-from nn.reference import bench, chain_rule, plain, report, timing
+from nn.reference import chain_rule, plain
 
 PURE_MODULES = ("plain", "finite_differences", "chain_rule", "backprop")
 REFERENCE_DIR = Path(reference.__file__).parent

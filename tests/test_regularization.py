@@ -9,7 +9,7 @@ import pytest
 from conftest import check_layer
 
 import nn
-from nn.initializers import INITIALIZERS, WEIGHT_VARIANCE
+from nn.layers.initializers import INITIALIZERS, WEIGHT_VARIANCE
 
 
 # ---------------------------------------------------------------- dropout

@@ -12,7 +12,7 @@ import pytest
 
 import nn
 import nn.cli
-from nn.safeguards import all_finite
+from nn.train.safeguards import all_finite
 
 
 class Identity(nn.Layer):

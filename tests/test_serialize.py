@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import nn
-from nn.serialize import ModelFileError
+from nn.io.npz import ModelFileError
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -2,22 +2,36 @@
 
 The training path of the seed network, top to bottom:
 
-* :class:`Dense` (``layers.py``): ``z = x @ W + b``; backward fills ``dW`` (BP4), ``db`` (BP3).
-* :class:`Sigmoid` (``activations.py``): ``a = sigmoid(z)``; backward multiplies by
-  ``sigma'(z)`` (BP1, BP2).
+* :class:`Dense` (``layers/dense.py``): ``z = x @ W + b``; backward fills ``dW`` (BP4) and
+  ``db`` (BP3) and hands ``delta @ W.T`` down (BP2's first half).
+* :class:`Sigmoid` (``layers/activations.py``, the math in ``functional/activations.py``):
+  ``a = sigmoid(z)``; backward multiplies by ``sigma'(z)`` (BP1, BP2's second half).
 * :class:`SquaredError` (``losses.py``): ``C = (1/n) sum 1/2 ||a - y||^2``, ``dC/da = (a - y)/n``.
-* :class:`Network` (``network.py``): forward, the memoized backward walk, ``fit``.
-* :class:`SGD` (``optimizers.py``): ``w <- w - eta dC/dw``.
+* :class:`Network` (``core/network.py``): forward, the memoized backward walk, one training step.
+* :class:`SGD` (``optim/optimizers.py``): ``w <- w - eta dC/dw``.
+* :func:`nn.train.fit` (``train/loop.py``): the loop of epochs and mini-batches around the step.
+
+The folders are the architecture: ``core`` (the protocol: Layer, Loss, Network, input checks,
+names), ``functional`` (the math as plain functions), ``layers``, ``losses.py``, ``optim``,
+``models`` (builders such as ``mlp``), ``train`` (the loop, callbacks, safeguards,
+checkpoints), ``io`` (files), ``check`` (gradient checking), ``diagnostics`` (measurements and
+the doctor), ``reference`` (slow twins without NumPy), ``bench`` (timing them), ``datasets``,
+``cli``. Imports point one way, down this list; the heavy parts (the doctor, plots, the slow
+references, the downloaders, the command line) load only when first used.
 """
 
-from nn import datasets, preprocessing, reference, schedules
-from nn.activations import (
-    Identity,
-    LeakyReLU,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from nn import preprocessing
+from nn.check.gradcheck import GradCheckReport, check_gradients
+from nn.core.layer import Layer
+from nn.core.loss import Loss
+from nn.core.network import History, Network
+from nn.diagnostics.measure import Diagnostics
+from nn.functional.activations import (
     identity,
     identity_prime,
     leaky_relu,
@@ -33,23 +47,47 @@ from nn.activations import (
     tanh_prime,
     tanh_prime_from_output,
 )
-from nn.callbacks import Callback, EarlyStopping
-from nn.checkpoint import CheckpointError
-from nn.diagnostics import Diagnostics
-from nn.doctor import diagnose
-from nn.dropout import Dropout
-from nn.gradcheck import GradCheckReport, check_gradients
-from nn.layers import Dense, Layer
-from nn.losses import CategoricalCrossEntropy, CrossEntropy, Loss, SoftmaxCrossEntropy, SquaredError
-from nn.mlp import mlp
-from nn.network import History, Network
-from nn.optimizers import SGD, Adam, Optimizer, RMSProp
+from nn.io.model_file import load, save
+from nn.io.npz import ModelFileError
+from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.dense import Dense
+from nn.layers.dropout import Dropout
+from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
+from nn.models.mlp import mlp
+from nn.optim import schedules
+from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
+from nn.optim.schedules import CosineDecay, StepDecay
 from nn.preprocessing import MinMaxScaler, Standardizer
-from nn.safeguards import TrainingDiverged, TrainingInterrupted
-from nn.schedules import CosineDecay, StepDecay
-from nn.serialize import ModelFileError, load, save
+from nn.train.callbacks import Callback, EarlyStopping
+from nn.train.checkpoint import CheckpointError
+from nn.train.safeguards import TrainingDiverged, TrainingInterrupted
 
 __version__ = "0.1.0"
+
+#: Public names whose modules load on first use: ``nn.diagnose`` runs the doctor (and its
+#: experiments), ``nn.datasets`` may download, ``nn.reference`` holds the slow twins.
+_LAZY = {
+    "datasets": ("nn.datasets", None),
+    "diagnose": ("nn.diagnostics.doctor", "diagnose"),
+    "plots": ("nn.diagnostics.plots", None),
+    "reference": ("nn.reference", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a lazy public name (see ``_LAZY``) the first time it is used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nn' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Adam",

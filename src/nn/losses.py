@@ -25,11 +25,10 @@ returns (probabilities, for the fused softmax).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from nn.activations import log_softmax, softmax
+from nn.core.loss import Loss, value_and_gradient
+from nn.functional.activations import log_softmax, softmax
 
 __all__ = [
     "CategoricalCrossEntropy",
@@ -39,69 +38,6 @@ __all__ = [
     "SquaredError",
     "value_and_gradient",
 ]
-
-
-class Loss:
-    """Base class of the losses.
-
-    Attributes
-    ----------
-    takes_logits : bool
-        False: ``a`` is the output of the network's last activation. True: ``a`` is the
-        pre-activation ``z`` of the last layer, and the loss applies its own output function
-        (see :meth:`output`); :func:`nn.mlp` then adds no output activation.
-    """
-
-    takes_logits: bool = False
-    #: Names of the output activations whose outputs this loss takes, for a loss defined only
-    #: on part of the real line (the cross-entropies take probabilities); None: any outputs.
-    #: Outside its range such a loss clips its input, so training and gradient checks would
-    #: go wrong without an error: :func:`nn.mlp` refuses other output activations.
-    output_activations: tuple[str, ...] | None = None
-
-    def output(self, a: np.ndarray) -> np.ndarray:
-        """What the network predicts, given its raw output ``a``: ``a`` itself by default.
-
-        :class:`SoftmaxCrossEntropy` returns ``softmax(a)`` here, so ``predict`` gives
-        probabilities even though the last layer computes logits.
-        """
-        return a
-
-    def value(self, a: np.ndarray, y: np.ndarray) -> float:
-        """The loss averaged over the batch."""
-        raise NotImplementedError
-
-    def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``dC/da``, same shape as ``a``."""
-        raise NotImplementedError
-
-    def value_and_gradient(self, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """The loss of a batch and its gradient at once, as a training step needs them.
-
-        Parameters
-        ----------
-        a, y : ndarray of shape (batch, n_out)
-            Network outputs (logits when ``takes_logits``) and targets.
-
-        Returns
-        -------
-        value : float
-            ``value(a, y)``.
-        gradient : ndarray of shape (batch, n_out)
-            ``gradient(a, y)``.
-
-        Notes
-        -----
-        This default calls the two methods; a loss whose two share work overrides it.
-        """
-        return self.value(a, y), self.gradient(a, y)
-
-    def config(self) -> dict[str, Any]:
-        """The keyword arguments that rebuild this loss."""
-        return {}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class SquaredError(Loss):
@@ -224,7 +160,7 @@ class SoftmaxCrossEntropy(Loss):
 
     ``C = -(1/n) * sum_x sum_j y_j ln softmax(z)_j = (1/n) * sum_x sum_j y_j (lse(z) - z_j)``,
     with ``lse(z) = ln sum_k exp(z_k)`` computed by the log-sum-exp trick (see
-    :func:`nn.activations.log_softmax`), so no exponential overflows and no log sees 0. The
+    :func:`nn.layers.activations.log_softmax`), so no exponential overflows and no log sees 0. The
     gradient with respect to the logits is
 
     ``dC/dz = (softmax(z) * sum_j y_j - y) / n``,
@@ -270,24 +206,3 @@ class SoftmaxCrossEntropy(Loss):
         value = -float((y * (shifted - np.log(total))).sum()) / a.shape[0]
         gradient = (e / total * y.sum(axis=1, keepdims=True) - y) / a.shape[0]
         return value, gradient
-
-
-def value_and_gradient(loss: Any, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """The loss of a batch and its gradient, from ``loss.value_and_gradient`` if it has one.
-
-    Parameters
-    ----------
-    loss : Loss, or any object with ``value(a, y)`` and ``gradient(a, y)``
-        The loss; its ``value_and_gradient`` is used when it has one.
-    a, y : ndarray of shape (batch, n_out)
-        Network outputs (logits for a loss with ``takes_logits``) and targets.
-
-    Returns
-    -------
-    value : float
-    gradient : ndarray of shape (batch, n_out)
-    """
-    both = getattr(loss, "value_and_gradient", None)
-    if both is not None:
-        return both(a, y)
-    return loss.value(a, y), loss.gradient(a, y)

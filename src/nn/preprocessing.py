@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nn.layers import Dense
+from nn.layers.dense import Dense
 
 __all__ = ["AffineScaler", "MinMaxScaler", "Standardizer"]
 

@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from nn.check.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT
 from nn.cli.bench import cmd_bench
 from nn.cli.demo import cmd_demo, digit_art, show_digits
 from nn.cli.diagnose import cmd_diagnose
@@ -29,8 +30,7 @@ from nn.cli.options import (
     network_from_args,
 )
 from nn.cli.train import TrainResult, cmd_evaluate, cmd_train, train_from_args
-from nn.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT
-from nn.serialize import ModelFileError
+from nn.io.npz import ModelFileError
 
 # Re-exported so `from nn.cli import ...` keeps working. A test that monkeypatches a name
 # must patch the module that looks it up: `nn.cli.cmd_demo` for build_parser, but
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Time one gradient by five routes on ladders of networks; print tables of "
         "seconds, speed-ups and growth with W. See docs/why-backprop-is-fast.md.",
     )
-    from nn.reference.report import add_arguments
+    from nn.bench.report import add_arguments
 
     add_arguments(bp)
     bp.set_defaults(func=cmd_bench)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 
 from nn.cli.options import check_matplotlib
-from nn.validation import check_output_file
+from nn.io.paths import check_output_file
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Time backprop against the slow ways to the same gradient (``nn.reference``)."""
-    from nn.reference import report
+    from nn.bench import report
 
     # checked before minutes of timing are spent
     # "" too: an error, not "do not write"

@@ -8,8 +8,8 @@ import time
 import numpy as np
 
 from nn import datasets
-from nn.mlp import mlp
-from nn.validation import check_positive_int
+from nn.core.validation import check_positive_int
+from nn.models.mlp import mlp
 
 
 def digit_art(image: np.ndarray) -> list[str]:

@@ -15,20 +15,16 @@ from nn.cli.options import (
     network_from_args,
 )
 from nn.cli.train import check_model_inputs, dataset_of
-from nn.initializers import INITIALIZERS
+from nn.core.validation import check_learning_rate, check_positive_int
+from nn.io.model_file import load
+from nn.io.paths import check_output_dir, check_output_file
+from nn.layers.initializers import INITIALIZERS
 from nn.preprocessing import Standardizer
-from nn.serialize import load
-from nn.validation import (
-    check_learning_rate,
-    check_output_dir,
-    check_output_file,
-    check_positive_int,
-)
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """A short probe training of a configuration or a saved model, read by the doctor."""
-    from nn.doctor import diagnose
+    from nn.diagnostics.doctor import diagnose
 
     for name in ("--steps", "--batch-size", "--probe-size"):
         check_positive_int(name, getattr(args, name[2:].replace("-", "_")))
@@ -87,7 +83,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         report.to_json(args.json)
         print(f"\nFindings and measurements written to {args.json}")
     if args.plots:
-        from nn.plots import report_plots
+        from nn.diagnostics.plots import report_plots
 
         paths = report_plots(report, args.plots)
         print(f"Pictures written to {args.plots}: {', '.join(os.path.basename(p) for p in paths)}")

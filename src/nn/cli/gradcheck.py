@@ -6,19 +6,12 @@ import argparse
 
 import numpy as np
 
-from nn.activations import ReLU, Sigmoid, Softmax, Tanh
-from nn.gradcheck import check_gradients
-from nn.mlp import mlp
-from nn.network import Network
-from nn.registry import snake_case
-from nn.serialize import load
-from nn.validation import check_learning_rate, check_positive_int
-
-# Outputs each output layer gives (anything else: all reals). A loss that takes only some of
-# them (its ``output_activations``) clips its input outside that range, so its value is flat
-# there while its gradient is not: the check would blame backprop for the pairing's fault.
-# nn.mlp refuses such pairings; a saved model may still hold one.
-_GIVES = {Sigmoid: "(0, 1)", Softmax: "(0, 1)", Tanh: "(-1, 1)", ReLU: "[0, inf)"}
+from nn.check.gradcheck import check_gradients
+from nn.core.network import Network
+from nn.core.registry import snake_case
+from nn.core.validation import check_learning_rate, check_positive_int
+from nn.io.model_file import load
+from nn.models.mlp import mlp
 
 
 def check_output_fits_loss(net: Network, from_file: bool = False) -> None:
@@ -35,7 +28,10 @@ def check_output_fits_loss(net: Network, from_file: bool = False) -> None:
     out = snake_case(type(last).__name__)
     if fits is None or out in fits:
         return
-    gives = next((v for k, v in _GIVES.items() if isinstance(last, k)), "any real number")
+    # A loss that takes only some outputs (its ``output_activations``) clips its input outside
+    # that range, so its value is flat there while its gradient is not: the check would blame
+    # backprop for the pairing's fault. nn.mlp refuses such pairings; a saved model may not.
+    gives = getattr(last, "output_range", None) or "any real number"
     loss = snake_case(type(net.loss).__name__)
     advice = (
         "it cannot be checked as it is"

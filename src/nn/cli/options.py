@@ -15,12 +15,12 @@ import os
 import numpy as np
 
 from nn import datasets
-from nn.initializers import DEFAULT_INIT, INITIALIZERS
-from nn.mlp import mlp
-from nn.network import Network
-from nn.optimizers import SGD, Adam, Optimizer, RMSProp
-from nn.registry import ACTIVATIONS, LOSSES, snake_case
-from nn.schedules import CosineDecay, Schedule, StepDecay
+from nn.core.network import Network
+from nn.core.registry import ACTIVATIONS, LOSSES, snake_case
+from nn.layers.initializers import DEFAULT_INIT, INITIALIZERS
+from nn.models.mlp import mlp
+from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
+from nn.optim.schedules import CosineDecay, Schedule, StepDecay
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals")
 #: Inputs per example of each of :data:`DATASETS`: 28 x 28 pixels, or a point in the plane.

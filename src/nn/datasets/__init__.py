@@ -27,7 +27,7 @@ module, e.g. ``monkeypatch.setattr(nn.datasets.mnist_loaders, "SYSTEM_DATA_DIR",
 # The modules are not called digits.py or mnist.py: nn.datasets.digits and nn.datasets.mnist
 # are the functions, and a submodule of the same name would be hidden behind them.
 # Constants and type aliases are importable from here but, as always, not part of __all__.
-from nn.datasets._common import PathLike, Split  # noqa: F401
+from nn.datasets.common import PathLike, Split  # noqa: F401
 from nn.datasets.embedded import DIGITS_PATH, digits  # noqa: F401
 from nn.datasets.idx import MAX_IDX_BYTES, IDXError, read_idx, write_idx  # noqa: F401
 from nn.datasets.mnist_loaders import (  # noqa: F401

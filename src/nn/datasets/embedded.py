@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.datasets._common import Split, _float_dtype, _to_xy
+from nn.datasets.common import Split, float_dtype, to_xy
 
 __all__ = ["digits"]
 
@@ -39,7 +39,7 @@ def digits(*, dtype: object = np.float32, flatten: bool = True) -> tuple[Split, 
         levels scaled to [0, 1] (0 = background, 1 = ink); ``y_train`` of shape (8000,), int64
         digits 0..9. The test arrays have 2,000 rows.
     """
-    dt = _float_dtype(dtype)
+    dt = float_dtype(dtype)
     if not DIGITS_PATH.is_file():
         raise FileNotFoundError(
             f"the embedded digits are missing: {DIGITS_PATH} does not exist. The package was "
@@ -47,6 +47,6 @@ def digits(*, dtype: object = np.float32, flatten: bool = True) -> tuple[Split, 
             "`python tools/make_digits.py` from a source checkout."
         )
     with np.load(DIGITS_PATH, allow_pickle=False) as f:
-        train = _to_xy(f["train_images"], f["train_labels"], dt, flatten)
-        test = _to_xy(f["test_images"], f["test_labels"], dt, flatten)
+        train = to_xy(f["train_images"], f["train_labels"], dt, flatten)
+        test = to_xy(f["test_images"], f["test_labels"], dt, flatten)
     return train, test

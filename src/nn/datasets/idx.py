@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from nn.datasets._common import PathLike
+from nn.datasets.common import PathLike
 
 __all__ = ["IDXError", "read_idx", "write_idx"]
 
@@ -228,7 +228,7 @@ def _parse_idx(stream: BinaryIO, name: str, max_bytes: int, remaining: int | Non
 
 
 @contextmanager
-def _atomic_file(target: Path) -> Iterator[BinaryIO]:
+def atomic_file(target: Path) -> Iterator[BinaryIO]:
     """Write to a temporary file beside ``target``; rename it into place only on success.
 
     Readers see the old file or the complete new one, never half of it, and a failure
@@ -283,7 +283,7 @@ def write_idx(path: PathLike, array: np.ndarray, *, compress: bool | None = None
     path = Path(path)
     if compress is None:
         compress = path.name.endswith(".gz")
-    with _atomic_file(path) as f:
+    with atomic_file(path) as f:
         if compress:
             with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0) as gz:
                 gz.write(header)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.datasets._common import PathLike, Split, _float_dtype, _to_xy
-from nn.datasets.idx import _atomic_file, read_idx
+from nn.datasets.common import PathLike, Split, float_dtype, to_xy
+from nn.datasets.idx import atomic_file, read_idx
 
 __all__ = ["FASHION_MNIST_CLASSES", "DownloadError", "fashion_mnist", "mnist"]
 
@@ -158,7 +158,7 @@ def _download(url: str, dest: Path, sha256: str, timeout: float) -> None:
 
     print(f"nn.datasets: downloading {url}", file=sys.stderr)
     try:
-        with _atomic_file(dest) as out:
+        with atomic_file(dest) as out:
             digest, size = hashlib.sha256(), 0
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 while chunk := response.read(1 << 16):
@@ -209,7 +209,7 @@ def _load_split(images_path: Path, labels_path: Path, dt: np.dtype, flatten: boo
         )
     if labels.size and labels.max() > 9:
         raise ValueError(f"{labels_path}: labels must be 0..9, found {labels.max()}")
-    return _to_xy(images, labels, dt, flatten)
+    return to_xy(images, labels, dt, flatten)
 
 
 def _load_idx_dataset(
@@ -223,7 +223,7 @@ def _load_idx_dataset(
     base_url: str,
     checksums: Mapping[str, str],
 ) -> tuple[Split, Split]:
-    dt = _float_dtype(dtype)
+    dt = float_dtype(dtype)
     dirs = _search_dirs(name, path)
     notes = []
     for directory, _ in dirs:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nn.datasets._common import Split, _float_dtype
+from nn.datasets.common import Split, float_dtype
 
 __all__ = ["as_generator", "circles", "moons", "spirals", "xor"]
 
@@ -98,7 +98,7 @@ def xor(dtype: object = np.float32) -> Split:
     y : ndarray of shape (4,), int64
         ``x0 XOR x1``: ``[0, 1, 1, 0]``.
     """
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=_float_dtype(dtype))
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float_dtype(dtype))
     y = np.array([0, 1, 1, 0], dtype=np.int64)
     return X, y
 
@@ -138,7 +138,7 @@ def moons(
     """
     n = _check_int("n", n, 2)
     noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
-    dt = _float_dtype(dtype)
+    dt = float_dtype(dtype)
     rng = as_generator(seed)
 
     n0 = n // 2
@@ -187,7 +187,7 @@ def circles(
     n = _check_int("n", n, 2)
     noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
     factor = _check_real("factor", factor, "strictly between 0 and 1", lambda v: 0 < v < 1)
-    dt = _float_dtype(dtype)
+    dt = float_dtype(dtype)
     rng = as_generator(seed)
 
     n0 = n // 2
@@ -238,7 +238,7 @@ def spirals(
     if n < classes:
         raise ValueError(f"n must be >= classes ({classes}) so every class has a point, found {n}")
     noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
-    dt = _float_dtype(dtype)
+    dt = float_dtype(dtype)
     rng = as_generator(seed)
 
     sizes = [n // classes + (k < n % classes) for k in range(classes)]

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nn.activations import Sigmoid
-from nn.layers import Dense
+from nn.core.network import Network
+from nn.layers.activations import Sigmoid
+from nn.layers.dense import Dense
 from nn.losses import SquaredError
-from nn.mlp import mlp
-from nn.network import Network
+from nn.models.mlp import mlp
 from nn.reference.plain import Params, check_params
 
 __all__ = ["as_arrays", "from_network", "network_sizes", "to_network"]

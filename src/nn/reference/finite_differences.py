@@ -5,7 +5,7 @@ The most direct way to get ``dC/dw``, and the one Nielsen's ch. 2 sets against b
     dC/dw ~ (C(w + eps) - C(w - eps)) / (2 eps)            (order 2, the default)
 
 or, with two more evaluations and error ``O(eps^4)`` instead of ``O(eps^2)`` (as in
-:mod:`nn.gradcheck`),
+:mod:`nn.check.gradcheck`),
 
     dC/dw ~ (-C(w + 2 eps) + 8 C(w + eps) - 8 C(w - eps) + C(w - 2 eps)) / (12 eps).
 
@@ -24,7 +24,7 @@ from nn.reference.plain import Params, check_batch, loss, parameter_vectors, zer
 __all__ = ["STENCILS", "finite_difference_gradients", "multiply_adds"]
 
 #: order -> (offsets in units of eps, their weights, denominator in units of eps); the same
-#: stencils as ``nn.gradcheck``, repeated here because that module works on NumPy arrays.
+#: stencils as ``nn.check.gradcheck``, repeated here because that module works on NumPy arrays.
 STENCILS = {
     2: ((1, -1), (1.0, -1.0), 2.0),
     4: ((2, 1, -1, -2), (-1.0, 8.0, -8.0, 1.0), 12.0),

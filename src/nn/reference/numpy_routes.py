@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nn.network import Network
+from nn.core.network import Network
 
 __all__ = ["matrix_gradients", "per_example_gradients"]
 

@@ -1,0 +1,81 @@
+"""The figure of ``nn bench backprop --plot``: seconds per gradient against W and depth."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nn.bench.backprop import ROUTES, SEED_SIZES
+from nn.bench.report import LABELS, network_name
+
+__all__ = ["plot"]
+
+
+def plot(result: dict, path: str) -> None:
+    """Log-log seconds per gradient against W (width ladder and seed), and against depth."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = result["measurements"]
+    has_depth = any(r["ladder"] == "depth" for r in rows)
+    fig, axes = plt.subplots(1, 2 if has_depth else 1, figsize=(11 if has_depth else 6.5, 5.2))
+    axes = np.atleast_1d(axes)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for route, color in zip(ROUTES, colors):
+        mine = [r for r in rows if r["route"] == route.name and r["seconds"] is not None]
+        line = sorted(
+            (r for r in mine if r["ladder"] not in ("depth", "seed")), key=lambda r: r["weights"]
+        )
+        axes[0].loglog(
+            [r["weights"] for r in line],
+            [r["seconds"] for r in line],
+            "o-",
+            ms=3,
+            color=color,
+            label=LABELS[route.name],
+        )
+        seed = [r for r in mine if r["ladder"] == "seed"]
+        axes[0].loglog(
+            [r["weights"] for r in seed], [r["seconds"] for r in seed], "*", ms=11, color=color
+        )
+        if has_depth:
+            deep = sorted(
+                (r for r in mine if r["ladder"] == "depth"), key=lambda r: len(r["sizes"])
+            )
+            axes[1].semilogy(
+                [len(r["sizes"]) - 1 for r in deep],
+                [r["seconds"] for r in deep],
+                "o-",
+                ms=3,
+                color=color,
+            )
+    for name, p, style in (("finite_differences", 2, "--"), ("backprop_python", 1, ":")):
+        # Slope guides on the log-log axes, through the route's smallest network.
+        pts = sorted(
+            (r["weights"], r["seconds"])
+            for r in rows
+            if r["route"] == name and r["ladder"] == "width" and r["seconds"] is not None
+        )
+        if len(pts) >= 2:
+            (w0, t0), w1 = pts[0], pts[-1][0]
+            w = np.geomspace(w0, w1, 20)
+            axes[0].loglog(w, t0 * (w / w0) ** p, style, color="grey", lw=1, label=f"~ W^{p}")
+    batch = result["settings"]["batch"]
+    axes[0].set(
+        xlabel="W, number of weights and biases",
+        ylabel=f"seconds per gradient (batch of {batch})",
+        title=f"Width ladder; stars: {network_name(list(SEED_SIZES))}",
+    )
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8)
+    if has_depth:
+        axes[1].set(xlabel="number of layers (4 units each)", title="Depth ladder")
+    for ax in axes:
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle(
+        f"{result['command']}\n{result['machine']['cpu']}, {result['machine']['cores']} cores",
+        fontsize=9,
+    )
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,9 @@
+"""The protocol every network of the collection follows.
+
+``layer.py`` (:class:`Layer`: forward, backward, parameters, shapes, traits), ``loss.py``
+(:class:`Loss`), ``network.py`` (:class:`Network`: forward, the memoized backward walk,
+gradients, one training step, predict, evaluate), ``labels.py`` (targets and outputs read as
+classes), ``validation.py`` (the checks on what a user hands in), ``registry.py`` (names).
+Nothing here imports from the rest of the package, except the two conveniences
+``Network.fit`` and ``Network.save``, which call :mod:`nn.train` and :mod:`nn.io`.
+"""

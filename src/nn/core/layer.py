@@ -1,0 +1,137 @@
+"""The layer protocol: what every layer of every network in the collection provides.
+
+The protocol
+------------
+A layer is anything with
+
+* ``forward(x, *, training=False) -> y``: compute the output and keep what ``backward`` needs
+  (the *cache*) on ``self``;
+* ``backward(dy) -> dx``: given ``dy = dC/dy`` for the output of the last ``forward``, fill
+  the gradients of the layer's parameters and return ``dx = dC/dx``;
+* ``params`` and ``grads``: two dicts with the same keys, parameter name -> array, where
+  ``grads[k]`` has the shape of ``params[k]`` and holds ``dC/dparams[k]`` after ``backward``
+  (both empty for a layer without parameters);
+* ``config() -> dict``: the constructor arguments that rebuild the layer (for saving);
+* ``param_shapes(**config) -> dict`` (a classmethod): the shape of each parameter the layer
+  built from ``config`` would have, computed without building it, so ``nn.load`` can check a
+  file's description against its arrays before allocating anything.
+
+Optionally, a layer may set ``can_skip_dx = True`` and accept ``backward(dy, need_dx=False)``,
+which fills ``grads`` but skips computing ``dx`` and returns None. Training never uses the
+gradient with respect to the network's input, so :meth:`~nn.core.network.Network.backward` asks
+the first layer for no ``dx`` when it can (for :class:`Dense`, one matrix product of three).
+A layer that leaves ``can_skip_dx`` False, or does not have it, is always called as
+``backward(dy)``.
+
+:class:`~nn.core.network.Network`, the optimizers, the gradient checker and ``save``/``load``
+use nothing else, so a new layer (your own, or dropout, convolution, ...) plugs in by
+following it.
+
+Shapes
+------
+Shapes are batch-first: a layer takes ``x`` of shape ``(batch, *in_shape)``, for example
+``(batch, n_in)`` for a dense layer, ``(batch, C, H, W)`` for images, ``(batch, T, D)`` for
+sequences. :meth:`Layer.output_shape` says what one example's output shape is for a given
+input shape (or raises ``ValueError`` saying why the layer cannot take it), so a network's
+shapes are known, checked and printed (:meth:`nn.Network.summary`) before any data flows.
+:attr:`Layer.input_shape` is the one input shape a layer insists on (``(n_in,)`` for
+``Dense``), or None for a layer that takes any (an activation).
+
+Traits
+------
+Code that must know what kind of layer it has (the gradient checker, the diagnostics, the
+doctor, the command line) asks these class attributes, never the class's name:
+
+* ``is_activation``: an activation layer, one ``mlp(activation=...)`` may name;
+* ``has_kink``: the derivative jumps somewhere (ReLU at 0), so finite differences taken across
+  the jump are wrong there (the gradient checker says so instead of calling it a bug);
+* ``saturation_range``: ``(low, high)``, the outputs outside which the units are saturated and
+  learn slowly (sigmoid, tanh), or None;
+* ``can_die``: units whose output and gradient are exactly 0 over a whole region of inputs
+  (ReLU), so a unit can stop learning for good;
+* ``output_range``: the outputs it can give, written as an interval (``"(0, 1)"`` for sigmoid
+  and softmax, ``"[0, inf)"`` for ReLU), or None for any real number;
+* ``is_random``: draws random numbers while training (dropout) from its ``rng`` attribute, a
+  :class:`numpy.random.Generator`, which the gradient checker replays between evaluations.
+
+Whether a layer has parameters is ``bool(layer.params)``.
+
+Registration
+------------
+Defining a subclass registers it by class name (:mod:`nn.core.registry`), so ``nn.load`` and
+checkpoints can rebuild it without any list to edit; ``class Base(Layer, register=False)``
+keeps a shared base class out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from nn.core import registry
+
+__all__ = ["Layer"]
+
+
+class Layer:
+    """Base class of every layer. Parameter-free by default: ``params`` and ``grads`` empty."""
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+    #: Whether ``backward`` accepts ``need_dx=False`` (see the module docstring).
+    can_skip_dx: ClassVar[bool] = False
+    # Traits (see the module docstring); the defaults describe a plain linear map.
+    is_activation: ClassVar[bool] = False
+    has_kink: ClassVar[bool] = False
+    saturation_range: ClassVar[tuple[float, float] | None] = None
+    can_die: ClassVar[bool] = False
+    output_range: ClassVar[str | None] = None
+    is_random: ClassVar[bool] = False
+    #: The shape of one example this layer insists on, or None if it takes any shape.
+    input_shape: tuple[int, ...] | None = None
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if register:
+            _register(cls)
+
+    def __init__(self) -> None:
+        self.params = {}
+        self.grads = {}
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Compute the layer's output for a batch ``x`` and keep the cache for ``backward``."""
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """Fill ``self.grads`` from ``dy = dC/dy`` and return ``dx = dC/dx``."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this layer (its parameters are saved apart)."""
+        return {}
+
+    @classmethod
+    def param_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:
+        """Shape of each parameter of ``cls(**config)``, without building it (none here)."""
+        return {}
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of one example's output for one example's input of ``input_shape``.
+
+        The default is for layers that keep the shape (activations, dropout). A layer that
+        needs a particular shape raises ``ValueError`` saying what it expected.
+        """
+        return tuple(input_shape)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _register(cls: type[Layer]) -> None:
+    """File a new layer class under its name, and among the activations if it is one."""
+    registry.register(registry.LAYERS, cls)
+    if cls.is_activation:
+        registry.register(registry.ACTIVATIONS, cls)

@@ -1,0 +1,1 @@
+"""Builders of whole networks from a short description: ``mlp(sizes)`` (``mlp.py``)."""

@@ -1,0 +1,2 @@
+"""Optimizers (``optimizers.py``: SGD with momentum and Nesterov, RMSProp, Adam) and
+learning-rate schedules (``schedules.py``: StepDecay, CosineDecay)."""

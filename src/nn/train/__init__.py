@@ -1,0 +1,1 @@
+"""The training loop, outside the model: epochs, mini-batches, callbacks, safeguards, checkpoints."""

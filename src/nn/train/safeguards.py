@@ -1,0 +1,330 @@
+"""The bookkeeping of a ``fit`` call that lets it stop safely: divergence, Ctrl-C, checkpoints.
+
+Divergence, and why the per-step check is one ``math.isfinite``
+----------------------------------------------------------------
+``fit`` checks the loss of every mini-batch, which it has computed anyway, *before* applying
+the update: a non-finite loss stops training with the weights of the last step untouched.
+That check is free, but it is not sufficient on its own: an update can overflow to inf from
+finite gradients (a learning rate of 1e38), and an inf weight can hide behind a saturated
+sigmoid (``sigmoid(inf) = 1``) while the loss stays finite. Checking every weight every step
+would cost about as much as the SGD update itself. Instead:
+
+* every ~2 seconds of training (:data:`SNAPSHOT_SECONDS`), at every checkpoint and at the end,
+  all weights are checked (a min and a max per tensor, which propagate NaN and expose inf)
+  and, when finite, kept as an in-memory snapshot;
+* when a check fails, training rewinds to the last snapshot and *replays* the steps since,
+  checking every weight after every step. The arithmetic is deterministic, so the replay
+  finds the exact step whose update first made a weight non-finite and stops before it.
+
+So the network always ends with the weights of the last finite step, at the cost of one
+comparison per step plus a copy of the weights every couple of seconds.
+
+Ctrl-C
+------
+While ``fit`` runs in the main thread, SIGINT only sets a flag; the loop stops at the next
+step boundary, so an update is never half applied. A second Ctrl-C stops at once unless an
+update is being applied (it then waits for that update to finish). The run writes its
+checkpoint, if one is configured, marks the history, and ``fit`` returns.
+
+How ``fit`` reports an early stop: a warning (:class:`TrainingDiverged` or
+:class:`TrainingInterrupted`, both ``UserWarning``; turn them into errors with
+``warnings.simplefilter("error", nn.TrainingDiverged)``) and ``history["stopped"]``, a dict
+``{"reason": "diverged" | "interrupted", "epoch", "step", "message"}``.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nn.core.labels import count_correct
+from nn.train import checkpoint as ckpt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nn.core.network import Network
+    from nn.optim.optimizers import Optimizer
+
+__all__ = ["TrainingDiverged", "TrainingInterrupted", "Diverged", "TrainingRun", "all_finite"]
+
+#: Training time between two in-memory snapshots (and full weight checks), in seconds.
+SNAPSHOT_SECONDS = 2.0
+_MIN_SNAPSHOT_STEPS = 100
+
+
+class TrainingDiverged(UserWarning):
+    """``fit`` stopped because the loss or a weight became NaN or infinite."""
+
+
+class TrainingInterrupted(UserWarning):
+    """``fit`` stopped because of Ctrl-C (or a ``KeyboardInterrupt`` from a callback)."""
+
+
+class Diverged(Exception):
+    """Raised inside ``fit``'s loop; turned into a :class:`TrainingDiverged` warning."""
+
+
+def all_finite(network: Network) -> bool:
+    """Whether every parameter of ``network`` is finite (min and max propagate NaN)."""
+    for _, p, _ in network.parameters():
+        if p.size and not (math.isfinite(p.min()) and math.isfinite(p.max())):
+            return False
+    return True
+
+
+class TrainingRun:
+    """Position, generator, running sums and history of one ``fit`` call.
+
+    Parameters
+    ----------
+    network, optimizer
+    X : ndarray of shape (n, n_in)
+    T : ndarray of shape (n, n_out)
+    labels : ndarray of shape (n,) or None
+        Class of each example, to count correct answers (None: not classes).
+    batch_size : int
+    seed : int, Generator or None
+    checkpoint : str or None
+        Path checkpoints are written to.
+    every : int or None
+        Steps between checkpoints; None: at the end of each epoch.
+    resume_from : str or None
+        Checkpoint to continue from.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        optimizer: Optimizer,
+        X: np.ndarray,
+        T: np.ndarray,
+        labels: np.ndarray | None,
+        *,
+        batch_size: int,
+        seed: Any,
+        checkpoint: str | None,
+        every: int | None,
+        resume_from: str | None,
+    ) -> None:
+        self.network, self.optimizer = network, optimizer
+        self.X, self.T, self.labels = X, T, labels
+        self.n, self.batch_size = len(X), batch_size
+        self.n_batches = -(-self.n // batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.epoch, self.batch, self.order, self.step = 1, 0, None, 0
+        self.loss_sum, self.correct = 0.0, 0
+        self.history: dict[str, Any] = {
+            k: [] for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+        }
+        self.path, self.every = checkpoint, every
+        self.updating = False  # True while an update is applied: Ctrl-C must wait
+        self.stop_requested = False
+        self._previous_handler: Any = None
+        if not all_finite(network):
+            raise ValueError(
+                "the network's weights hold NaN or infinite values before training; rebuild "
+                "it or load a model saved before it diverged"
+            )
+        self.run_id = None
+        if checkpoint is not None or resume_from is not None:
+            self.run_id = ckpt.fingerprint(X, T, batch_size)
+            ckpt.check_writable(network, optimizer)  # fail now, not at the first save
+        if resume_from is not None:
+            snap = ckpt.read(resume_from, network, optimizer, self.run_id)
+            ckpt.restore(snap, network, optimizer, self)
+        self._take_snapshot()
+
+    # ------------------------------------------------------------------ Ctrl-C
+    def __enter__(self) -> TrainingRun:
+        """Defer SIGINT to step boundaries (main thread only; elsewhere it cannot arrive)."""
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):  # not SIG_IGN or SIG_DFL: someone wants KeyboardInterrupt
+                self._previous_handler = previous
+                signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self.stop_requested and not self.updating:
+            raise KeyboardInterrupt  # second Ctrl-C: stop now (never inside an update)
+        self.stop_requested = True
+
+    # ------------------------------------------------------------------ the loop's calls
+    def begin_epoch(self) -> np.ndarray:
+        """The current epoch's order of examples, drawn on first use."""
+        if self.order is None:
+            self.order = self.rng.permutation(self.n)
+        return self.order
+
+    def step_done(self, loss: float, size: int, correct: int) -> None:
+        """Count a completed update; check weights, snapshot and checkpoint when due."""
+        self.step += 1
+        self.batch += 1
+        self.loss_sum += loss * size
+        self.correct += correct
+        self.updating = False
+        if self.every is not None and self.step % self.every == 0:
+            self.save()
+        elif self.step >= self._next_snapshot:
+            self._take_snapshot()
+
+    def close_epoch(self, row: dict[str, Any]) -> None:
+        """Append the epoch's row to the history and move to the next epoch, as one unit."""
+        self.updating = True
+        for key, value in row.items():
+            self.history[key].append(value)
+        self.epoch, self.batch, self.order = self.epoch + 1, 0, None
+        self.loss_sum, self.correct = 0.0, 0
+        self.updating = False
+        val = row.get("val_loss")
+        if val is not None and not math.isfinite(val):
+            self._take_snapshot()  # a non-finite validation loss: are the weights finite?
+        if self.every is None and self.path is not None:
+            self.save()
+
+    def finish(self) -> None:
+        """End of training: a last check of the weights, and the final checkpoint."""
+        if self.path is not None:
+            self.save()
+        else:
+            self._take_snapshot()
+
+    def save(self) -> None:
+        """Check the weights, snapshot them, and write the checkpoint file."""
+        self._take_snapshot()
+        assert self.path is not None and self.run_id is not None
+        ckpt.write(self.path, self._snapshot, self.network, self.optimizer, self.run_id)
+
+    def _take_snapshot(self) -> None:
+        if not all_finite(self.network):
+            raise Diverged("weights became NaN or infinite")
+        self._snapshot = ckpt.capture(self.network, self.optimizer, self)
+        now = time.perf_counter()
+        if hasattr(self, "_snap_time"):
+            rate = (self.step - self._snap_step) / max(now - self._snap_time, 1e-9)
+            self._next_snapshot = self.step + max(_MIN_SNAPSHOT_STEPS, int(rate * SNAPSHOT_SECONDS))
+        else:
+            self._next_snapshot = self.step + _MIN_SNAPSHOT_STEPS
+        self._snap_time, self._snap_step = now, self.step
+
+    # ------------------------------------------------------------------ stopping early
+    def interrupted(self) -> None:
+        """Ctrl-C: the weights are those of the last completed step; save and report."""
+        try:  # the weights may have gone non-finite unseen since the last check
+            if self.path is not None:
+                self.save()
+            else:
+                self._take_snapshot()
+        except Diverged as err:
+            self.diverged(err)
+            return
+        where = (
+            f"in epoch {self.epoch} after step {self.step} (mini-batch {self.batch} of "
+            f"{self.n_batches})"
+        )
+        if self.path is not None:
+            then = (
+                f"Checkpoint written to {self.path!r}; fit(..., checkpoint={self.path!r}, "
+                "resume=True) continues from there."
+            )
+        else:
+            then = "Pass checkpoint=PATH to fit to be able to resume an interrupted run."
+        self._stop(
+            "interrupted",
+            f"Training interrupted {where}; the network keeps the weights of that step. {then}",
+            TrainingInterrupted,
+        )
+
+    def diverged(self, err: Diverged) -> None:
+        """Stop with the weights of the last finite step (replaying to find it if needed)."""
+        cause = str(err)
+        failing = self.step + 1  # the step whose loss was not finite: its update never ran
+        if not all_finite(self.network):
+            failing, cause = self._replay()
+        epoch, batch = self.epoch, self.batch + 1
+        if self.batch == self.n_batches:
+            epoch, batch = epoch + 1, 1
+        lr = self.optimizer.config().get("lr")
+        hint = "the learning rate is too high for this network and data"
+        hint += f": try lr={lr / 10:g} or smaller" if isinstance(lr, (int, float)) else ""
+        scale = float(np.abs(self.X).max()) if self.X.size else 0.0
+        if scale > 100:
+            hint += f"; also the inputs reach {scale:.3g}: standardize them (mean 0, std 1)"
+        kept = f"the weights after step {failing - 1}" if failing > 1 else "its initial weights"
+        message = (
+            f"Training diverged in epoch {epoch}, step {failing} (mini-batch {batch} of "
+            f"{self.n_batches}): {cause}. Training stopped; the network keeps {kept}, the last "
+            f"finite ones. Likely cause: {hint}."
+        )
+        if self.path is not None:
+            self.save()
+            message += f" Checkpoint of that state written to {self.path!r}."
+        self._stop("diverged", message, TrainingDiverged, step=failing)
+
+    def _stop(
+        self, reason: str, message: str, category: type[Warning], step: int | None = None
+    ) -> None:
+        self.history["stopped"] = {
+            "reason": reason,
+            "epoch": self.epoch,
+            "step": self.step if step is None else step,
+            "message": message,
+        }
+        warnings.warn(message, category, stacklevel=4)
+
+    def _replay(self) -> tuple[int, str]:
+        """Rewind to the snapshot and redo the steps since, checking weights after each.
+
+        Returns the number of the step that diverged and what went wrong in it; the run is
+        left at the step before it.
+        """
+        target, real = self.step, self.history
+        real_rows = {k: list(v) for k, v in real.items() if isinstance(v, list)}
+        snap = self._snapshot
+        ckpt.restore(snap, self.network, self.optimizer, self)
+
+        net, opt, bs = self.network, self.optimizer, self.batch_size
+        found: tuple[int, str] | None = None
+        with np.errstate(all="ignore"):  # the replay walks into the overflow on purpose
+            while self.step < target:
+                if self.batch == self.n_batches:
+                    self.epoch, self.batch, self.order = self.epoch + 1, 0, None
+                    self.loss_sum, self.correct = 0.0, 0
+                order = self.begin_epoch()
+                idx = order[self.batch * bs : (self.batch + 1) * bs]
+                before = ckpt.capture(net, opt, self)
+                try:
+                    a, loss = net.train_step(self.X[idx], self.T[idx], opt)
+                except Diverged as err:
+                    found = (self.step + 1, str(err))
+                    break
+                if not all_finite(net):
+                    bad = [k for k, p, _ in net.parameters() if not np.isfinite(p).all()]
+                    ckpt.restore(before, net, opt, self)
+                    found = (self.step + 1, f"its update made {', '.join(bad)} non-finite")
+                    break
+                self.step += 1
+                self.batch += 1
+                self.loss_sum += loss * len(idx)
+                self.correct += count_correct(a, self.labels, idx)
+        if found is None:  # not reproduced (a callback changed something?): use the snapshot
+            ckpt.restore(snap, net, opt, self)
+            found = (
+                snap.step + 1,
+                "weights became NaN or infinite (the exact step could not be replayed)",
+            )
+        kept = sum(1 for e in real_rows.get("epoch", []) if e < self.epoch)
+        n_rows = len(real_rows.get("epoch", []))
+        for key, rows in real_rows.items():
+            self.history[key] = rows[:kept] if len(rows) == n_rows else rows
+        return found

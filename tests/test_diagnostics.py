@@ -1,4 +1,4 @@
-"""Measurements of nn.diagnostics.measure against hand computations on a [1, 1, 1] sigmoid network."""
+"""Measurements of nn.diagnostics.measure against hand computations on a [1, 1, 1] sigmoid net."""
 
 from __future__ import annotations
 

@@ -67,7 +67,7 @@ def test_handwritten_loop_follows_network_train_step(sizes, activation, loss, bs
             np.testing.assert_allclose(W, d.W, rtol=1e-5, atol=1e-6)
             np.testing.assert_allclose(b, d.b, rtol=1e-5, atol=1e-6)
     # outputs of the last layer: sigmoid activations, or logits for softmax cross-entropy
-    np.testing.assert_allclose(loop.predict(X), net._raw_outputs(X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loop.predict(X), net.raw_outputs(X), rtol=1e-5, atol=1e-6)
 
 
 def test_handwritten_epoch_matches_its_steps():

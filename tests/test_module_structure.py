@@ -7,8 +7,8 @@ The import graph is read with ``ast``, not by importing: an edge ``a -> b`` for 
 ``import``/``from ... import`` of an ``nn`` module anywhere in ``a`` (inside functions too,
 since a cycle closed by an import inside a function hides the order modules must load in),
 plus ``a -> p`` for every package ``p`` above ``b`` other than ``nn`` itself and ``a``'s own
-packages (Python runs a package's ``__init__`` before its modules). Imports under ``if TYPE_CHECKING:`` never run and
-are left out. Third-party imports are not part of the graph.
+packages (Python runs a package's ``__init__`` before its modules). Imports under
+``if TYPE_CHECKING:`` never run and are left out. Third-party imports are not in the graph.
 """
 
 from __future__ import annotations

@@ -140,8 +140,8 @@ def check_gradients(
         raise ValueError(f"recheck must be a positive integer or None, got {recheck!r}")
     offsets, weights, scale = _STENCILS[order]
     net = network.copy(dtype=np.float64)
-    X = net._inputs(X)
-    T = net._targets(Y, len(X))
+    X = net.checked_inputs(X)
+    T = net.checked_targets(Y, len(X))
     _refuse_not_finite(net)
     # A layer that draws random numbers while training (dropout) must draw the same ones in
     # every evaluation, or the differences would compare different functions: replay each

@@ -196,8 +196,8 @@ class Network:
         float
             The loss ``C`` of the batch, before any update.
         """
-        X = self._inputs(X)
-        T = self._targets(Y, len(X))
+        X = self.checked_inputs(X)
+        T = self.checked_targets(Y, len(X))
         a = self.forward(X, training=True)
         self.backward(self.loss.gradient(a, T), need_dx=False)
         return self.loss.value(a, T)
@@ -308,8 +308,8 @@ class Network:
                 f"validation_name must be a str such as 'test', got {validation_name!r}"
             )
         path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
-        X = self._inputs(X)
-        T = self._targets(Y, len(X))
+        X = self.checked_inputs(X)
+        T = self.checked_targets(Y, len(X))
         labels = class_labels(Y, T)  # None when the targets are not classes
         rng = np.random.default_rng(seed)
         if validation_split:
@@ -318,8 +318,8 @@ class Network:
             )
         if validation_data is not None:
             Xv, Yv = check_validation_data(validation_data)
-            Xv = self._inputs(Xv, name="validation X")
-            self._targets(Yv, len(Xv), name="validation Y")
+            Xv = self.checked_inputs(Xv, name="validation X")
+            self.checked_targets(Yv, len(Xv), name="validation Y")
         run = TrainingRun(
             self, opt, X, T, labels, batch_size=batch_size, seed=rng, checkpoint=path,
             every=every, resume_from=resume_from,
@@ -445,11 +445,11 @@ class Network:
             :class:`nn.SoftmaxCrossEntropy`, the loss's ``output`` of them (probabilities).
         """
         batch_size = check_positive_int("batch_size", batch_size)
-        return self.loss.output(self._raw_outputs(X, batch_size))
+        return self.loss.output(self.raw_outputs(X, batch_size))
 
-    def _raw_outputs(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    def raw_outputs(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         """The last layer's outputs in prediction mode (logits for a ``takes_logits`` loss)."""
-        X = self._inputs(X, allow_empty=True)
+        X = self.checked_inputs(X, allow_empty=True)
         if len(X) == 0:
             return self.forward(X)  # (0, n_out)
         outs = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
@@ -473,9 +473,9 @@ class Network:
             ``{"loss": C, "accuracy": fraction correct}``; accuracy is None when ``Y`` is not
             class labels or one-hot rows.
         """
-        X = self._inputs(X)
-        T = self._targets(Y, len(X))
-        a = self._raw_outputs(X)  # what the loss takes: activations, or logits
+        X = self.checked_inputs(X)
+        T = self.checked_targets(Y, len(X))
+        a = self.raw_outputs(X)  # what the loss takes: activations, or logits
         labels = class_labels(Y, T)
         accuracy = None
         if labels is not None:
@@ -483,18 +483,30 @@ class Network:
         return {"loss": self.loss.value(a, T), "accuracy": accuracy}
 
     def save(self, path: str) -> None:
-        """Save to an ``.npz`` file that :func:`nn.load` reads back (see :mod:`nn.io.model_file`)."""
+        """Save to an ``.npz`` file that :func:`nn.load` reads back (:mod:`nn.io.model_file`)."""
         from nn.io.model_file import save
 
         save(self, path)
 
     # ------------------------------------------------------------------ checks
-    def _inputs(self, X: np.ndarray, name: str = "X", allow_empty: bool = False) -> np.ndarray:
-        """``X`` checked (:func:`nn.core.validation.check_inputs`) as a 2-D array of the dtype."""
+    def checked_inputs(
+        self, X: np.ndarray, name: str = "X", allow_empty: bool = False
+    ) -> np.ndarray:
+        """``X`` checked against what the first layer takes, as an array of the dtype.
+
+        Every entry point (``fit``, ``evaluate``, ``predict``, the gradient checker, the
+        diagnostics) checks its data through this, so a mistake gets the same message
+        wherever it is made (:func:`nn.core.validation.check_inputs`). ``name`` is how the
+        argument is called in messages; ``allow_empty`` accepts zero examples (``predict``).
+        """
         return check_inputs(X, self.n_in, self.dtype, name=name, allow_empty=allow_empty)
 
-    def _targets(self, Y: np.ndarray, n: int, name: str = "Y") -> np.ndarray:
-        """Targets checked as ``(n, n_out)`` rows of the dtype; class labels become one-hot."""
+    def checked_targets(self, Y: np.ndarray, n: int, name: str = "Y") -> np.ndarray:
+        """Targets checked as ``(n, n_out)`` rows of the dtype; class labels become one-hot.
+
+        ``n`` is the number of examples of the matching inputs; ``name`` is how the argument
+        is called in messages (:func:`nn.core.validation.check_targets`).
+        """
         return check_targets(Y, n, self.n_out, self.dtype, name=name)
 
 

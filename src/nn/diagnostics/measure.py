@@ -124,7 +124,7 @@ def layer_outputs(network: Network, X: np.ndarray) -> list[np.ndarray]:
         activation ``a``.
     """
     outputs = []
-    a = network._inputs(X)
+    a = network.checked_inputs(X)
     for layer in network.layers:
         a = layer.forward(a, training=False)
         outputs.append(a)
@@ -290,8 +290,8 @@ class Diagnostics(Callback):
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, network: Network, history: dict[str, list[Any]]) -> None:
-        self._X = network._inputs(self.X_probe, name="probe X")
-        self._T = network._targets(self.Y_probe, len(self._X), name="probe Y")
+        self._X = network.checked_inputs(self.X_probe, name="probe X")
+        self._T = network.checked_targets(self.Y_probe, len(self._X), name="probe Y")
         self._labels = class_labels(self.Y_probe, self._T)
         self._layers = dense_layers(network)
         self.records, self.step_losses, self._before = [], [], {}

@@ -6,7 +6,8 @@ nothing needs a display and no global figure state is kept; pass ``path=`` to wr
 call ``fig.savefig``).
 
 * :func:`learning_curves`: loss and accuracy per epoch from a ``fit`` history;
-* :func:`loss_curve`: loss per step from :class:`~nn.diagnostics.measure.Diagnostics`, against guessing;
+* :func:`loss_curve`: loss per step from :class:`~nn.diagnostics.measure.Diagnostics`, against
+  guessing;
 * :func:`speed_of_learning`: ``||dC/db^l||`` of every layer over training (Nielsen ch. 5);
 * :func:`activation_histograms`: the activations of every layer, e.g. at the start and the end;
 * :func:`decision_boundary` and :func:`decision_boundaries`: the classes a 2-D network draws,
@@ -52,7 +53,8 @@ def _figure(width: float, height: float) -> Figure:
         from matplotlib.figure import Figure
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
-            'nn.diagnostics.plots needs matplotlib: pip install "nn[plot]" (or pip install matplotlib)'
+            "nn.diagnostics.plots needs matplotlib: "
+            'pip install "nn[plot]" (or pip install matplotlib)'
         ) from err
     return Figure(figsize=(width, height), layout="constrained")
 

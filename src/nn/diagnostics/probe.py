@@ -1,7 +1,7 @@
 """A probe: a short training run of a copy of a network, measured by :class:`Diagnostics`.
 
-The doctor (:mod:`nn.diagnostics.doctor`) reads probes; :func:`run_probe` is also useful on its own to
-measure a few hundred steps of a configuration without touching the network itself.
+The doctor (:mod:`nn.diagnostics.doctor`) reads probes; :func:`run_probe` is also useful on its
+own to measure a few hundred steps of a configuration without touching the network itself.
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""The training loop, outside the model: epochs, mini-batches, callbacks, safeguards, checkpoints."""
+"""The training loop, kept outside the model: epochs, mini-batches, callbacks, safeguards and
+checkpoints."""

@@ -1,17 +1,18 @@
 """The doctor's rules: what can be wrong with a network, and how a probe's numbers show it.
 
 :func:`examine` reads a :class:`~nn.diagnostics.probe.ProbeRun` (a short training measured by
-:class:`~nn.diagnostics.measure.Diagnostics`). Each rule looks for one problem and, when it finds it,
-returns a :class:`Finding` with a stable identifier (a key of :data:`FINDINGS`: scripts may rely
-on them), the numbers that show it and a concrete suggestion. The thresholds are constants of
-:mod:`nn.diagnostics.findings.base`, each with the reason for its value; that module also holds what every
-rule shares (:class:`Finding`, the :class:`~nn.diagnostics.findings.base.Context` the rules read, the
-number formatting), so that this module and :mod:`nn.diagnostics.findings.learning_rate` both import it and not each
-other.
+:class:`~nn.diagnostics.measure.Diagnostics`). Each rule looks for one problem and, when it
+finds it, returns a :class:`Finding` with a stable identifier (a key of :data:`FINDINGS`:
+scripts may rely on them), the numbers that show it and a concrete suggestion. The thresholds
+are constants of :mod:`nn.diagnostics.findings.base`, each with the reason for its value; that
+module also holds what every rule shares (:class:`Finding`, the
+:class:`~nn.diagnostics.findings.base.Context` the rules read, the number formatting), so that
+this module and :mod:`nn.diagnostics.findings.learning_rate` both import it and not each other.
 
-Where one number could fool a rule, the rule runs an experiment instead: the learning-rate
-rules (:mod:`nn.diagnostics.findings.learning_rate`) retrain the same probe from the same weights with the learning
-rate 10 (then 100) times lower and higher, and only speak when one of them does clearly better.
+Where one number could fool a rule, the rule runs an experiment instead: the learning-rate rules
+(:mod:`nn.diagnostics.findings.learning_rate`) retrain the same probe from the same weights with
+the learning rate 10 (then 100) times lower and higher, and only speak when one of them does
+clearly better.
 """
 
 from __future__ import annotations

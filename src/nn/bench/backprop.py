@@ -40,6 +40,7 @@ from nn.reference.numpy_routes import matrix_gradients, per_example_gradients
 __all__ = [
     "CALIBRATION_CAP",
     "CALIBRATION_ENOUGH",
+    "LABELS",
     "LADDERS",
     "ROUTES",
     "SEED_SIZES",
@@ -51,6 +52,7 @@ __all__ = [
     "compare_batches",
     "fit_exponent",
     "measure_ladder",
+    "network_name",
     "predict_seconds",
     "time_routes",
 ]
@@ -133,6 +135,8 @@ ROUTES: tuple[Route, ...] = (
         backprop.multiply_adds,
     ),
 )
+#: Route name -> its column header (in the tables) and legend entry (in the plot).
+LABELS = {route.name: route.label for route in ROUTES}
 
 
 @dataclass
@@ -157,6 +161,13 @@ class Measurement:
 def n_weights(sizes: Sequence[int]) -> int:
     """Weights and biases of ``mlp(sizes)``: ``W`` in the tables."""
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+
+def network_name(sizes: Sequence[int]) -> str:
+    """``[784, 30, 10]``, or ``[16] x 5`` for five equal sizes."""
+    if len(sizes) > 4 and len(set(sizes)) == 1:
+        return f"[{sizes[0]}] x {len(sizes)}"
+    return "[" + ", ".join(map(str, sizes)) + "]"
 
 
 def fit_exponent(x: Sequence[float], y: Sequence[float]) -> float:

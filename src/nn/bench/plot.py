@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from nn.bench.backprop import ROUTES, SEED_SIZES
-from nn.bench.report import LABELS, network_name
+from nn.bench.backprop import LABELS, ROUTES, SEED_SIZES, network_name
+
+if TYPE_CHECKING:  # matplotlib is optional: imported when a plot is asked for
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["plot"]
 
@@ -24,34 +29,44 @@ def plot(result: dict, path: str) -> None:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for route, color in zip(ROUTES, colors):
         mine = [r for r in rows if r["route"] == route.name and r["seconds"] is not None]
-        line = sorted(
-            (r for r in mine if r["ladder"] not in ("depth", "seed")), key=lambda r: r["weights"]
-        )
-        axes[0].loglog(
-            [r["weights"] for r in line],
-            [r["seconds"] for r in line],
-            "o-",
-            ms=3,
-            color=color,
-            label=LABELS[route.name],
-        )
-        seed = [r for r in mine if r["ladder"] == "seed"]
-        axes[0].loglog(
-            [r["weights"] for r in seed], [r["seconds"] for r in seed], "*", ms=11, color=color
-        )
+        _draw_width(axes[0], mine, LABELS[route.name], color)
         if has_depth:
-            deep = sorted(
-                (r for r in mine if r["ladder"] == "depth"), key=lambda r: len(r["sizes"])
-            )
-            axes[1].semilogy(
-                [len(r["sizes"]) - 1 for r in deep],
-                [r["seconds"] for r in deep],
-                "o-",
-                ms=3,
-                color=color,
-            )
+            _draw_depth(axes[1], mine, color)
+    _draw_slope_guides(axes[0], rows)
+    _label(fig, axes, result)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _draw_width(ax: Axes, mine: list[dict], label: str, color: str) -> None:
+    """One route's times against W: a line over the width ladder, stars for the seed."""
+    line = sorted(
+        (r for r in mine if r["ladder"] not in ("depth", "seed")), key=lambda r: r["weights"]
+    )
+    ax.loglog(
+        [r["weights"] for r in line],
+        [r["seconds"] for r in line],
+        "o-",
+        ms=3,
+        color=color,
+        label=label,
+    )
+    seed = [r for r in mine if r["ladder"] == "seed"]
+    ax.loglog([r["weights"] for r in seed], [r["seconds"] for r in seed], "*", ms=11, color=color)
+
+
+def _draw_depth(ax: Axes, mine: list[dict], color: str) -> None:
+    """One route's times against the number of layers, over the depth ladder."""
+    deep = sorted((r for r in mine if r["ladder"] == "depth"), key=lambda r: len(r["sizes"]))
+    ax.semilogy(
+        [len(r["sizes"]) - 1 for r in deep], [r["seconds"] for r in deep], "o-", ms=3, color=color
+    )
+
+
+def _draw_slope_guides(ax: Axes, rows: list[dict]) -> None:
+    """Slopes W^2 and W^1 on the log-log axes, through the route's smallest network."""
     for name, p, style in (("finite_differences", 2, "--"), ("backprop_python", 1, ":")):
-        # Slope guides on the log-log axes, through the route's smallest network.
         pts = sorted(
             (r["weights"], r["seconds"])
             for r in rows
@@ -60,7 +75,11 @@ def plot(result: dict, path: str) -> None:
         if len(pts) >= 2:
             (w0, t0), w1 = pts[0], pts[-1][0]
             w = np.geomspace(w0, w1, 20)
-            axes[0].loglog(w, t0 * (w / w0) ** p, style, color="grey", lw=1, label=f"~ W^{p}")
+            ax.loglog(w, t0 * (w / w0) ** p, style, color="grey", lw=1, label=f"~ W^{p}")
+
+
+def _label(fig: Figure, axes: np.ndarray, result: dict) -> None:
+    """Axis labels, titles, the legend, the grid and the command and machine on top."""
     batch = result["settings"]["batch"]
     axes[0].set(
         xlabel="W, number of weights and biases",
@@ -68,7 +87,7 @@ def plot(result: dict, path: str) -> None:
         title=f"Width ladder; stars: {network_name(list(SEED_SIZES))}",
     )
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8)
-    if has_depth:
+    if len(axes) > 1:
         axes[1].set(xlabel="number of layers (4 units each)", title="Depth ladder")
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
@@ -76,6 +95,3 @@ def plot(result: dict, path: str) -> None:
         f"{result['command']}\n{result['machine']['cpu']}, {result['machine']['cores']} cores",
         fontsize=9,
     )
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

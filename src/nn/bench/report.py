@@ -17,8 +17,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nn.bench.backprop import LADDERS, ROUTES, compare_batches, fit_exponent, measure_ladder
+from nn.bench.backprop import (
+    LABELS,
+    LADDERS,
+    ROUTES,
+    compare_batches,
+    fit_exponent,
+    measure_ladder,
+    network_name,
+)
 
+# LABELS and network_name, from nn.bench.backprop (the plot's too), are re-exported here.
 __all__ = [
     "LABELS",
     "add_arguments",
@@ -31,8 +40,6 @@ __all__ = [
 ]
 
 DEFAULTS = {"batch": 10, "budget": 5.0, "repeats": 7, "compare_batches": "10,100", "seed": 0}
-#: Route name -> its column header.
-LABELS = {route.name: route.label for route in ROUTES}
 #: Environment variables that set the number of BLAS threads (read when NumPy loads).
 THREAD_VARIABLES = ("MKL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 #: The step from each route to the next: the speed-up table's columns.
@@ -206,13 +213,6 @@ def _networks(rows: Sequence[dict], ladder: str) -> list[tuple[list[int], dict[s
     return [(list(sizes), by_route) for sizes, by_route in out.items()]
 
 
-def network_name(sizes: Sequence[int]) -> str:
-    """``[784, 30, 10]``, or ``[16] x 5`` for five equal sizes."""
-    if len(sizes) > 4 and len(set(sizes)) == 1:
-        return f"[{sizes[0]}] x {len(sizes)}"
-    return "[" + ", ".join(map(str, sizes)) + "]"
-
-
 def exponent_rows(rows: Sequence[dict]) -> list[dict]:
     """Per route: growth exponent with W on the width ladder, time factor per added layer."""
     out = []
@@ -248,9 +248,23 @@ def exponent_rows(rows: Sequence[dict]) -> list[dict]:
 
 def format_report(result: dict) -> str:
     """Tables of seconds per gradient, speed-ups, fitted growth and the batch comparison."""
+    rows = result["measurements"]
+    lines = _header(result)
+    for ladder in dict.fromkeys(r["ladder"] for r in rows):
+        nets = _networks(rows, ladder)
+        lines += _seconds_table(ladder, nets)
+        lines += _speedup_table(ladder, nets)
+    lines += _growth_table(rows)
+    lines += _comparison_table(result["comparisons"])
+    lines += _noise_note(result)
+    return "\n".join(lines)
+
+
+def _header(result: dict) -> list[str]:
+    """Where and how the run was made, and what the tables' cells mean."""
     m, s = result["machine"], result["settings"]
     threads = ", ".join(f"{k}={v}" for k, v in m["thread_settings"].items()) or "NumPy's default"
-    lines = [
+    return [
         f"`{result['command']}` on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
         f"NumPy {m['numpy']}, BLAS threads: {threads}; "
         f"load average {m['load_average_start']} at the start and "
@@ -260,91 +274,100 @@ def format_report(result: dict) -> str:
         f"Seconds per gradient of a mini-batch of {s['batch']} (median of up to {s['repeats']} "
         f'samples; "skip (~t)": predicted t is over the {s["budget"]:g} s budget, not run).',
     ]
-    ladders = list(dict.fromkeys(r["ladder"] for r in result["measurements"]))
-    for ladder in ladders:
-        nets = _networks(result["measurements"], ladder)
-        lines += ["", f"**{ladder}** ladder, seconds per gradient:", ""]
-        body = []
-        for sizes, by in nets:
-            cells = [network_name(sizes), f"{by[ROUTES[0].name]['weights']:,}"]
-            for route in ROUTES:
-                row = by.get(route.name)
-                if row is None:
-                    cells.append("")
-                elif row["seconds"] is None:
-                    cells.append(f"skip (~{_seconds(row['predicted_seconds'])})")
-                else:
-                    cells.append(_seconds(row["seconds"]) + ("*" if _noisy(row["samples"]) else ""))
-            body.append(cells)
-        lines += _table(["network", "W", *(LABELS[r.name] for r in ROUTES)], body)
-        lines += [
-            "",
-            f"**{ladder}** ladder, speed-up: how many times faster each route is than the one "
-            "before it (FD: finite differences):",
-            "",
+
+
+def _seconds_table(ladder: str, nets: list[tuple[list[int], dict[str, dict]]]) -> list[str]:
+    """One row per network of the ladder: W and each route's seconds per gradient."""
+    body = []
+    for sizes, by in nets:
+        cells = [network_name(sizes), f"{by[ROUTES[0].name]['weights']:,}"]
+        for route in ROUTES:
+            row = by.get(route.name)
+            if row is None:
+                cells.append("")
+            elif row["seconds"] is None:
+                cells.append(f"skip (~{_seconds(row['predicted_seconds'])})")
+            else:
+                cells.append(_seconds(row["seconds"]) + ("*" if _noisy(row["samples"]) else ""))
+        body.append(cells)
+    header = ["network", "W", *(LABELS[r.name] for r in ROUTES)]
+    return ["", f"**{ladder}** ladder, seconds per gradient:", "", *_table(header, body)]
+
+
+def _speedup_table(ladder: str, nets: list[tuple[list[int], dict[str, dict]]]) -> list[str]:
+    """One row per network of the ladder: each route's speed-up over the route before it."""
+    body = []
+    for sizes, by in nets:
+        t = [by[r.name]["seconds"] if r.name in by else None for r in ROUTES]
+        ratios = [t[i] / t[i + 1] if t[i] and t[i + 1] else None for i in range(len(t) - 1)]
+        total = t[0] / t[-1] if t[0] and t[-1] else None
+        cells = [f"{x:,.3g}x" if x is not None and x < 1000 else "-" for x in ratios]
+        cells = [f"{x:,.0f}x" if x is not None and x >= 1000 else c for x, c in zip(ratios, cells)]
+        body.append([network_name(sizes), *cells, f"{total:,.0f}x" if total else "-"])
+    title = "how many times faster each route is than the one before it (FD: finite differences)"
+    header = ["network", *STEPS, "FD -> mini-batch"]
+    return ["", f"**{ladder}** ladder, speed-up: {title}:", "", *_table(header, body)]
+
+
+def _growth_table(rows: Sequence[dict]) -> list[str]:
+    """Per route, the fitted exponents of :func:`exponent_rows` ([] if none was fitted)."""
+    exps = exponent_rows(rows)
+    if not any(e["exponent"] is not None or "per_layer" in e for e in exps):
+        return []
+    body = []
+    for e in exps:
+        p = "-" if e["exponent"] is None else f"{e['exponent']:.2f}"
+        top = "-" if e["exponent_top"] is None else f"{e['exponent_top']:.2f}"
+        span = "{:,} .. {:,}".format(*e["weights_range"]) if "weights_range" in e else "-"
+        per = f"{e['per_layer']:.2f}x" if "per_layer" in e else "-"
+        deep = f"{e['exponent_depth']:.2f}" if "exponent_depth" in e else "-"
+        body.append([LABELS[e["route"]], p, top, span, deep, per])
+    header = ["route", "p", "p, largest 4", "W measured", "p, depth", "x per layer"]
+    return [
+        "",
+        "Growth: p in time ~ W^p, fitted by least squares on log t against log W over the "
+        "width ladder (all of it, and its largest 4 measured networks) and over the depth "
+        "ladder; and the factor by which each added layer multiplies the time (depth ladder):",
+        "",
+        *_table(header, body),
+    ]
+
+
+def _comparison_table(comparisons: Sequence[dict]) -> list[str]:
+    """Per batch size, per-example loop against mini-batch matrices ([] if none)."""
+    if not comparisons:
+        return []
+    body = [
+        [
+            c["batch"],
+            _seconds(c["per_example_seconds"]) + ("*" if _noisy(c["per_example_samples"]) else ""),
+            _seconds(c["matrix_seconds"]) + ("*" if _noisy(c["matrix_samples"]) else ""),
+            f"{c['speedup']:.2f}x",
         ]
-        body = []
-        for sizes, by in nets:
-            t = [by[r.name]["seconds"] if r.name in by else None for r in ROUTES]
-            ratios = [t[i] / t[i + 1] if t[i] and t[i + 1] else None for i in range(len(t) - 1)]
-            total = t[0] / t[-1] if t[0] and t[-1] else None
-            cells = [f"{x:,.3g}x" if x is not None and x < 1000 else "-" for x in ratios]
-            cells = [
-                f"{x:,.0f}x" if x is not None and x >= 1000 else c for x, c in zip(ratios, cells)
-            ]
-            body.append([network_name(sizes), *cells, f"{total:,.0f}x" if total else "-"])
-        lines += _table(["network", *STEPS, "FD -> mini-batch"], body)
-    exps = exponent_rows(result["measurements"])
-    if any(e["exponent"] is not None or "per_layer" in e for e in exps):
-        lines += [
-            "",
-            "Growth: p in time ~ W^p, fitted by least squares on log t against log W over the "
-            "width ladder (all of it, and its largest 4 measured networks) and over the depth "
-            "ladder; and the factor by which each added layer multiplies the time (depth ladder):",
-            "",
-        ]
-        body = []
-        for e in exps:
-            p = "-" if e["exponent"] is None else f"{e['exponent']:.2f}"
-            top = "-" if e["exponent_top"] is None else f"{e['exponent_top']:.2f}"
-            span = "-"
-            if "weights_range" in e:
-                span = "{:,} .. {:,}".format(*e["weights_range"])
-            per = f"{e['per_layer']:.2f}x" if "per_layer" in e else "-"
-            deep = f"{e['exponent_depth']:.2f}" if "exponent_depth" in e else "-"
-            body.append([LABELS[e["route"]], p, top, span, deep, per])
-        header = ["route", "p", "p, largest 4", "W measured", "p, depth", "x per layer"]
-        lines += _table(header, body)
-    if result["comparisons"]:
-        sizes = result["comparisons"][0]["sizes"]
-        lines += [
-            "",
-            f"Per-example loop against mini-batch matrices, NumPy, on {network_name(sizes)} "
-            "(median of the samples, taken in turn):",
-            "",
-        ]
-        body = [
-            [
-                c["batch"],
-                _seconds(c["per_example_seconds"])
-                + ("*" if _noisy(c["per_example_samples"]) else ""),
-                _seconds(c["matrix_seconds"]) + ("*" if _noisy(c["matrix_samples"]) else ""),
-                f"{c['speedup']:.2f}x",
-            ]
-            for c in result["comparisons"]
-        ]
-        lines += _table(["batch", "per-example loop", "mini-batch matrix", "speed-up"], body)
+        for c in comparisons
+    ]
+    return [
+        "",
+        f"Per-example loop against mini-batch matrices, NumPy, on "
+        f"{network_name(comparisons[0]['sizes'])} (median of the samples, taken in turn):",
+        "",
+        *_table(["batch", "per-example loop", "mini-batch matrix", "speed-up"], body),
+    ]
+
+
+def _noise_note(result: dict) -> list[str]:
+    """What the mark on a noisy timing means, if any timing got one."""
     timings = [r["samples"] for r in result["measurements"] if r["seconds"] is not None]
     timings += [
         c[k] for c in result["comparisons"] for k in ("per_example_samples", "matrix_samples")
     ]
-    if any(_noisy(samples) for samples in timings):
-        lines += [
-            "",
-            f"*: its samples spread over more than {NOISY:g}x (slowest / fastest): other jobs were "
-            "competing for the CPU; treat it with care, or run again.",
-        ]
-    return "\n".join(lines)
+    if not any(_noisy(samples) for samples in timings):
+        return []
+    return [
+        "",
+        f"*: its samples spread over more than {NOISY:g}x (slowest / fastest): other jobs were "
+        "competing for the CPU; treat it with care, or run again.",
+    ]
 
 
 def _noisy(samples: Sequence[float]) -> bool:

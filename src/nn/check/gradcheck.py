@@ -48,7 +48,8 @@ from __future__ import annotations
 
 import copy
 import math
-from functools import partial
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -62,6 +63,9 @@ from nn.check.report import (
 )
 from nn.core.network import Network
 
+if TYPE_CHECKING:
+    from nn.core.layer import Layer
+
 __all__ = [
     "DISAGREEMENT_MARGIN",
     "RECHECK_FRACTION",
@@ -71,10 +75,23 @@ __all__ = [
     "check_gradients",
 ]
 
-# order -> (offsets in units of eps, weights, denominator in units of eps)
+
+class _Stencil(NamedTuple):
+    """A finite difference: ``sum(weights[i] * C(w + offsets[i] * eps)) / (denominator * eps)``."""
+
+    offsets: tuple[int, ...]  # in units of eps
+    weights: tuple[float, ...]
+    denominator: float  # in units of eps
+
+    def round_off(self, scale: float, eps: float) -> float:
+        """Round-off of one finite difference of quantities of size ``scale`` in float64."""
+        eps_64 = np.finfo(np.float64).eps
+        return float(eps_64 * scale * sum(abs(w) for w in self.weights) / (self.denominator * eps))
+
+
 _STENCILS = {
-    2: ((1, -1), (1.0, -1.0), 2.0),
-    4: ((2, 1, -1, -2), (-1.0, 8.0, -8.0, 1.0), 12.0),
+    2: _Stencil(offsets=(1, -1), weights=(1.0, -1.0), denominator=2.0),
+    4: _Stencil(offsets=(2, 1, -1, -2), weights=(-1.0, 8.0, -8.0, 1.0), denominator=12.0),
 }
 
 
@@ -128,6 +145,34 @@ def check_gradients(
         If a parameter, or the network's loss on ``X``, ``Y``, is inf or NaN: there is no
         slope to compare.
     """
+    eps = _checked_settings(order, eps, tol, recheck)
+    net = network.copy(dtype=np.float64)
+    X = net.checked_inputs(X)
+    T = net.checked_targets(Y, len(X))
+    _refuse_not_finite(net)
+    loss = _Loss(net, X, T, _Replay(net.layers), _STENCILS[order])
+    round_off = _STENCILS[order].round_off(_backprop(loss), eps)
+    tensors = _measure_every_tensor(loss, eps, max_entries, np.random.default_rng(seed))
+    if recheck is None:
+        checked = sum(t.checked for t in tensors)
+        recheck = max(RECHECK_LIMIT, math.ceil(RECHECK_FRACTION * checked))
+    _measure_again(loss, tensors, eps=eps, tol=tol, round_off=round_off, limit=recheck)
+    return GradCheckReport(
+        rows=tuple(t.row() for t in tensors),
+        eps=eps,
+        order=order,
+        round_off=round_off,
+        tol=tol,
+        recheck=recheck,
+        kinks=_layers_with(net, "has_kink"),
+        saturating=_layers_with(net, "saturation_range"),
+        dying=_layers_with(net, "can_die"),
+        dropout=_layers_with(net, "is_random"),
+    )
+
+
+def _checked_settings(order: int, eps: float | None, tol: float, recheck: int | None) -> float:
+    """Raise on a setting the check cannot run with; return ``eps``, its default filled in."""
     if order not in _STENCILS:
         raise ValueError(f"order must be 2 or 4, got {order!r}")
     if eps is None:
@@ -138,139 +183,7 @@ def check_gradients(
         raise ValueError(f"tol must be 0 or more, got {tol!r}")
     if recheck is not None and (not isinstance(recheck, int) or recheck < 1):
         raise ValueError(f"recheck must be a positive integer or None, got {recheck!r}")
-    offsets, weights, scale = _STENCILS[order]
-    net = network.copy(dtype=np.float64)
-    X = net.checked_inputs(X)
-    T = net.checked_targets(Y, len(X))
-    _refuse_not_finite(net)
-    # A layer that draws random numbers while training (dropout) must draw the same ones in
-    # every evaluation, or the differences would compare different functions: replay each
-    # such generator from one saved state before every forward pass (on the copy only).
-    replay = [
-        (layer.rng, copy.deepcopy(layer.rng.bit_generator.state))
-        for layer in net.layers
-        if getattr(layer, "is_random", False)
-    ]
-
-    def forward() -> np.ndarray:
-        for gen, state in replay:
-            gen.bit_generator.state = state
-        return net.forward(X, training=True)
-
-    # Backprop as Network.backward does, keeping each layer's output x and dC/dx on the way.
-    # Overflow and NaN are reported below as entries that are not finite, not as warnings.
-    quiet = partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
-    for gen, state in replay:
-        gen.bit_generator.state = state
-    outputs = [X]
-    with quiet():
-        for layer in net.layers:
-            outputs.append(layer.forward(outputs[-1], training=True))
-        outputs = outputs[1:]
-        loss = net.loss.value(outputs[-1], T)
-        _refuse_not_finite(net, loss)
-        d = net.loss.gradient(outputs[-1], T)
-        # The floor: a loss computed from x rounded to float64 (relative error machine
-        # epsilon) is off by about eps_64 * |x . dC/dx| per quantity, summed over every
-        # layer's output and the loss itself; the stencil adds sum|weights| of those over
-        # scale * eps. It is at the scale of the O(1) quantities, not of the loss: -log(a)
-        # rounds a near 1 at 1e-16 even when the loss is 1e-8. Terms a broken backward made
-        # inf or NaN are left out (those entries are mismatches anyway).
-        sizes = abs(loss)
-        for layer, x in zip(reversed(net.layers), reversed(outputs)):
-            terms = np.abs(x * d)
-            sizes += float(terms[np.isfinite(terms)].sum())
-            d = layer.backward(d)
-    round_off = float(
-        np.finfo(np.float64).eps * sizes * sum(abs(w) for w in weights) / (scale * eps)
-    )
-    rng = np.random.default_rng(seed)
-
-    def numeric(flat: np.ndarray, j: int, step: float) -> float:
-        old = flat[j]
-        total = 0.0
-        with quiet():
-            for k, w in zip(offsets, weights):
-                flat[j] = old + k * step
-                total += w * net.loss.value(forward(), T)
-        flat[j] = old
-        return total / (scale * step)
-
-    tensors = []  # (key, layer, param, flat view, indices, numeric, abs, rel, non-finite grads)
-    for i, layer in enumerate(net.layers):
-        for name, param in layer.params.items():
-            flat = param.reshape(-1)  # a view: nudging flat[j] nudges the parameter
-            idx = np.arange(flat.size)
-            if max_entries is not None and flat.size > max_entries:
-                idx = rng.choice(flat.size, size=max_entries, replace=False)
-            fd = np.array([numeric(flat, j, eps) for j in idx], dtype=np.float64)
-            grad = layer.grads[name]
-            a = grad.reshape(-1)[idx]
-            with quiet():  # inf - inf: NaN, flagged as not finite by the report
-                abs_err = np.abs(a - fd)
-                rel_err = abs_err / np.maximum(np.abs(a) + np.abs(fd), 1e-8)
-            bad = int(np.count_nonzero(~np.isfinite(grad)))
-            tensors.append(
-                (f"{i}.{name}", type(layer).__name__, param, flat, idx, fd, abs_err, rel_err, bad)
-            )
-
-    # Measure again the entries over tol that could still be shown wrong, largest first
-    # (NaN errors fail both comparisons: they are mismatches already).
-    if recheck is None:
-        checked = sum(len(t[4]) for t in tensors)
-        recheck = max(RECHECK_LIMIT, math.ceil(RECHECK_FRACTION * checked))
-    candidates = sorted(
-        (
-            (-float(t[6][n]), ti, n)
-            for ti, t in enumerate(tensors)
-            for n in np.flatnonzero((t[7] > tol) & (t[6] > round_off))
-        ),
-    )[:recheck]
-    spreads = [np.full(len(t[4]), np.nan) for t in tensors]
-    large = [np.zeros(len(t[4]), bool) for t in tensors]
-    for _, ti, n in candidates:
-        flat, idx, fd = tensors[ti][3:6]
-        fds = [fd[n], *(numeric(flat, idx[n], eps * f) for f in RECHECK_STEPS)]
-        spreads[ti][n] = abs(fds[0] - fds[1])
-        large[ti][n] = abs(fds[0] - fds[1]) > abs(fds[1] - fds[2])
-
-    rows = tuple(
-        GradCheckRow(
-            key=key,
-            layer=layer_name,
-            shape=tuple(param.shape),
-            checked=len(idx),
-            max_rel_error=float(rel_err.max(initial=0.0)),  # NaN if any is
-            max_abs_error=float(abs_err.max(initial=0.0)),
-            rel_errors=rel_err,
-            abs_errors=abs_err,
-            spreads=spread,
-            large_step_off=lg,
-            nonfinite_grads=bad,
-            nonfinite_fds=int(np.count_nonzero(~np.isfinite(fd))),
-        )
-        for (key, layer_name, param, _, idx, fd, abs_err, rel_err, bad), spread, lg in zip(
-            tensors, spreads, large
-        )
-    )
-
-    def names(trait: str) -> tuple[str, ...]:  # asked of the layers, never read off class names
-        return tuple(
-            dict.fromkeys(type(ly).__name__ for ly in net.layers if getattr(ly, trait, None))
-        )
-
-    return GradCheckReport(
-        rows=rows,
-        eps=eps,
-        order=order,
-        round_off=round_off,
-        tol=tol,
-        recheck=recheck,
-        kinks=names("has_kink"),
-        saturating=names("saturation_range"),
-        dying=names("can_die"),
-        dropout=names("is_random"),
-    )
+    return eps
 
 
 def _refuse_not_finite(net: Network, loss: float | None = None) -> None:
@@ -292,3 +205,194 @@ def _refuse_not_finite(net: Network, loss: float | None = None) -> None:
             "run (finite differences of a non-finite loss mean nothing); look for overflow in "
             "the forward pass on this batch, or outputs the loss cannot take"
         )
+
+
+def _quiet() -> np.errstate:
+    """Overflow and NaN are reported as entries that are not finite, not as warnings."""
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
+class _Replay:
+    """The generators of the random layers (``is_random``, e.g. dropout), rewound at will.
+
+    Such a layer must draw the same numbers in every evaluation, or the finite differences
+    would compare different functions: each generator is set back to the state saved here
+    before every forward pass (of the copy only).
+    """
+
+    def __init__(self, layers: list[Layer]) -> None:
+        self.generators = [layer.rng for layer in layers if getattr(layer, "is_random", False)]
+        self.states = [copy.deepcopy(g.bit_generator.state) for g in self.generators]
+
+    def rewind(self) -> None:
+        for generator, state in zip(self.generators, self.states):
+            generator.bit_generator.state = state
+
+
+@dataclass
+class _Loss:
+    """The network's loss on one batch as a function of its weights, and its slopes."""
+
+    net: Network
+    X: np.ndarray  # (batch, n_in)
+    T: np.ndarray  # (batch, n_out)
+    replay: _Replay
+    stencil: _Stencil
+
+    def value(self) -> float:
+        self.replay.rewind()
+        return self.net.loss.value(self.net.forward(self.X, training=True), self.T)
+
+    def slope(self, flat: np.ndarray, j: int, step: float) -> float:
+        """The finite difference along entry ``j`` of ``flat``, a view of a parameter."""
+        old = flat[j]
+        total = 0.0
+        with _quiet():
+            for k, w in zip(self.stencil.offsets, self.stencil.weights):
+                flat[j] = old + k * step
+                total += w * self.value()
+        flat[j] = old
+        return total / (self.stencil.denominator * step)
+
+
+def _backprop(loss: _Loss) -> float:
+    """Backprop as ``Network.backward`` does, filling every layer's ``grads``; returns the
+    scale of the round-off floor, ``|C| + sum |x . dC/dx|`` over every layer's output ``x``.
+
+    A loss computed from ``x`` rounded to float64 is off by about ``eps_64 * |x . dC/dx|``:
+    the floor is at the scale of the O(1) quantities, not of the loss (-log(a) rounds a near 1
+    at 1e-16 even when the loss is 1e-8). Terms a broken backward made inf or NaN are left
+    out (those entries are mismatches anyway).
+    """
+    net = loss.net
+    loss.replay.rewind()  # the same draws as every later forward pass
+    outputs = [loss.X]
+    with _quiet():
+        for layer in net.layers:
+            outputs.append(layer.forward(outputs[-1], training=True))
+        outputs = outputs[1:]
+        value = net.loss.value(outputs[-1], loss.T)
+        _refuse_not_finite(net, value)
+        d = net.loss.gradient(outputs[-1], loss.T)
+        scale = abs(value)
+        for layer, x in zip(reversed(net.layers), reversed(outputs)):
+            terms = np.abs(x * d)
+            scale += float(terms[np.isfinite(terms)].sum())
+            d = layer.backward(d)
+    return scale
+
+
+@dataclass
+class _Measured:
+    """What is measured for one parameter tensor, one entry per checked entry of it."""
+
+    key: str  # "0.W": layer index and parameter name
+    layer: str  # the layer's class name
+    shape: tuple[int, ...]
+    flat: np.ndarray  # a view of the parameter: nudging flat[j] nudges it
+    entries: np.ndarray  # (checked,) indices into flat
+    numeric: np.ndarray  # (checked,) finite differences at eps
+    abs_errors: np.ndarray  # (checked,)
+    rel_errors: np.ndarray  # (checked,)
+    nonfinite_grads: int  # entries of the whole gradient tensor that are inf or NaN
+    # filled in by _measure_again: |fd(eps) - fd(eps/3)| (NaN where not re-measured), and
+    # whether the step eps is the odd one out
+    spreads: np.ndarray = field(init=False)
+    large_step_off: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.spreads = np.full(self.checked, np.nan)
+        self.large_step_off = np.zeros(self.checked, bool)
+
+    @property
+    def checked(self) -> int:
+        return len(self.entries)
+
+    def row(self) -> GradCheckRow:
+        return GradCheckRow(
+            key=self.key,
+            layer=self.layer,
+            shape=self.shape,
+            checked=self.checked,
+            max_rel_error=float(self.rel_errors.max(initial=0.0)),  # NaN if any is
+            max_abs_error=float(self.abs_errors.max(initial=0.0)),
+            rel_errors=self.rel_errors,
+            abs_errors=self.abs_errors,
+            spreads=self.spreads,
+            large_step_off=self.large_step_off,
+            nonfinite_grads=self.nonfinite_grads,
+            nonfinite_fds=int(np.count_nonzero(~np.isfinite(self.numeric))),
+        )
+
+
+def _measure_every_tensor(
+    loss: _Loss, eps: float, max_entries: int | None, rng: np.random.Generator
+) -> list[_Measured]:
+    """Finite differences at ``eps`` of every parameter tensor, against backprop's grads."""
+    measured = []
+    for i, layer in enumerate(loss.net.layers):
+        for name, param in layer.params.items():
+            entries = np.arange(param.size)
+            if max_entries is not None and param.size > max_entries:
+                entries = rng.choice(param.size, size=max_entries, replace=False)
+            measured.append(_measure_tensor(loss, f"{i}.{name}", layer, name, entries, eps))
+    return measured
+
+
+def _measure_tensor(
+    loss: _Loss, key: str, layer: Layer, name: str, entries: np.ndarray, eps: float
+) -> _Measured:
+    """The finite differences of one tensor at ``entries``, and backprop's errors there."""
+    param = layer.params[name]
+    flat = param.reshape(-1)  # a view: nudging flat[j] nudges the parameter
+    numeric = np.array([loss.slope(flat, j, eps) for j in entries], dtype=np.float64)
+    grad = layer.grads[name]
+    analytic = grad.reshape(-1)[entries]
+    with _quiet():  # inf - inf: NaN, flagged as not finite by the report
+        abs_errors = np.abs(analytic - numeric)
+        rel_errors = abs_errors / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-8)
+    return _Measured(
+        key=key,
+        layer=type(layer).__name__,
+        shape=tuple(param.shape),
+        flat=flat,
+        entries=entries,
+        numeric=numeric,
+        abs_errors=abs_errors,
+        rel_errors=rel_errors,
+        nonfinite_grads=int(np.count_nonzero(~np.isfinite(grad))),
+    )
+
+
+class _Entry(NamedTuple):
+    """One checked entry: the ``n``-th of those measured in ``tensor``."""
+
+    tensor: _Measured
+    n: int
+
+
+def _measure_again(
+    loss: _Loss, tensors: list[_Measured], *, eps: float, tol: float, round_off: float, limit: int
+) -> None:
+    """Measure the entries over ``tol`` that could still be shown wrong at eps/3 and eps/10.
+
+    At most ``limit`` of them, the largest absolute errors first (NaN errors fail both
+    comparisons: they are mismatches already). Fills in ``spreads`` and ``large_step_off``.
+    """
+    over = [
+        _Entry(t, n)
+        for t in tensors
+        for n in np.flatnonzero((t.rel_errors > tol) & (t.abs_errors > round_off))
+    ]
+    # a stable sort: equal errors keep the order of the tensors and of their entries
+    over.sort(key=lambda entry: -float(entry.tensor.abs_errors[entry.n]))
+    for entry in over[:limit]:
+        t, n = entry.tensor, entry.n
+        third, tenth = (loss.slope(t.flat, t.entries[n], eps * f) for f in RECHECK_STEPS)
+        t.spreads[n] = abs(t.numeric[n] - third)
+        t.large_step_off[n] = abs(t.numeric[n] - third) > abs(third - tenth)
+
+
+def _layers_with(net: Network, trait: str) -> tuple[str, ...]:
+    """Class names of the layers with ``trait``: asked of the layers, never read off names."""
+    return tuple(dict.fromkeys(type(ly).__name__ for ly in net.layers if getattr(ly, trait, None)))

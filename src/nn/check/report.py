@@ -13,6 +13,7 @@ gradient or finite difference that is inf or NaN is a mismatch, however it compa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -69,6 +70,14 @@ class GradCheckRow:
     )
     nonfinite_grads: int = 0  # entries of the whole gradient tensor that are inf or NaN
     nonfinite_fds: int = 0  # checked entries whose finite difference is inf or NaN
+
+
+class _Masks(NamedTuple):
+    """The entries of one row over a tolerance, by kind: one bool per checked entry each."""
+
+    mismatch: np.ndarray
+    unresolved: np.ndarray
+    unexamined: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,7 @@ class GradCheckReport:
             ``DISAGREEMENT_MARGIN`` times the finite differences' disagreement there and
             more than the round-off floor.
         """
-        mismatch, _, _ = self._masks(row, tol)
+        mismatch = self._masks(row, tol).mismatch
         return mismatch if mismatch.size == row.checked else np.zeros(row.checked, bool)
 
     def failures(self, tol: float = 1e-6) -> np.ndarray:
@@ -246,12 +255,14 @@ class GradCheckReport:
     def __str__(self) -> str:
         return self.to_text()
 
-    def _masks(self, row: GradCheckRow, tol: float) -> tuple[np.ndarray, ...]:
-        """(mismatch, unresolved, unexamined) masks over ``row``'s entries."""
+    def _masks(self, row: GradCheckRow, tol: float) -> _Masks:
+        """The entries of ``row`` over ``tol``: mismatches, unresolved, not measured again."""
         rel, err = row.rel_errors, row.abs_errors
         if rel.size != row.checked or err.size != row.checked:  # no per-entry errors
             no = np.zeros(1, bool)
-            return no, no, np.array([row.max_rel_error > tol])
+            return _Masks(
+                mismatch=no, unresolved=no, unexamined=np.array([row.max_rel_error > tol])
+            )
         spread = row.spreads if row.spreads.size == row.checked else np.full(row.checked, np.nan)
         nonfinite = ~np.isfinite(err)  # NaN compares False with everything: handled apart
         over = rel > tol
@@ -262,17 +273,23 @@ class GradCheckReport:
             off = err > DISAGREEMENT_MARGIN * spread
         mismatch = nonfinite | (over & ~floored & examined & off)
         unresolved = over & ~mismatch & (floored | examined)
-        return mismatch, unresolved, over & ~floored & ~examined
+        return _Masks(mismatch, unresolved, unexamined=over & ~floored & ~examined)
 
     def _sort(self, tol: float) -> _Sorted:
         masks = [self._masks(r, tol) for r in self.rows]
         errs, large = [], []
-        for r, (m, _, _) in zip(self.rows, masks):
-            data = m.size == r.checked
+        for r, m in zip(self.rows, masks):
+            data = m.mismatch.size == r.checked
             errs.append(r.abs_errors if data else np.array([r.max_abs_error]))
             ok = data and r.large_step_off.size == r.checked
-            large.append(r.large_step_off if ok else np.zeros(m.size, bool))
-        return _Sorted(*([m[k] for m in masks] for k in range(3)), errs, large)
+            large.append(r.large_step_off if ok else np.zeros(m.mismatch.size, bool))
+        return _Sorted(
+            mismatch=[m.mismatch for m in masks],
+            unresolved=[m.unresolved for m in masks],
+            unexamined=[m.unexamined for m in masks],
+            abs_errors=errs,
+            large_step_off=large,
+        )
 
     def _unexamined(self, s: _Sorted, tol: float) -> str:
         bare = [

@@ -2,8 +2,8 @@
 
 ``nn`` with no arguments runs the demo. ``nn --help`` and ``nn COMMAND --help`` list the rest.
 Each command is a ``cmd_<name>`` function in a module of this package; its options are declared
-here, in :func:`build_parser`, and the options ``train`` and ``diagnose`` share in
-:mod:`nn.cli.options`.
+here, one ``_add_<name>`` function per command that :func:`build_parser` calls, and the options
+``train`` and ``diagnose`` share in :mod:`nn.cli.options`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from nn.check.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT
 from nn.cli.bench import cmd_bench
@@ -58,6 +59,12 @@ __all__ = [
 ]
 
 
+class _Subcommands(Protocol):
+    """What ``ArgumentParser.add_subparsers`` returns, as far as the ``_add_*`` below use it."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nn`` command."""
     parser = argparse.ArgumentParser(
@@ -65,13 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Neural networks from scratch. With no command, runs the demo.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_demo(sub)
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_diagnose(sub)
+    _add_gradcheck(sub)
+    _add_bench(sub)
+    return parser
 
+
+def _add_demo(sub: _Subcommands) -> None:
+    """``nn demo``, also what ``nn`` with no command runs."""
     demo = sub.add_parser("demo", help="the seed network learns handwritten digits (default)")
     demo.add_argument("--epochs", type=int, default=10)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(func=cmd_demo)
 
+
+def _add_train(sub: _Subcommands) -> None:
+    """``nn train``: the options it shares with ``nn diagnose``, and its own."""
     train = sub.add_parser("train", help="train an mlp on a built-in dataset")
     add_shared_options(
         train,
@@ -124,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
 
+
+def _add_evaluate(sub: _Subcommands) -> None:
+    """``nn evaluate MODEL``."""
     ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset's test split")
     ev.add_argument("model", help="path of a model saved by `nn train --save`")
     ev.add_argument(
@@ -137,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=0)
     ev.set_defaults(func=cmd_evaluate)
 
+
+def _add_diagnose(sub: _Subcommands) -> None:
+    """``nn diagnose``: the options of ``nn train``'s network, and the probe's."""
     dg = sub.add_parser(
         "diagnose",
         help="a short probe training that says what is wrong and what to try",
@@ -163,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("--plots", metavar="DIR", help="write the pictures as PNG files into DIR")
     dg.set_defaults(func=cmd_diagnose)
 
+
+def _add_gradcheck(sub: _Subcommands) -> None:
+    """``nn gradcheck``: a random network (or a saved one), and the check's settings."""
     gc = sub.add_parser("gradcheck", help="check backprop against finite differences")
     gc.add_argument("--sizes", default="5,4,3", help="layer sizes of a random network")
     gc.add_argument("--activation", choices=activation_names(), default="sigmoid")
@@ -194,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--seed", type=int, default=0)
     gc.set_defaults(func=cmd_gradcheck)
 
+
+def _add_bench(sub: _Subcommands) -> None:
+    """``nn bench backprop``: its options are in :func:`nn.bench.report.add_arguments`."""
     bench = sub.add_parser("bench", help="measure how fast backprop is, and why")
     what = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     bp = what.add_parser(
@@ -202,11 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Time one gradient by five routes on ladders of networks; print tables of "
         "seconds, speed-ups and growth with W. See docs/why-backprop-is-fast.md.",
     )
-    from nn.bench.report import add_arguments
+    from nn.bench.report import add_arguments  # here: `import nn.cli` leaves nn.bench unloaded
 
     add_arguments(bp)
     bp.set_defaults(func=cmd_bench)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

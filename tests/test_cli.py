@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import nn
+from nn.diagnostics import doctor
 from nn.cli import build_parser, digit_art, main, train_from_args
 from nn.core.network import duration
 from nn.layers.initializers import DEFAULT_INIT
@@ -159,13 +160,13 @@ def test_diagnose_a_saved_model_on_its_dataset_and_with_its_init(tmp_path, monke
     assert main([*argv, "--init", "he_normal", "--quiet", "--save", str(path)]) == 0
     assert nn.load(path).metadata == {"dataset": "moons", "init": "he_normal"}
     seen = {}
-    real = nn.diagnostics.doctor.diagnose
+    real = doctor.diagnose
 
     def spy(*args, **kwargs):
         seen.update(kwargs, n_in=args[1].shape[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("nn.diagnostics.doctor.diagnose", spy)
+    monkeypatch.setattr(doctor, "diagnose", spy)
     capsys.readouterr()
     main(["diagnose", "--model", str(path), "--steps", "20", "--no-experiments"])
     out, err = capsys.readouterr()

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import nn
-from nn.diagnostics import doctor
 from nn.cli import build_parser, digit_art, main, train_from_args
 from nn.core.network import duration
+from nn.diagnostics import doctor
 from nn.layers.initializers import DEFAULT_INIT
 
 

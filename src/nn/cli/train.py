@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 
 from nn.cli.options import DATASET_INPUTS, DATASETS, load_dataset, make_optimizer, network_from_args
-from nn.core.network import History, Network, duration
+from nn.core.network import History, Network
 from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import load
 from nn.io.paths import check_output_file
 from nn.preprocessing import Standardizer
 from nn.train.callbacks import EarlyStopping
+from nn.train.progress import duration
 from nn.train.safeguards import TrainingDiverged, TrainingInterrupted
 
 

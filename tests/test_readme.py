@@ -88,7 +88,7 @@ def test_every_module_the_readme_names_exists():
     now = re.sub(r"^\| `nn\.[^|]*\|", "|", text, flags=re.MULTILINE)
     dotted = set(re.findall(r"`(nn(?:\.[a-z_]+)+)`", now))
 
-    for name in sorted(dotted):
+    for name in sorted(dotted - {"nn.py"}):  # nn.py: the seed's script, not a module
         parts = name.split(".")
         for k in range(len(parts), 0, -1):  # the longest importable prefix, then attributes
             try:

@@ -270,3 +270,10 @@ def test_scalar_gradients_of_a_network_equal_its_own():
     assert list(got) == [key for key, _, _ in net.parameters()] + ["X"]
     for key, _, g in net.parameters():
         assert np.abs(got[key] - g).max() < 1e-12 * np.abs(g).max(), key
+
+
+def test_unknown_names_are_refused_with_the_choices():
+    with pytest.raises(ValueError, match="unknown activation 'swish'.*'sigmoid'"):
+        S.MLP([2, 2], "swish")
+    with pytest.raises(ValueError, match="unknown loss 'hinge'.*'squared_error'"):
+        S.fit(S.MLP([2, 1]), [[0.0, 1.0]], [[1.0]], loss="hinge")

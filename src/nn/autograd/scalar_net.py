@@ -184,6 +184,11 @@ class MLP:
         output_activation: str | None = None,
         seed: int = 0,
     ) -> None:
+        for name in (activation, output_activation or activation):
+            if name not in ACTIVATIONS:
+                raise ValueError(
+                    f"MLP: unknown activation {name!r}; choose one of {list(ACTIVATIONS)}"
+                )
         rng = random.Random(seed)
         weights = []
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
@@ -247,6 +252,8 @@ def fit(
     list of float
         The loss before each step.
     """
+    if loss not in LOSSES:
+        raise ValueError(f"fit: unknown loss {loss!r}; choose one of {list(LOSSES)}")
     history = []
     for _ in range(epochs):
         C = LOSSES[loss](model(X), Y)

@@ -117,6 +117,7 @@ class Tensor:
         other = lift(other)
 
         def grad_fn(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            # d(x - y)/dx = 1, d(x - y)/dy = -1
             return unbroadcast(g, self.shape), unbroadcast(-g, other.shape)
 
         return Tensor(self.data - other.data, (self, other), "-", grad_fn)

@@ -67,6 +67,7 @@ __version__ = "0.1.0"
 #: Public names whose modules load on first use: ``nn.diagnose`` runs the doctor (and its
 #: experiments), ``nn.datasets`` may download, ``nn.reference`` holds the slow twins.
 _LAZY = {
+    "autograd": ("nn.autograd", None),
     "datasets": ("nn.datasets", None),
     "diagnose": ("nn.diagnostics.doctor", "diagnose"),
     "plots": ("nn.diagnostics.plots", None),

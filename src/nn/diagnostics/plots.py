@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nn.diagnostics.measure import dense_layers, layer_outputs, saturation_range
+from nn.diagnostics.statistics import layer_outputs, measured_layers, saturation_range
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -160,17 +160,17 @@ def activation_histograms(
     bins: int = 40,
     path: PathLike | None = None,
 ) -> Figure:
-    """Histograms of every dense layer's activations on ``X``: one row per network.
+    """Histograms of every measured layer's activations on ``X``: one row per network.
 
     Parameters
     ----------
     networks : sequence of (label, Network)
         For example ``[("start", initial), ("after 300 steps", trained)]``; all of the same
         architecture.
-    X : ndarray of shape (batch, n_in)
+    X : ndarray of shape (batch, n_in), or (batch, *input_shape)
         The examples fed forward (in prediction mode).
     """
-    infos = dense_layers(networks[0][1])
+    infos = measured_layers(networks[0][1], np.shape(X)[1:])
     rows, cols = len(networks), len(infos)
     fig = _figure(2.6 * cols + 0.6, 2.1 * rows + 0.4)
     axes = np.asarray(fig.subplots(rows, cols, squeeze=False))
@@ -288,10 +288,14 @@ def first_layer_weights(
     """The weights into each first-layer unit as an image: what that unit looks for.
 
     Red is a positive weight (ink there excites the unit), blue a negative one; each image has
-    its own colour scale, symmetric about 0.
+    its own colour scale, symmetric about 0. The first layer is the first measured layer; it
+    must have a weight matrix ``W`` of shape (n_in, n_out) (a dense layer).
     """
-    info = dense_layers(network)[0]
-    W = np.asarray(network.layers[info.index].params["W"], dtype=np.float64)  # (n_in, n_out)
+    info = measured_layers(network)[0]
+    W = network.layers[info.index].params.get("W")
+    if W is None or W.ndim != 2:
+        raise ValueError(f"the first layer ({info.name}) has no (n_in, n_out) weight matrix W")
+    W = np.asarray(W, dtype=np.float64)  # (n_in, n_out)
     if W.shape[0] != shape[0] * shape[1]:
         raise ValueError(f"the first layer has {W.shape[0]} inputs, not {shape[0]} x {shape[1]}")
     n = min(W.shape[1], max_units)

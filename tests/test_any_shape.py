@@ -366,3 +366,12 @@ def test_the_doctor_reads_an_image_network_and_skips_what_it_does_not_understand
     assert np.array_equal(relu.layers[0].params["s"], build().layers[0].params["s"])  # kept
     assert not np.array_equal(relu.layers[3].params["W"], build().layers[3].params["W"])
     assert relu.input_shape == (C, H, W)
+
+
+def test_set_input_shape_checks_the_layers_before_it_changes_anything():
+    net = build(input_shape=None)
+    with pytest.raises(ValueError, match=r"layer 0 cannot take the input: Scale4D"):
+        net.set_input_shape((3, H, W))
+    assert net.input_shape is None and net.output_shape() == (1,)
+    net.set_input_shape((C, H, W))
+    assert net.input_shape == (C, H, W) and "?" not in net.summary()

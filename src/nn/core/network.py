@@ -31,9 +31,8 @@ from nn.core.errors import Diverged
 from nn.core.labels import class_labels, predicted_labels
 from nn.core.layer import Layer
 from nn.core.loss import Loss, value_and_gradient
-from nn.core.shapes import ShapeError, check_shape, walk_shapes
-from nn.core.summary import layer_table
-from nn.core.validation import check_inputs, check_positive_int, check_targets
+from nn.core.network_shapes import NetworkShapes
+from nn.core.validation import check_positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.optim.optimizers import Optimizer
@@ -48,8 +47,12 @@ __all__ = ["Network", "History"]
 History = dict[str, Any]
 
 
-class Network:
+class Network(NetworkShapes):
     """A feed-forward network: ``layers`` applied in order, then ``loss``.
+
+    What it knows about shapes (:attr:`input_shape`, :meth:`output_shape`, :meth:`summary`,
+    ``n_in``, ``n_out``) and the checks of data against them (:meth:`checked_inputs`,
+    :meth:`checked_targets`) are in :class:`nn.core.network_shapes.NetworkShapes`.
 
     Parameters
     ----------
@@ -76,8 +79,7 @@ class Network:
     Raises
     ------
     ValueError
-        If the layers do not fit together: a layer refuses the shape the one before it
-        gives (:func:`nn.core.shapes.walk_shapes`), checked as far as shapes are known.
+        If the layers do not fit together: a layer refuses the shape the one before it gives.
     """
 
     def __init__(
@@ -88,12 +90,7 @@ class Network:
         self.metadata: dict[str, Any] = {}
         if not self.layers:
             raise ValueError("Network needs at least one layer")
-        self._input_shape = None if input_shape is None else check_shape("input_shape", input_shape)
-        try:
-            walk_shapes(self.layers, self.input_shape)
-        except ShapeError as err:
-            err.args = (f"Network: the layers do not fit together: {err}",)
-            raise
+        self.set_input_shape(input_shape)  # and check that the layers fit together
 
     # ------------------------------------------------------------------ structure
     def parameters(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
@@ -113,65 +110,6 @@ class Network:
             return param.dtype
         return np.dtype(np.float32)
 
-    @property
-    def input_shape(self) -> tuple[int, ...] | None:
-        """The shape of one input example, ``(784,)`` or ``(1, 28, 28)``; None if not fixed.
-
-        The ``input_shape`` the network was built with, else its first layer's.
-        """
-        if self._input_shape is not None:
-            return self._input_shape
-        first = getattr(self.layers[0], "input_shape", None)
-        return None if first is None else tuple(first)
-
-    def output_shape(self, input_shape: Sequence[int] | None = None) -> tuple[int, ...] | None:
-        """The shape of one output example, walked through every layer's ``output_shape``.
-
-        Parameters
-        ----------
-        input_shape : tuple of int, optional
-            The shape of one input example; by default :attr:`input_shape`.
-
-        Returns
-        -------
-        tuple of int or None
-            ``(10,)`` for ``nn.mlp([784, 30, 10])``; None if it cannot be known (no input
-            shape, and no layer after the last shape-changing one insists on a shape).
-
-        Raises
-        ------
-        ValueError
-            If a layer cannot take the shape it would be given; the message names it.
-        """
-        if input_shape is not None:
-            input_shape = check_shape("input_shape", input_shape)
-        return walk_shapes(self.layers, input_shape or self.input_shape)[-1]
-
-    def summary(self, input_shape: Sequence[int] | None = None) -> str:
-        """A table of the layers: each one's output shape per example and parameter count.
-
-        ``print(net.summary())``; ``input_shape`` as in :meth:`output_shape`. Shapes that
-        cannot be known without it are shown as ``?`` (:mod:`nn.core.summary`).
-        """
-        if input_shape is not None:
-            input_shape = check_shape("input_shape", input_shape)
-        return layer_table(self, input_shape or self.input_shape)
-
-    @property
-    def n_in(self) -> int | None:
-        """Number of input features: ``n`` when :attr:`input_shape` is ``(n,)``, else None."""
-        shape = self.input_shape
-        return shape[0] if shape is not None and len(shape) == 1 else None
-
-    @property
-    def n_out(self) -> int | None:
-        """Width of the output: ``k`` when :meth:`output_shape` is ``(k,)``, else None."""
-        try:
-            shape = self.output_shape()
-        except ValueError:  # layers changed after the network was built; checked_inputs says
-            return None
-        return shape[0] if shape is not None and len(shape) == 1 else None
-
     def copy(self, dtype: np.dtype | type | None = None) -> Network:
         """A deep copy, optionally with every parameter cast to ``dtype``."""
         net = copy.deepcopy(self)
@@ -184,7 +122,10 @@ class Network:
 
     def __repr__(self) -> str:
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
-        shape = "" if self._input_shape is None else f", input_shape={self._input_shape}"
+        first = getattr(self.layers[0], "input_shape", None)
+        shape = ""
+        if self._input_shape is not None and self._input_shape != first:  # as describe() does
+            shape = f", input_shape={self._input_shape}"
         return f"Network([\n{inner}\n], loss={self.loss!r}{shape})"
 
     # ------------------------------------------------------------------ the math
@@ -436,39 +377,6 @@ class Network:
         from nn.io.model_file import save
 
         save(self, path)
-
-    # ------------------------------------------------------------------ checks
-    def checked_inputs(
-        self, X: np.ndarray, name: str = "X", allow_empty: bool = False
-    ) -> np.ndarray:
-        """``X`` checked against the shapes the layers take, as an array of the dtype.
-
-        ``X`` must have shape ``(n, *input_shape)``; with no :attr:`input_shape` fixed, the
-        first layer that refuses the shape of its examples says why. Every entry point
-        (``fit``, ``evaluate``, ``predict``, the gradient checker, the diagnostics) checks its
-        data through this, so a mistake gets the same message wherever it is made
-        (:func:`nn.core.validation.check_inputs`). ``name`` is how the argument is called in
-        messages; ``allow_empty`` accepts zero examples (``predict``).
-        """
-        first = getattr(self.layers[0], "input_shape", None)
-        expects = "the first layer" if self._input_shape is None or first else "the network"
-        return check_inputs(
-            X, self.input_shape, self.dtype, name=name, allow_empty=allow_empty,
-            layers=self.layers, expects=expects,
-        )  # fmt: skip
-
-    def checked_targets(self, Y: np.ndarray, n: int, name: str = "Y") -> np.ndarray:
-        """Targets checked as ``(n, *output_shape)`` of the dtype; class labels become one-hot.
-
-        Class labels, shape ``(n,)``, need an output of shape ``(k,)``. ``n`` is the number of
-        examples of the matching inputs; ``name`` is how the argument is called in messages
-        (:func:`nn.core.validation.check_targets`).
-        """
-        try:
-            out = self.output_shape()
-        except ValueError:
-            out = None  # the inputs' check, made first, reports it
-        return check_targets(Y, n, out, self.dtype, name=name)
 
 
 registry.register(registry.NETWORKS, Network)  # what nn.load builds a model file into

@@ -219,7 +219,7 @@ def _check_inputs(ctx: Context) -> Finding | None:
 def _check_saturated_outputs(ctx: Context, found: set[str]) -> Finding | None:
     net = ctx.run.initial
     out = ctx.infos[-1].activation if ctx.infos else None
-    if type(net.loss).__name__ != "SquaredError" or out is None or "lr_too_high" in found:
+    if not getattr(net.loss, "keeps_output_slope", False) or out is None or "lr_too_high" in found:
         return None
     limits = saturation_range(net.layers[out])
     values = [r["wrong_saturated"] for r in ctx.records if r["wrong_saturated"] is not None]

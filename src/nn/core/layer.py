@@ -14,7 +14,12 @@ A layer is anything with
 * ``config() -> dict``: the constructor arguments that rebuild the layer (for saving);
 * ``param_shapes(**config) -> dict`` (a classmethod): the shape of each parameter the layer
   built from ``config`` would have, computed without building it, so ``nn.load`` can check a
-  file's description against its arrays before allocating anything.
+  file's description against its arrays before allocating anything;
+* ``from_arrays(config, arrays)`` (a classmethod): the layer built around stored parameter
+  arrays, which :func:`nn.load` calls. The default builds ``cls(**config)`` and puts the
+  arrays in place of the parameters it drew; a layer with large parameters overrides it so
+  that no random initial weights are drawn only to be thrown away (:class:`Dense` does), and
+  loading a file then allocates about what the file holds.
 
 Optionally, a layer may set ``can_skip_dx = True`` and accept ``backward(dy, need_dx=False)``,
 which fills ``grads`` but skips computing ``dx`` and returns None. Training never uses the
@@ -119,6 +124,20 @@ class Layer:
     def param_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:
         """Shape of each parameter of ``cls(**config)``, without building it (none here)."""
         return {}
+
+    @classmethod
+    def from_arrays(cls, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Layer:
+        """The layer ``cls(**config)`` with ``arrays`` (name -> array) as its parameters.
+
+        The arrays are used as they are, not copied; the gradients start at zero. A layer
+        whose constructor draws large random parameters should override this and build the
+        layer around ``arrays`` directly, as :meth:`nn.Dense.from_arrays` does.
+        """
+        layer = cls(**config)
+        for name, array in arrays.items():
+            layer.params[name] = array
+            layer.grads[name] = np.zeros(array.shape, array.dtype)  # zero pages, not yet touched
+        return layer
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one example's output for one example's input of ``input_shape``.

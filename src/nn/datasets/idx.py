@@ -21,6 +21,7 @@ from typing import BinaryIO
 import numpy as np
 
 from nn.datasets.common import PathLike
+from nn.io.files import open_regular
 
 __all__ = ["IDXError", "read_idx", "write_idx"]
 
@@ -139,13 +140,18 @@ def read_idx(source: PathLike | BinaryIO, *, max_bytes: int = MAX_IDX_BYTES) -> 
     Raises
     ------
     IDXError
-        If the bytes are not a well-formed IDX file (see :class:`IDXError`).
+        If the bytes are not a well-formed IDX file (see :class:`IDXError`), or the path is
+        not a regular file (a device, a FIFO) or is larger than ``max_bytes`` allows.
     OSError
         If the file cannot be opened or read.
     """
     if isinstance(source, str | os.PathLike):
-        with open(source, "rb") as f:
-            return _read_idx_stream(f, os.fspath(source), max_bytes)
+        path = os.fspath(source)
+        # a regular file only (a FIFO or /dev/zero would hang or never end), of a size the
+        # array could have: max_bytes, plus the header, or gzip's slight growth of random data
+        limit = max_bytes + max_bytes // 100 + 65536
+        with open_regular(path, limit, lambda why: IDXError(f"{path}: {why}")) as f:
+            return _read_idx_stream(f, path, max_bytes)
     name = getattr(source, "name", None)
     label = str(name) if name is not None else f"<{type(source).__name__} stream>"
     return _read_idx_stream(source, label, max_bytes)

@@ -33,7 +33,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn.core.registry import LAYERS, LOSSES, NETWORKS
-from nn.io.npz import ModelFileError, SafeNpz, atomic_write, json_bytes
+from nn.io.npz import (
+    CHECKPOINT_ENTRY,
+    MODEL_ENTRY,
+    ModelFileError,
+    SafeNpz,
+    all_finite,
+    atomic_write,
+    json_bytes,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import Network
@@ -51,7 +59,7 @@ __all__ = [
 
 FORMAT = "nn-model"
 VERSION = 1
-_META = "__nn_model__"
+_META = MODEL_ENTRY
 
 #: Largest total of array data :func:`load` accepts by default, in bytes.
 MAX_MODEL_BYTES = 2 * 1024**3
@@ -144,20 +152,20 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
         raise ModelFileError(f"{path!r} is a directory, not a model file")
     with SafeNpz(path, max_bytes) as npz:
         if _META not in npz.headers:
-            raise npz.error(f"is an .npz archive but not an nn model (no {_META!r} entry)")
+            raise npz.error(_not_a_model(npz.headers))
         description = npz.read_json(_META)
         arrays = {k: v for k, v in npz.headers.items() if k != _META}
-        layers, loss = build(description, arrays, npz.error)
+
+        def read(key: str) -> np.ndarray:
+            arr = npz.read(key)
+            if not all_finite(arr):
+                raise npz.error(f"array {key!r} holds NaN or infinite weights")
+            return arr
+
+        layers, loss = build(description, arrays, npz.error, read=read)
         # absent in files saved before metadata (or input shapes) existed
         metadata = _checked_metadata(description.get("metadata", {}), npz.error)
         input_shape = _checked_input_shape(description.get("input_shape"), npz.error)
-        for i, layer in enumerate(layers):
-            for name in layer.params:
-                arr = npz.read(f"{i}.{name}")
-                if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-                    raise npz.error(f"array '{i}.{name}' holds NaN or infinite weights")
-                layer.params[name] = arr
-                layer.grads[name] = np.zeros_like(arr)
     try:
         # looked up, not imported: nn.core.network imports this module for Network.save
         net = NETWORKS["Network"](layers, loss, input_shape=input_shape)
@@ -204,13 +212,19 @@ def _checked_metadata(metadata: Any, error: Callable[[str], Exception]) -> dict[
 
 
 def build(
-    description: Any, arrays: dict[str, tuple[tuple[int, ...], np.dtype]], error: Any
+    description: Any,
+    arrays: dict[str, tuple[tuple[int, ...], np.dtype]],
+    error: Any,
+    read: Callable[[str], np.ndarray] | None = None,
 ) -> tuple[list[Any], Any]:
     """Layers and loss of a description, checked against the stored arrays' headers first.
 
     Every layer's :meth:`~nn.core.layer.Layer.param_shapes` must match the stored shapes and
-    dtypes before the layer is built, so a description cannot make ``load`` allocate more
-    than the file holds. ``error(message)`` makes the exception to raise.
+    dtypes before the layer is built, and every constructor argument passes the layer's own
+    checks, so a description cannot make ``load`` allocate more than the file holds.
+    ``error(message)`` makes the exception to raise. With ``read`` (array name -> array), each
+    layer is built around its stored arrays (:meth:`~nn.core.layer.Layer.from_arrays`), so
+    no random weights are drawn and thrown away; without it, with fresh random weights.
     """
     if not isinstance(description, dict) or description.get("format") != FORMAT:
         raise error(f"has a description that does not say format {FORMAT!r}")
@@ -249,9 +263,14 @@ def build(
             hint = f" (not in the param_shapes of {', '.join(sorted(owners))})"
             raise error(f"has unexpected arrays {sorted(extra)}{hint if owners else ''}")
         loss_cls, loss_config = _entry(description["loss"], LOSSES, "the loss")
-        # Sizes are checked: building allocates no more than the file holds.
-        layers = [cls(**config) for cls, config, _ in plans]
         loss = loss_cls(**loss_config)
+        # Sizes are checked: building allocates no more than the file holds.
+        layers = [
+            cls(**config)
+            if read is None
+            else cls.from_arrays(config, {n: read(f"{i}.{n}") for n in shapes})
+            for i, (cls, config, shapes) in enumerate(plans)
+        ]
     except (KeyError, TypeError, ValueError, OverflowError) as err:
         if isinstance(err, ModelFileError):
             raise
@@ -264,6 +283,17 @@ def build(
                 f"param_shapes declared {shapes}"
             )
     return layers, loss
+
+
+def _not_a_model(headers: dict[str, Any]) -> str:
+    """Why an .npz without a model description is not a model, and what it is if we know."""
+    if CHECKPOINT_ENTRY in headers:
+        return (
+            "is an nn checkpoint (the state of a training run, for resuming it), not a model: "
+            "finish the run with `nn train ... --checkpoint PATH --resume --save MODEL` (or "
+            "fit(..., resume=PATH) and save), then load or evaluate the saved model"
+        )
+    return f"is an .npz archive but not an nn model (no {_META!r} entry)"
 
 
 def _entry(entry: Any, table: dict[str, type], what: str) -> tuple[type, dict[str, Any]]:

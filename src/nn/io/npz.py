@@ -11,9 +11,11 @@ crash mid-write leaves any previous file intact.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import re
 import secrets
 import struct
 import warnings
@@ -23,10 +25,31 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ModelFileError", "SafeNpz", "atomic_write", "json_bytes"]
+from nn.io.files import check_zip_directory, open_regular
+
+__all__ = [
+    "CHECKPOINT_ENTRY",
+    "MODEL_ENTRY",
+    "ModelFileError",
+    "SafeNpz",
+    "atomic_write",
+    "all_finite",
+    "json_bytes",
+    "nn_file_kind",
+    "remove_stale_parts",
+]
+
+#: The entry holding the JSON description that makes an .npz an nn model ...
+MODEL_ENTRY = "__nn_model__"
+#: ... or an nn checkpoint (:mod:`nn.train.checkpoint`).
+CHECKPOINT_ENTRY = "__nn_checkpoint__"
 
 _MAX_JSON_BYTES = 1024**2
+_READ_CHUNK = 1024**2
 _MAX_MEMBERS = 10_000
+#: Bytes a file may hold beyond its arrays' ``max_bytes``: per entry, its zip and .npy
+#: headers (about 250 bytes for NumPy's) and its line in the zip directory, counted generously.
+_PER_ENTRY = 1024
 
 # Everything the zip, zlib and .npy header parsers raise on damaged input. Converted to
 # ModelFileError, so a caller has one exception to handle.
@@ -52,6 +75,14 @@ class ModelFileError(ValueError):
     """The file is not a model this version of nn can read; the message says why."""
 
 
+def all_finite(arr: np.ndarray) -> bool:
+    """Whether every entry of ``arr`` is finite, without a temporary the size of ``arr``
+    (``np.isfinite(arr).all()`` makes one): min and max propagate NaN and are inf if any is."""
+    if arr.size == 0 or arr.dtype.kind not in "fc":
+        return True
+    return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
+
+
 def json_bytes(obj: Any, *, allow_nan: bool = False) -> np.ndarray:
     """``obj`` as JSON text in a uint8 array (how descriptions are stored in an .npz).
 
@@ -72,11 +103,15 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
 
     Readers see the previous file or the complete new one, never a part; if ``write`` fails
     (or the process is interrupted) the temporary file is removed and ``path`` is untouched.
-    The new file gets the usual permissions (0o666 less the umask).
+    A process killed mid-write (``kill -9``, a power cut) cannot remove its temporary file,
+    so the name carries the writer's process id, ``.NAME.PID-RANDOM.part``, and the next
+    write to ``path`` removes those whose process is gone. The new file gets the usual
+    permissions (0o666 less the umask).
     """
     path = os.fspath(path)
     directory, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.part")
+    remove_stale_parts(directory, name)
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}-{secrets.token_hex(6)}.part")
     try:
         # O_EXCL: never write through a file someone else made.
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -95,6 +130,41 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
         if isinstance(err, OSError) and _about(err, path, tmp) is not err:
             raise _about(err, path, tmp) from None
         raise
+
+
+def remove_stale_parts(directory: str, name: str) -> list[str]:
+    """Remove the temporary files of writes to ``directory/name`` whose writer has died.
+
+    Returns the names removed. A temporary file of a process still running (this one
+    included: another thread may be writing) is left alone, and so is anything whose name
+    is not exactly that of :func:`atomic_write`'s temporaries.
+    """
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)-[0-9a-f]{{12}}\.part")
+    removed = []
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return removed  # atomic_write reports a missing directory itself
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):  # another writer may have removed it first
+                os.remove(os.path.join(directory, entry))
+                removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (on this machine)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists but is someone else's, or cannot be asked: leave its file
+    return True
 
 
 def _about(err: OSError, path: str, tmp: str) -> OSError:
@@ -129,9 +199,12 @@ class SafeNpz:
         self.headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
         self._members: dict[str, tuple[zipfile.ZipInfo, bool]] = {}
         try:
-            self._zip = zipfile.ZipFile(path)
+            # a regular file of a size its arrays could have, with a directory worth parsing
+            self._file = open_regular(path, max_bytes + _MAX_MEMBERS * _PER_ENTRY, self.error)
+            check_zip_directory(self._file, _MAX_MEMBERS, _MAX_MEMBERS * _PER_ENTRY, self.error)
+            self._zip = zipfile.ZipFile(self._file)
             self._scan(max_bytes)
-        except ModelFileError:
+        except (ModelFileError, FileNotFoundError, PermissionError):
             self.close()
             raise
         except _DAMAGED as err:
@@ -188,7 +261,8 @@ class SafeNpz:
                 raw = np.empty(math.prod(shape) * dtype.itemsize, dtype=np.uint8)
                 view, got = memoryview(raw), 0
                 while got < raw.size:
-                    k = f.readinto(view[got:])
+                    # bounded pieces: zipfile reads a piece into a new bytes object first
+                    k = f.readinto(view[got : got + _READ_CHUNK])
                     if not k:
                         raise self.error(f"entry {name!r} is truncated")
                     got += k
@@ -213,7 +287,10 @@ class SafeNpz:
             )
         try:
             text = self.read(name).tobytes().decode()
-            return json.loads(text, parse_constant=None if allow_nan else _no_constant)
+            if allow_nan:
+                return json.loads(text)
+            # 1e999 parses to inf: as much a non-finite number as the literal Infinity
+            return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
         except ModelFileError:
             raise
         except (ValueError, RecursionError) as err:
@@ -222,6 +299,8 @@ class SafeNpz:
     def close(self) -> None:
         if getattr(self, "_zip", None) is not None:
             self._zip.close()
+        if getattr(self, "_file", None) is not None:
+            self._file.close()  # zipfile leaves a file it was handed open
 
     def __enter__(self) -> SafeNpz:
         return self
@@ -234,6 +313,13 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range (not finite)")
+    return value
+
+
 def _npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
     """Parse an .npy header (magic, version 1 or 2, the literal dict) without reading data."""
     version = np.lib.format.read_magic(f)
@@ -244,3 +330,22 @@ def _npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
         if version == (2, 0):
             return np.lib.format.read_array_header_2_0(f)
     raise ValueError(f".npy format version {version} is not supported")
+
+
+def nn_file_kind(path: str | os.PathLike[str]) -> str | None:
+    """What is at ``path``: None (nothing), ``"model"``, ``"checkpoint"`` or ``"other"``.
+
+    Read as :class:`SafeNpz` reads (regular files only, headers only), so that a path about
+    to be written can be checked first: a checkpoint written over a saved model, or a model
+    saved over the checkpoint of a run, would destroy it.
+    """
+    if not os.path.lexists(path):
+        return None
+    try:
+        with SafeNpz(os.fspath(path), 2**62) as npz:
+            names = set(npz.headers)
+    except (ModelFileError, OSError):
+        return "other"
+    if MODEL_ENTRY in names:
+        return "model"
+    return "checkpoint" if CHECKPOINT_ENTRY in names else "other"

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nn.core.layer import Layer
+from nn.core.numbers import check_real
 from nn.functional.activations import (
     identity,
     identity_prime,
@@ -155,14 +156,15 @@ class LeakyReLU(Activation):
     Parameters
     ----------
     alpha : float, default 0.01
-        Slope for negative ``z``; 0 gives :class:`ReLU`.
+        Slope for negative ``z``, in [0, 1): 0 gives :class:`ReLU`; 1 would make the layer
+        the identity, and a NaN or infinite slope would make every output NaN.
     """
 
     has_kink = True  # the slope jumps from alpha to 1 at z = 0 (never 0: a unit cannot die)
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = check_real("LeakyReLU: alpha", alpha, 0.0, 1.0, hi_open=True)
 
     def function(self, z: np.ndarray) -> np.ndarray:  # type: ignore[override]
         return leaky_relu(z, self.alpha)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nn.core.layer import Layer
-from nn.layers.initializers import DEFAULT_INIT, Initializer, initialize
+from nn.layers.initializers import DEFAULT_INIT, Initializer, Stored, initialize
 
 __all__ = ["Dense"]
 
@@ -71,7 +71,8 @@ class Dense(Layer):
         self.init = init
         W, b = initialize(init, self.n_in, self.n_out, np.random.default_rng(rng), np.dtype(dtype))
         self.params = {"W": W, "b": b}
-        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+        # np.zeros, not zeros_like: fresh zero pages cost no memory until backward writes them
+        self.grads = {"W": np.zeros(W.shape, W.dtype), "b": np.zeros(b.shape, b.dtype)}
 
     # Named views of the dicts, so the code reads like the book.
     W = property(lambda self: self.params["W"])
@@ -156,6 +157,17 @@ class Dense(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out}
+
+    @classmethod
+    def from_arrays(cls, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Dense:
+        """The layer around stored ``W`` and ``b`` (not copied), drawing no random weights.
+
+        What :func:`nn.load` builds a dense layer with, so that a file's layer costs the
+        memory of its arrays and no more (drawing N(0, 1/n_in) weights first would allocate
+        float64 temporaries of twice the layer's size, only to throw them away).
+        """
+        W, b = arrays["W"], arrays["b"]
+        return cls(**config, init=Stored(W, b), dtype=W.dtype)
 
     @classmethod
     def param_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nn.core.layer import Layer
+from nn.core.numbers import check_real
 
 __all__ = ["Dropout"]
 
@@ -40,12 +41,9 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, *, rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
-        rate = float(rate)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(
-                f"Dropout: rate is the probability of dropping a unit and must be in [0, 1), "
-                f"got {rate!r}"
-            )
+        # a probability of dropping: 1 would drop every unit and divide by 0
+        rate = check_real("Dropout: rate (the probability of dropping a unit)", rate, 0.0, 1.0,
+                          hi_open=True)  # fmt: skip
         self.rate = rate
         self.rng = np.random.default_rng(rng)
         self.mask: np.ndarray | None = None

@@ -40,6 +40,7 @@ import numpy as np
 __all__ = [
     "DEFAULT_INIT",
     "INITIALIZERS",
+    "Stored",
     "WEIGHT_VARIANCE",
     "glorot_normal",
     "glorot_uniform",
@@ -178,6 +179,28 @@ WEIGHT_VARIANCE: dict[str, Callable[[int, int], float]] = {
 #: The default everywhere: N(0, 1/n_in) keeps sigmoid units out of saturation at the start,
 #: which is the cheapest fix for the learning slowdown of ch. 1's N(0, 1) init.
 DEFAULT_INIT = "scaled_normal"
+
+
+class Stored:
+    """An initializer that hands back arrays already made: a loaded model's ``W`` and ``b``.
+
+    ``Dense(n_in, n_out, init=Stored(W, b))`` starts from ``W`` and ``b`` themselves (not
+    copies; training changes them in place) and draws nothing. :func:`initialize` still checks
+    their shapes.
+    """
+
+    def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
+        self.W, self.b = W, b
+
+    def __call__(
+        self, n_in: int, n_out: int, rng: np.random.Generator, dtype: np.dtype
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self.W.dtype != dtype or self.b.dtype != dtype:
+            raise ValueError(f"Stored: W and b must be {dtype}, got {self.W.dtype}, {self.b.dtype}")
+        return self.W, self.b
+
+    def __repr__(self) -> str:
+        return f"Stored(W of shape {self.W.shape}, b of shape {self.b.shape})"
 
 
 def initialize(

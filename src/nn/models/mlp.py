@@ -8,6 +8,7 @@ import numpy as np
 
 from nn.core.layer import Layer
 from nn.core.network import Network
+from nn.core.numbers import check_real
 from nn.core.registry import ACTIVATIONS, LOSSES, lookup, snake_case
 from nn.layers.activations import Identity
 from nn.layers.dense import Dense
@@ -107,8 +108,7 @@ def mlp(
             f"an error; give output_activation={fits[0]!r} (--output-activation {fits[0]}), "
             "or use loss='softmax_cross_entropy', which takes logits"
         )
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"mlp: dropout is a rate in [0, 1), got {dropout!r}")
+    dropout = check_real("mlp: dropout (a rate)", dropout, 0.0, 1.0, hi_open=True)
     rng = np.random.default_rng(seed)
     layers: list[Layer] = []
     n_layers = len(sizes) - 1

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from nn.core import registry
+from nn.core.numbers import check_real
 from nn.optim.schedules import Schedule, schedule_from_config
 
 __all__ = ["Adam", "Optimizer", "RMSProp", "SGD"]
@@ -52,13 +53,9 @@ ParamTriple = tuple[str, np.ndarray, np.ndarray]
 
 
 def _check(name: str, value: float, lo: float, hi: float, *, lo_open: bool = False) -> float:
-    """``value`` as a float, or a ValueError naming the allowed interval."""
-    value = float(value)
-    ok = (lo < value if lo_open else lo <= value) and value < hi
-    if not (np.isfinite(value) and ok):
-        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g})"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return value
+    """``value`` as a float in ``[lo, hi)`` (``(lo, hi)`` with ``lo_open``), given as a real
+    number: ``"3.0"`` and ``True`` are refused, not converted (see :mod:`nn.core.numbers`)."""
+    return check_real(name, value, lo, hi, lo_open=lo_open, hi_open=True)
 
 
 class Optimizer:
@@ -100,10 +97,7 @@ class Optimizer:
         clip_norm: float | None = None,
         schedule: Schedule | dict[str, Any] | None = None,
     ) -> None:
-        lr = float(lr)
-        if not np.isfinite(lr) or lr <= 0:
-            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-        self.lr = lr
+        self.lr = check_real("lr", lr, 0.0, np.inf, lo_open=True)
         self.weight_decay = _check("weight_decay", weight_decay, 0.0, np.inf)
         if clip_norm is not None:
             clip_norm = _check("clip_norm", clip_norm, 0.0, np.inf, lo_open=True)
@@ -250,6 +244,8 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm, schedule=schedule)
         self.momentum = _check("momentum", momentum, 0.0, 1.0)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0, e.g. SGD(lr, momentum=0.9, ...)")

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nn.core import registry
+from nn.core.numbers import check_real
 from nn.core.registry import SCHEDULES
 
 __all__ = ["SCHEDULES", "CosineDecay", "Schedule", "StepDecay", "schedule_from_config"]
@@ -68,10 +69,8 @@ class StepDecay(Schedule):
     def __init__(self, every: int, factor: float = 0.5) -> None:
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ValueError(f"StepDecay: every must be a positive step count, got {every!r}")
-        every = int(every)
-        if not 0.0 < float(factor) <= 1.0:
-            raise ValueError(f"StepDecay: factor must be in (0, 1], got {factor!r}")
-        self.every, self.factor = every, float(factor)
+        self.every = int(every)
+        self.factor = check_real("StepDecay: factor", factor, 0.0, 1.0, lo_open=True)
 
     def __call__(self, t: int) -> float:
         return self.factor ** (t // self.every)
@@ -98,10 +97,8 @@ class CosineDecay(Schedule):
     def __init__(self, total: int, final: float = 0.0) -> None:
         if isinstance(total, bool) or not isinstance(total, (int, np.integer)) or total < 1:
             raise ValueError(f"CosineDecay: total must be a positive step count, got {total!r}")
-        total = int(total)
-        if not 0.0 <= float(final) <= 1.0:
-            raise ValueError(f"CosineDecay: final must be in [0, 1], got {final!r}")
-        self.total, self.final = total, float(final)
+        self.total = int(total)
+        self.final = check_real("CosineDecay: final", final, 0.0, 1.0)
 
     def __call__(self, t: int) -> float:
         progress = min(t, self.total) / self.total

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nn.core.numbers import check_real
+
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import Network
 
@@ -88,11 +90,13 @@ class EarlyStopping(Callback):
             raise ValueError(f"EarlyStopping: patience must be an integer, got {patience!r}")
         if patience < 1:
             raise ValueError(f"EarlyStopping: patience must be at least 1, got {patience}")
-        if not float(min_delta) >= 0:
-            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}")
+        if not isinstance(restore_best, (bool, np.bool_)):
+            raise TypeError(
+                f"EarlyStopping: restore_best must be True or False, got {restore_best!r}"
+            )
         self.monitor = monitor
         self.patience = int(patience)
-        self.min_delta = float(min_delta)
+        self.min_delta = check_real("EarlyStopping: min_delta", min_delta, 0.0)
         self.restore_best = bool(restore_best)
         self.higher_is_better = monitor.endswith("accuracy")
         self._reset()

@@ -148,16 +148,21 @@ def test_resume_refuses_a_different_run(tmp_path):
     path = tmp_path / "ck.npz"
     run("sgd", checkpoint=path, callbacks=[InterruptAt(5)])
     X, y = data()
+    same = {"seed": 3, "validation_data": (X, y)}
     cases = [
         (nn.mlp([4, 7, 3], seed=1), X, y, 7, {"lr": 1.0}, "different network"),
         (nn.mlp([4, 6, 3], seed=1), X + 1, y, 7, {"lr": 1.0}, "different training data"),
-        (nn.mlp([4, 6, 3], seed=1), X, y, 5, {"lr": 1.0}, "different batch_size"),
-        (nn.mlp([4, 6, 3], seed=1), X, y, 7, {"optimizer": Momentum(1.0)}, "optimizer SGD"),
-    ]
+        (nn.mlp([4, 6, 3], seed=1), X, y, 5, {"lr": 1.0},
+         "batch_size=7, and this run has batch_size=5"),
+        (nn.mlp([4, 6, 3], seed=1), X, y, 7, {"optimizer": Momentum(1.0)},
+         "optimizer='SGD', and this run has optimizer='Momentum'"),
+        (nn.mlp([4, 6, 3], seed=1), X, y, 7, {"lr": 1.0, "seed": 4},
+         "seed=3, and this run has seed=4"),
+    ]  # fmt: skip
     for net, Xc, yc, bs, opt, match in cases:
         before = weights(net)
         with pytest.raises(CheckpointError, match=match):
-            net.fit(Xc, yc, epochs=2, batch_size=bs, resume=path, verbose=False, **opt)
+            net.fit(Xc, yc, epochs=2, batch_size=bs, resume=path, verbose=False, **{**same, **opt})
         assert weights(net) == before  # refused before any work
 
 

@@ -306,10 +306,15 @@ def test_fit_prints_the_epoch_line_and_the_resume_line(tmp_path, capsys):
         first[0],
     )
     nn.train.fit(nn.mlp([4, 6, 3], seed=1), X, y, epochs=2, batch_size=8, lr=1.0, seed=0,
-                 checkpoint=path, resume=True)  # fmt: skip
+                 checkpoint=path, resume=True, validation_data=(X, y))  # fmt: skip
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"Resuming from {path}: epoch 2, 6 steps done"
     assert lines[1].startswith("Epoch 2/2: loss ") and len(lines) == 2
+    nn.train.fit(nn.mlp([4, 6, 3], seed=1), X, y, epochs=2, batch_size=8, lr=1.0, seed=0,
+                 checkpoint=path, resume=True, validation_data=(X, y))  # fmt: skip
+    assert capsys.readouterr().out.splitlines() == [
+        f"The run in {path} finished after epoch 2 of 2: nothing left to train"
+    ]
 
 
 @pytest.mark.parametrize(

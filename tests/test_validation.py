@@ -58,7 +58,7 @@ CASES = [
     ("validation pair", X, y, {"validation_data": X}, TypeError, ["validation_data must be a pair"]),
     ("validation features", X, y, {"validation_data": (X[:, :2], y)}, ValueError, ["validation X has 2 features"]),
     ("validation labels", X, y, {"validation_data": (X, y + 5)}, ValueError, ["validation Y holds class labels"]),
-    ("checkpoint dir", X, y, {"checkpoint": "/nonexistent/d/ck.npz"}, ValueError, ["checkpoint=", "does not exist"]),
+    ("checkpoint dir", X, y, {"checkpoint": "/nonexistent/d/ck.npz"}, ValueError, ["checkpoint /nonexistent/d/ck.npz", "does not exist"]),
     ("checkpoint_every", X, y, {"checkpoint": "ck.npz", "checkpoint_every": 0}, ValueError, ["checkpoint_every", "got 0"]),
 ]  # fmt: skip
 

@@ -146,7 +146,10 @@ class CategoricalCrossEntropy(Loss):
     :class:`SoftmaxCrossEntropy` has no such blind spot.
     """
 
-    output_activations = ("softmax", "sigmoid")  # a_j in (0, 1]
+    # softmax only: with sigmoid outputs, whose rows need not sum to 1, -y/a pushes the true
+    # class's unit up and nothing pushes the others down; every output drifts to 1, the loss
+    # falls and the predictions stay at chance ([784, 30, 10] on the digits: 16.5%).
+    output_activations = ("softmax",)
 
     def value(self, a: np.ndarray, y: np.ndarray) -> float:
         """Loss of a batch; ``a`` and ``y`` are (batch, n_out), the result a float."""

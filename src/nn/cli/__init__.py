@@ -9,6 +9,7 @@ here, one ``_add_<name>`` function per command that :func:`build_parser` calls, 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -251,6 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError, ModelFileError, OSError) as err:
         print(f"nn: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except MemoryError as err:  # what no check foresaw: one line, not a traceback
+        print(f"nn: error: out of memory ({err or 'no details'})", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # outside training (nn train holds it: nn.train.interrupts)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second: no traceback
         print("\nnn: interrupted", file=sys.stderr)
+        signal.signal(signal.SIGINT, previous)
         return 130

@@ -7,17 +7,18 @@ import os
 
 import numpy as np
 
+from nn.cli.checks import check_diagnose_options
 from nn.cli.options import (
     DEFAULT_LR,
     check_matplotlib,
     load_dataset,
     make_optimizer,
     network_from_args,
+    network_options,
 )
 from nn.cli.train import check_model_inputs, dataset_of
-from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import load
-from nn.io.paths import check_output_dir, check_output_file
+from nn.io.paths import check_output_dir
 from nn.layers.initializers import INITIALIZERS
 from nn.preprocessing import Standardizer
 
@@ -26,17 +27,12 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     """A short probe training of a configuration or a saved model, read by the doctor."""
     from nn.diagnostics.doctor import diagnose
 
-    for name in ("--steps", "--batch-size", "--probe-size"):
-        check_positive_int(name, getattr(args, name[2:].replace("-", "_")))
-    if args.lr is not None:
-        check_learning_rate("--lr", args.lr)
-    # "" too: an error, not "do not write"
-    if args.json is not None:
-        check_output_file("--json", args.json)
+    check_diagnose_options(args)  # "" too is an error for --json and --plots, not "none"
     if args.plots is not None:
         check_output_dir("--plots", args.plots)  # a typo first: no matplotlib needed
         check_matplotlib("--plots")
-    init = args.init
+    options = network_options(args)
+    init = options["init"]
     if args.model:
         net = load(args.model)
         what = f"the model in {args.model}"
@@ -50,7 +46,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if not args.model:
         net, sizes = network_from_args(args, X, y, yt)
         what = (
-            f"mlp({sizes}, activation={args.activation!r}, loss={args.loss!r}, init={args.init!r})"
+            f"mlp({sizes}, activation={options['activation']!r}, loss={options['loss']!r}, "
+            f"init={options['init']!r})"
         )
     if args.standardize:
         scaler = Standardizer(per_feature=False)

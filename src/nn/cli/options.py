@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,23 @@ DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spir
 #: Inputs per example of each of :data:`DATASETS`: 28 x 28 pixels, or a point in the plane.
 DATASET_INPUTS = {"digits": 784, "mnist": 784, "fashion-mnist": 784}
 DATASET_INPUTS |= {"xor": 2, "moons": 2, "circles": 2, "spirals": 2}
+#: Classes of each of :data:`DATASETS`, so that ``--sizes`` is checked before loading.
+DATASET_CLASSES = {"digits": 10, "mnist": 10, "fashion-mnist": 10, "xor": 2, "moons": 2}
+DATASET_CLASSES |= {"circles": 2, "spirals": 3}
+#: The network options and the value each has when not given. They are None in the parsed
+#: options unless given, so that a command can tell (``nn diagnose --model`` refuses them:
+#: the saved model has its own), and :func:`network_from_args` fills in these defaults.
+NETWORK_DEFAULTS = {
+    "sizes": None,
+    "activation": "sigmoid",
+    "output_activation": None,
+    "loss": "squared_error",
+    "init": DEFAULT_INIT,
+    "dropout": 0.0,
+    "dtype": "float32",
+}
+#: ``--momentum`` when not given (with ``--optimizer momentum`` or ``nesterov``).
+DEFAULT_MOMENTUM = 0.9
 
 #: Default learning rate of each ``--optimizer``: the seed's 3.0 for plain SGD; momentum
 #: multiplies the effective step by about 1 / (1 - mu) = 10, so a tenth of it; Adam and
@@ -80,10 +98,7 @@ def add_shared_options(
     # network
     parser.add_argument("--sizes", help="layer sizes, e.g. 784,30,10 (default: inputs,30,classes)")
     parser.add_argument(
-        "--activation",
-        choices=acts,
-        default="sigmoid",
-        help="activation of the hidden layers (default: %(default)s)",
+        "--activation", choices=acts, help="activation of the hidden layers (default: sigmoid)"
     )
     parser.add_argument(
         "--output-activation",
@@ -91,14 +106,9 @@ def add_shared_options(
         help="activation of the output layer (default: --activation; none for "
         "softmax_cross_entropy, which takes logits)",
     )
+    parser.add_argument("--loss", choices=losses, help="cost (default: squared_error)")
     parser.add_argument(
-        "--loss", choices=losses, default="squared_error", help="cost (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--init",
-        choices=list(INITIALIZERS),
-        default=DEFAULT_INIT,
-        help="initial weights (default: %(default)s)",
+        "--init", choices=list(INITIALIZERS), help=f"initial weights (default: {DEFAULT_INIT})"
     )
     # optimizer
     parser.add_argument(
@@ -114,7 +124,9 @@ def add_shared_options(
         "rmsprop and adam)",
     )
     parser.add_argument(
-        "--momentum", type=float, default=0.9, help="mu for momentum and nesterov (default 0.9)"
+        "--momentum",
+        type=float,
+        help=f"mu for --optimizer momentum and nesterov (default {DEFAULT_MOMENTUM})",
     )
     parser.add_argument(
         "--weight-decay",
@@ -125,12 +137,10 @@ def add_shared_options(
     )
     parser.add_argument("--clip-norm", type=float, help="cap on the gradient's global norm")
     # regularization, inputs, reproducibility
-    parser.add_argument(
-        "--dropout", type=float, default=0.0, help="dropout rate after each hidden layer"
-    )
+    parser.add_argument("--dropout", type=float, help="dropout rate after each hidden layer")
     parser.add_argument("--standardize", action="store_true", help=standardize_help)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--dtype", choices=["float32", "float64"], help="default: float32")
 
 
 def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Split:
@@ -170,7 +180,8 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
 
 
-def _sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
+def parse_sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
+    """The ``--sizes`` option as a list, checked: integers from ``n_in`` to ``n_out``."""
     if text is None:
         return [n_in, 30, n_out]
     example = f"e.g. {n_in},30,{n_out}"
@@ -185,12 +196,20 @@ def _sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
             f"--sizes {text!r} needs at least two integers, the input width and the output "
             f"width, with hidden layers between them: {example}"
         )
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"--sizes {text}: every layer needs at least one unit, {example}")
     if sizes[0] != n_in or sizes[-1] != n_out:
         raise ValueError(
             f"--sizes {text} does not fit the data: it must start with {n_in} (inputs) "
             f"and end with {n_out} (classes), {example}"
         )
     return sizes
+
+
+def network_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The network options as given, with :data:`NETWORK_DEFAULTS` for those not given."""
+    given = {name: getattr(args, name) for name in NETWORK_DEFAULTS}
+    return {k: v if given[k] is None else given[k] for k, v in NETWORK_DEFAULTS.items()}
 
 
 def network_from_args(
@@ -210,16 +229,17 @@ def network_from_args(
     """
     n_classes = int(max(y.max(), yt.max())) + 1
     n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
-    sizes = _sizes(args.sizes, X.shape[1], n_out)
+    sizes = parse_sizes(args.sizes, X.shape[1], n_out)
+    options = network_options(args)
     net = mlp(
         sizes,
-        activation=args.activation,
-        loss=args.loss,
-        output_activation=args.output_activation,
-        init=args.init,
-        dropout=args.dropout,
+        activation=options["activation"],
+        loss=options["loss"],
+        output_activation=options["output_activation"],
+        init=options["init"],
+        dropout=options["dropout"],
         seed=args.seed,
-        dtype=np.dtype(args.dtype),
+        dtype=np.dtype(options["dtype"]),
     )
     return net, sizes
 
@@ -262,7 +282,8 @@ def make_optimizer(args: argparse.Namespace, steps_per_epoch: int) -> Optimizer:
     if args.optimizer == "rmsprop":
         return RMSProp(lr, **common)
     if args.optimizer in ("momentum", "nesterov"):
-        return SGD(lr, args.momentum, nesterov=args.optimizer == "nesterov", **common)
+        momentum = DEFAULT_MOMENTUM if args.momentum is None else args.momentum
+        return SGD(lr, momentum, nesterov=args.optimizer == "nesterov", **common)
     return SGD(lr, **common)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -13,13 +14,22 @@ from typing import Any
 
 import numpy as np
 
-from nn.cli.options import DATASET_INPUTS, DATASETS, load_dataset, make_optimizer, network_from_args
+from nn.cli.advice import diagnose_command, resume_refused
+from nn.cli.checks import check_train_options
+from nn.cli.options import (
+    DATASET_INPUTS,
+    DATASETS,
+    load_dataset,
+    make_optimizer,
+    network_from_args,
+    network_options,
+)
 from nn.core.network import History, Network
-from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import load
-from nn.io.paths import check_output_file
 from nn.preprocessing import Standardizer
 from nn.train.callbacks import EarlyStopping
+from nn.train.checkpoint import CheckpointError
+from nn.train.interrupts import HeldInterrupts
 from nn.train.progress import duration
 from nn.train.safeguards import TrainingDiverged, TrainingInterrupted
 
@@ -35,9 +45,13 @@ class TrainResult:
     seconds: float  # wall time of fit (data loading and the final evaluation excluded)
     early_stopping: EarlyStopping | None
     stopped: dict[str, Any] | None  # history["stopped"]: why fit ended early, if it did
+    n_train: int = 0  # examples trained on (the training set less any validation split)
+    interrupts: HeldInterrupts | None = None  # Ctrl-C held from the start of training
 
 
-def train_from_args(args: argparse.Namespace) -> TrainResult:
+def train_from_args(
+    args: argparse.Namespace, hold: contextlib.ExitStack | None = None
+) -> TrainResult:
     """Build, train and test the network that ``nn train``'s options describe.
 
     The test set is only used for testing when ``--validation-split`` is given; without it,
@@ -45,26 +59,13 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     the history keeps them under ``val_*``), as in Nielsen's demo. With
     ``--standardize`` the scaler is fitted on the training inputs and folded into the first
     layer after training, so the returned (and saved) network takes raw inputs.
+
+    Every option is checked before the data is loaded (:mod:`nn.cli.checks`). With ``hold``,
+    Ctrl-C is held (:mod:`nn.train.interrupts`) from the start of training until ``hold`` is
+    closed, so that :func:`cmd_train` saves the model before Ctrl-C has its way.
     """
-    # Checked before the data is loaded, so a typo costs no time.
-    check_positive_int("--epochs", args.epochs)
-    check_positive_int("--batch-size", args.batch_size)
-    if args.lr is not None:
-        check_learning_rate("--lr", args.lr)
-    every: int | str = "epoch"
-    if args.checkpoint_every is not None:
-        every = check_positive_int("--checkpoint-every", args.checkpoint_every)
-    for option in ("save", "checkpoint"):
-        if getattr(args, option) is not None:  # "" too: an error, not "do not save"
-            check_output_file(f"--{option}", getattr(args, option))
-    if args.resume and not args.checkpoint:
-        raise ValueError("--resume continues from --checkpoint PATH; give --checkpoint too")
-    if args.early_stopping is not None and not args.validation_split:
-        raise ValueError(
-            "--early-stopping watches the validation loss and needs a validation set held "
-            "out of the training data: add --validation-split 0.1 (stopping on the test set "
-            "would make the test accuracy optimistic)"
-        )
+    check_train_options(args)  # before the data is loaded, so a typo costs no time
+    every: int | str = "epoch" if args.checkpoint_every is None else args.checkpoint_every
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
     net, sizes = network_from_args(args, X, y, yt)
     scaler = Standardizer(per_feature=False) if args.standardize else None
@@ -83,40 +84,46 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     validation: dict[str, Any] = {"validation_split": args.validation_split}
     if not args.validation_split:
         validation = {"validation_data": (scaler.transform(Xt) if scaler else Xt, yt)}
+    guard = None if hold is None else hold.enter_context(HeldInterrupts())  # until saved
     start = time.perf_counter()
     with warnings.catch_warnings():  # reported by cmd_train as nn's own messages
         warnings.simplefilter("ignore", TrainingDiverged)
         warnings.simplefilter("ignore", TrainingInterrupted)
-        history = net.fit(
-            X_fit,
-            y,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            optimizer=optimizer,
-            seed=args.seed,
-            verbose=not args.quiet,
-            validation_name="val" if args.validation_split else "test",
-            callbacks=[stopper] if stopper else [],
-            checkpoint=args.checkpoint,
-            checkpoint_every=every,
-            resume=args.resume,
-            **validation,
-        )
+        try:
+            history = net.fit(
+                X_fit,
+                y,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                optimizer=optimizer,
+                seed=args.seed,
+                verbose=not args.quiet,
+                validation_name="val" if args.validation_split else "test",
+                callbacks=[stopper] if stopper else [],
+                checkpoint=args.checkpoint,
+                checkpoint_every=every,
+                resume=args.resume,
+                **validation,
+            )
+        except CheckpointError as err:
+            raise resume_refused(err, args.checkpoint) from None
     seconds = time.perf_counter() - start
     stopped = history.get("stopped")
     if stopped is not None and stopped["reason"] == "diverged":
-        return TrainResult(net, history, None, None, seconds, stopper, stopped)
+        return TrainResult(net, history, None, None, seconds, stopper, stopped, n_train, guard)
     if scaler is not None:
         # the checkpoint (if any) keeps the unfolded weights, which a resumed run expects
         scaler.fold_into(net.layers[0])  # type: ignore[arg-type]
     # what `nn evaluate` needs to test it on the right data (--standardize is folded in
     # above), and the init `nn diagnose --model` must not suggest again
     net.metadata["dataset"] = args.dataset
-    net.metadata["init"] = args.init
+    net.metadata["init"] = network_options(args)["init"]
     if stopped is not None:
-        return TrainResult(net, history, None, None, seconds, stopper, stopped)
+        return TrainResult(net, history, None, None, seconds, stopper, stopped, n_train, guard)
     scores = net.evaluate(Xt, yt)
-    return TrainResult(net, history, scores["loss"], scores["accuracy"], seconds, stopper, None)
+    return TrainResult(
+        net, history, scores["loss"], scores["accuracy"], seconds, stopper, None, n_train, guard
+    )
 
 
 def plural(n: int, word: str) -> str:
@@ -131,8 +138,24 @@ CHANCE_MARGIN = 0.02
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train an mlp on a built-in dataset."""
-    result = train_from_args(args)
+    """Train an mlp on a built-in dataset.
+
+    From the start of training until the model is saved, Ctrl-C is held: the first stops
+    training at the next step boundary, and neither it nor any other cuts the checkpoint or
+    the model short while they are written (:mod:`nn.train.interrupts`).
+    """
+    with contextlib.ExitStack() as hold:
+        result = train_from_args(args, hold)
+        status = _report(args, result)
+        late = result.interrupts is not None and result.interrupts.requested
+    if late and status == 0:  # Ctrl-C after training, while testing or saving: now it stops
+        print("\nnn: interrupted after training ended; the model was saved", file=sys.stderr)
+        return 130
+    return status
+
+
+def _report(args: argparse.Namespace, result: TrainResult) -> int:
+    """Say how training ended, save the model if asked, and return the exit status."""
     net, history, stopped = result.network, result.history, result.stopped
     if stopped is not None and stopped["reason"] == "diverged":
         print(f"nn: {stopped['message']}\nnn: the model was not saved", file=sys.stderr)
@@ -160,7 +183,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"Early stopping: {why}; kept epoch {stopper.best_epoch} "
             f"(val_loss {stopper.best:.4f}), the best"
         )
-    per_epoch = float(np.median(history["seconds"]))
+    per_epoch = float(np.median(history["seconds"])) if history["seconds"] else 0.0
     acc = result.test_accuracy
     acc_text = (
         f"Test accuracy {acc:.2%}" if acc is not None else f"Test loss {result.test_loss:.4f}"
@@ -171,10 +194,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     classes = max(net.n_out or 1, 2)  # one sigmoid output unit: two classes
     if acc is not None and acc <= 1 / classes + CHANCE_MARGIN:
+        steps = len(history["epoch"]) * math.ceil(result.n_train / args.batch_size)
         print(
             f"nn: note: {acc:.2%} is about what guessing scores with {classes} classes: the "
-            "network did not learn. `nn diagnose` with the same options says why (learning "
-            "rate, initialization, saturation).",
+            f"network did not learn. `{diagnose_command(args, steps)}` probes this run again, "
+            "step for step, and says why (learning rate, initialization, saturation, a run "
+            "too short).",
             file=sys.stderr,
         )
     if args.save:

@@ -293,7 +293,7 @@ class Network(NetworkShapes):
             Targets as rows (one-hot for classes).
         optimizer : Optimizer
         run : TrainingRun, optional
-            Told when the update starts, so a second Ctrl-C waits for it to finish.
+            Told when the update starts (``run.updating``).
 
         Returns
         -------
@@ -314,7 +314,7 @@ class Network(NetworkShapes):
             raise Diverged(f"the loss became {loss}")
         self.backward(da, need_dx=False)
         if run is not None:
-            run.updating = True  # a second Ctrl-C waits for the update to finish
+            run.updating = True  # the weights are changing from here to the end of the step
         optimizer.step(self.parameters())
         return a, loss
 

@@ -254,6 +254,11 @@ def diagnose(
         relu_tried[f"{other.lr:g}"] = loss
         return loss
 
+    def longer(n_steps: int) -> tuple[float, float | None]:
+        again = run_probe(network, X, Y, probe, optimizer=opt, **{**kwargs, "steps": n_steps})
+        last = again.diagnostics.records[-1]
+        return last["probe_loss"], last["probe_accuracy"]
+
     relu_tried: dict[str, float] = {}
     findings = examine(
         run,
@@ -263,6 +268,7 @@ def diagnose(
         usual_lr=usual_lr,
         lr=opt.lr,
         relu_trial=relu_trial if experiments else None,
+        longer=longer if experiments else None,
     )
     config = {
         "optimizer": _describe(opt),

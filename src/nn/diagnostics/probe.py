@@ -94,7 +94,8 @@ def run_probe(
     """Train a copy of ``network`` for ``steps`` mini-batch steps with :class:`Diagnostics`.
 
     The training examples are a seeded random subset of ``X`` just large enough for ``steps``
-    mini-batches (the whole of ``X`` is cycled through when it is smaller). ``optimizer`` is
+    mini-batches, or the whole of ``X`` when it is smaller, shuffled then as ``fit`` with the
+    same ``seed`` shuffles it (so a probe of a run's steps repeats that run). ``optimizer`` is
     copied, so the caller's is never touched. A probe that diverges ends there, as ``fit``
     does, but without its :class:`~nn.train.safeguards.TrainingDiverged` warning: the doctor
     reports it as a finding instead (``diverged_at``).
@@ -103,7 +104,9 @@ def run_probe(
     net = network.copy()
     rng = np.random.default_rng(seed)
     n = min(len(X), steps * batch_size)
-    idx = np.sort(rng.permutation(len(X))[:n])
+    # the whole training set: shuffled by `seed` exactly as fit(..., seed=seed) shuffles it,
+    # so the probe of `nn train`'s steps is that run again, step for step
+    idx = np.arange(n) if n == len(X) else np.sort(rng.permutation(len(X))[:n])
     diag = Diagnostics(*probe, every=every)
     snaps = Snapshots(list(snapshot_steps))
     history: dict[str, Any] = {}
@@ -123,5 +126,7 @@ def run_probe(
         except _Done:
             pass
     stopped = history.get("stopped") or {}
+    if stopped.get("reason") == "interrupted":
+        raise KeyboardInterrupt  # Ctrl-C ends the doctor's work, not just this probe
     diverged = int(stopped["step"]) if stopped.get("reason") == "diverged" else None
     return ProbeRun(diag, initial, net, diverged, snaps.networks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 __all__ = ["check_output_dir", "check_output_file"]
 
@@ -23,12 +24,15 @@ def _check_output_path(name: str, path: str | os.PathLike[str]) -> str:
     return path
 
 
-def check_output_file(name: str, path: str | os.PathLike[str]) -> str:
+def check_output_file(name: str, path: str | os.PathLike[str], *, probe: bool = False) -> str:
     """``path`` as a str, once it is known that a file can be written there.
 
     Checked before any work, so that hours of training are not lost when the final save
     fails: the path is a file name (not empty, not ending in a separator, not a directory),
-    and its directory exists and is writable.
+    and its directory exists and is writable. With ``probe``, a file is created in that
+    directory and removed again, which also finds what permissions do not say (a read-only
+    file system, ``/proc``, a directory the superuser may write but the file system
+    refuses).
 
     Parameters
     ----------
@@ -65,7 +69,25 @@ def check_output_file(name: str, path: str | os.PathLike[str]) -> str:
         raise ValueError(
             f"{name} {path}: the directory {directory} is not writable; choose another path"
         )
+    if probe:
+        _try_writing(name, path, directory)
     return path
+
+
+def _try_writing(name: str, path: str, directory: str) -> None:
+    """Create and remove a temporary file in ``directory`` (named as atomic_write's are)."""
+    tmp = os.path.join(
+        directory, f".{os.path.basename(path)}.{os.getpid()}-{secrets.token_hex(6)}.part"
+    )
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as err:
+        raise ValueError(
+            f"{name} {path}: no file can be created in {directory} ({err.strerror}); choose "
+            "another path"
+        ) from None
+    os.close(fd)
+    os.remove(tmp)
 
 
 def check_output_dir(name: str, path: str | os.PathLike[str]) -> str:

@@ -101,12 +101,30 @@ def mlp(
             out_cls = None
     fits = loss_cls.output_activations  # the cross-entropies take probabilities only
     out_name = "identity" if out_cls is None else snake_case(out_cls.__name__)
+    if (
+        fits is not None
+        and out_name not in fits
+        and getattr(out_cls, "output_range", 0) == "(0, 1)"
+    ):
+        raise ValueError(  # in the loss's range, yet not what it needs (sigmoid for softmax)
+            f"mlp: loss={loss!r} needs {fits[0]} outputs, and {_a(out_name)} output layer "
+            f"gives other ones: the loss falls while the predictions stay at chance; give "
+            f"output_activation={fits[0]!r} (--output-activation {fits[0]}), or use "
+            "loss='cross_entropy' for sigmoid outputs"
+        )
     if fits is not None and out_name not in fits:
         raise ValueError(
             f"mlp: loss={loss!r} takes outputs in (0, 1), but {_a(out_name)} output layer can "
             "leave that range, where the loss clips its input and training goes wrong without "
             f"an error; give output_activation={fits[0]!r} (--output-activation {fits[0]}), "
             "or use loss='softmax_cross_entropy', which takes logits"
+        )
+    one_way = (loss_cls.takes_logits and out_cls is None) or out_name == "softmax"
+    if sizes[-1] == 1 and one_way:
+        raise ValueError(
+            f"mlp: a softmax over a single output unit is always 1, so {sizes!r} with "
+            f"loss={loss!r} can never learn; for two classes use one sigmoid output "
+            "(output_activation='sigmoid', loss='cross_entropy') or two softmax outputs"
         )
     dropout = check_real("mlp: dropout (a rate)", dropout, 0.0, 1.0, hi_open=True)
     rng = np.random.default_rng(seed)

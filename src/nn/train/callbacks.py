@@ -41,6 +41,30 @@ class Callback:
     def on_train_end(self, network: Network, history: dict[str, list[Any]]) -> None:
         """Called once when training ends, however it ends."""
 
+    def monitors(self) -> tuple[str, ...]:
+        """History keys read after every epoch; ``fit`` checks, before any work, that the run
+        will produce them (a ``val_loss`` needs validation data)."""
+        return ()
+
+    def config(self) -> dict[str, Any] | None:
+        """Settings of a callback that takes part in the run (by stopping it or changing
+        weights), or None for one that only watches. A checkpoint records them and a resumed
+        run must have the same (:mod:`nn.train.settings`)."""
+        return None
+
+    def state_dict(self) -> dict[str, Any] | None:
+        """What the callback has gathered so far, for a checkpoint (None: nothing to keep).
+
+        Values are JSON numbers, strings, bools or None, or dicts mapping parameter keys
+        (``"0.W"``) to arrays of those parameters' shapes and dtypes; the checkpoint checks
+        every one of them before :meth:`load_state_dict` sees it.
+        """
+        return None
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict`: called, when a run is resumed, before
+        :meth:`on_train_begin`. Raise ``ValueError`` for a state that cannot be."""
+
 
 class EarlyStopping(Callback):
     """Stop when a validation metric stops improving, and go back to the best epoch's weights.
@@ -63,6 +87,9 @@ class EarlyStopping(Callback):
         Smallest change that counts as an improvement.
     restore_best : bool, default True
         Copy the best epoch's weights back at the end of training.
+
+    A checkpoint keeps what it has seen (the best value, its epoch and weights, the epochs
+    waited), so a run resumed from it stops where the uninterrupted run stops.
 
     Attributes
     ----------
@@ -99,6 +126,7 @@ class EarlyStopping(Callback):
         self.min_delta = check_real("EarlyStopping: min_delta", min_delta, 0.0)
         self.restore_best = bool(restore_best)
         self.higher_is_better = monitor.endswith("accuracy")
+        self._resumed = False
         self._reset()
 
     def _reset(self) -> None:
@@ -109,7 +137,47 @@ class EarlyStopping(Callback):
         self.best_weights: dict[str, np.ndarray] | None = None
 
     def on_train_begin(self, network: Network, history: dict[str, list[Any]]) -> None:
-        self._reset()
+        if not self._resumed:  # else the state of a checkpoint was just loaded: keep it
+            self._reset()
+        self._resumed = False
+
+    def monitors(self) -> tuple[str, ...]:
+        return (self.monitor,)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "monitor": self.monitor,
+            "patience": self.patience,
+            "min_delta": self.min_delta,
+            "restore_best": self.restore_best,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
+            "wait": self.wait,
+            "weights": None if self.best_weights is None else dict(self.best_weights),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        best, weights = state.get("best"), state.get("weights")
+        epochs = [state.get(k) for k in ("best_epoch", "stopped_epoch")]
+        wait = state.get("wait")
+        if (
+            set(state) != {"best", "best_epoch", "stopped_epoch", "wait", "weights"}
+            or (best is not None and check_real("EarlyStopping: best", best) is None)
+            or not all(e is None or (type(e) is int and e >= 1) for e in epochs)
+            or type(wait) is not int
+            or not 0 <= wait <= self.patience
+            or (best is None) != (epochs[0] is None)
+            or (weights is not None and not isinstance(weights, dict))
+        ):
+            raise ValueError(f"EarlyStopping: not a state it could have had: {state!r}"[:300])
+        self.best, self.best_epoch, self.stopped_epoch = best, epochs[0], epochs[1]
+        self.wait, self.best_weights = wait, weights
+        self._resumed = True
 
     def on_epoch_end(
         self, network: Network, epoch: int, history: dict[str, list[Any]]

@@ -9,28 +9,35 @@ seed, because a checkpoint holds every input of the remaining arithmetic:
   order itself, with the number of mini-batches of the epoch already done;
 * the state of any generator a layer keeps in ``layer.rng`` (dropout, for one);
 * the running sums of the epoch's loss and correct answers, and the history so far, so the
-  resumed history matches too.
+  resumed history matches too;
+* what the callbacks that take part in the run have gathered (their ``state_dict()``:
+  :class:`~nn.train.callbacks.EarlyStopping`'s best epoch, its weights and the epochs it
+  waited), and whether the run has finished, by its epochs or because a callback stopped it;
+* the run's settings (:mod:`nn.train.settings`), which a resume compares with its own in
+  full: any difference is refused, naming the setting and both values.
 
-The file is an ``.npz`` written atomically (:func:`nn.io.model_file.atomic_write`) and read with
-the same defences as a model file (:class:`nn.io.model_file.SafeNpz`): never pickle, sizes
-checked against the network before anything is read. Arrays: ``param/<key>`` per parameter,
-``opt/<key>/<name>`` per optimizer state array, ``order``; JSON in ``__nn_checkpoint__``.
-Callbacks' own state is not saved: a stateful callback should rebuild it from the history
-that ``on_train_begin`` receives.
+The file is an ``.npz`` written atomically (:func:`nn.io.npz.atomic_write`) and read with the
+same defences as a model file (:class:`nn.io.npz.SafeNpz`): never pickle, a regular file of a
+bounded size, sizes checked against the network before anything is read, and every number
+checked (:mod:`nn.train.checkpoint_checks`). Arrays: ``param/<key>`` per parameter,
+``opt/<key>/<name>`` per optimizer state array, ``callback/<i>/<name>/<key>`` per array a
+callback keeps, ``order``; JSON in ``__nn_checkpoint__``.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nn.io.model_file import describe
-from nn.io.npz import ModelFileError, SafeNpz, atomic_write, json_bytes
+from nn.io.npz import CHECKPOINT_ENTRY, ModelFileError, SafeNpz, atomic_write, json_bytes
+from nn.train import checkpoint_checks as checks
+from nn.train.settings import first_difference
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import Network
@@ -43,28 +50,32 @@ __all__ = [
     "restore",
     "write",
     "read",
-    "fingerprint",
+    "load_callbacks",
     "check_writable",
 ]
 
 FORMAT = "nn-checkpoint"
-VERSION = 1
-_META = "__nn_checkpoint__"
-#: Bit generators a checkpoint may name (never looked up by an arbitrary name).
-_BIT_GENERATORS = {
-    cls.__name__: cls
-    for cls in (
-        np.random.PCG64,
-        np.random.PCG64DXSM,
-        np.random.MT19937,
-        np.random.Philox,
-        np.random.SFC64,
-    )
-}
+#: 2: with the run's settings, the callbacks' state and whether the run has finished.
+VERSION = 2
+_META = CHECKPOINT_ENTRY
 
 
 class CheckpointError(ModelFileError):
-    """The file is not a checkpoint this run can continue from; the message says why."""
+    """The file is not a checkpoint this run can continue from; the message says why.
+
+    Attributes
+    ----------
+    setting : str or None
+        When the run's settings differ: the first that does (``"lr"``, ``"batch_size"``,
+        ``"EarlyStopping.patience"``), with its value in the checkpoint (``saved``) and in
+        this run (``given``), so the command line can name its own option.
+    """
+
+    def __init__(
+        self, message: str, setting: str | None = None, saved: Any = None, given: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.setting, self.saved, self.given = setting, saved, given
 
 
 @dataclass
@@ -87,6 +98,8 @@ class Snapshot:
     loss_sum: float
     correct: int
     history: dict[str, Any]
+    finished: str | None = None  # "epochs" or "callback" once the run is over
+    callbacks: list[dict[str, Any] | None] | None = None  # states to load, when read
 
 
 def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
@@ -109,6 +122,7 @@ def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
         history={
             k: list(v) if isinstance(v, list) else copy.deepcopy(v) for k, v in run.history.items()
         },
+        finished=run.finished,
     )
 
 
@@ -118,29 +132,16 @@ def restore(snap: Snapshot, network: Network, optimizer: Optimizer, run: Any) ->
         param[...] = snap.params[key]
     optimizer.load_state_dict(snap.optimizer)
     if run.rng.bit_generator.state["bit_generator"] != snap.rng["bit_generator"]:
-        run.rng = np.random.Generator(_BIT_GENERATORS[snap.rng["bit_generator"]]())
+        run.rng = np.random.Generator(checks.BIT_GENERATORS[snap.rng["bit_generator"]]())
     run.rng.bit_generator.state = snap.rng
     for i, state in snap.layer_rngs.items():
         layer_rng = getattr(network.layers[int(i)], "rng", None)
         if isinstance(layer_rng, np.random.Generator):
             layer_rng.bit_generator.state = state
     run.epoch, run.batch, run.order, run.step = snap.epoch, snap.batch, snap.order, snap.step
-    run.loss_sum, run.correct = snap.loss_sum, snap.correct
+    run.loss_sum, run.correct, run.finished = snap.loss_sum, snap.correct, snap.finished
     run.history.clear()
     run.history.update({k: list(v) if isinstance(v, list) else v for k, v in snap.history.items()})
-
-
-def fingerprint(X: np.ndarray, T: np.ndarray, batch_size: int) -> dict[str, Any]:
-    """What must not change between an interrupted run and its resumption."""
-    crc = zlib.crc32(np.ascontiguousarray(X).data)
-    crc = zlib.crc32(np.ascontiguousarray(T).data, crc)
-    return {
-        "n": len(X),
-        "x_shape": list(X.shape),
-        "t_shape": list(T.shape),
-        "crc32": crc,
-        "batch_size": batch_size,
-    }
 
 
 def check_writable(network: Network, optimizer: Optimizer) -> None:
@@ -155,9 +156,19 @@ def check_writable(network: Network, optimizer: Optimizer) -> None:
 
 
 def write(
-    path: str, snap: Snapshot, network: Network, optimizer: Optimizer, run_id: dict[str, Any]
+    path: str,
+    snap: Snapshot,
+    network: Network,
+    optimizer: Optimizer,
+    settings: dict[str, Any],
+    callbacks: Sequence[Any] = (),
 ) -> None:
-    """Write ``snap`` to ``path`` atomically (temporary file, then rename)."""
+    """Write ``snap`` to ``path`` atomically (temporary file, then rename).
+
+    ``settings`` is :func:`nn.train.settings.run_settings` of the run; ``callbacks`` are the
+    run's, whose ``state_dict()`` is written for each one that takes part in the run (has
+    a ``config()``).
+    """
     arrays: dict[str, np.ndarray] = {f"param/{k}": v for k, v in snap.params.items()}
     state_names = {}
     for key, entries in snap.optimizer["state"].items():
@@ -166,16 +177,21 @@ def write(
             arrays[f"opt/{key}/{name}"] = np.asarray(arr)
     if snap.order is not None:
         arrays["order"] = snap.order
+    states = []
+    for i, cb in enumerate(_taking_part(callbacks)):
+        state = cb.state_dict() if callable(getattr(cb, "state_dict", None)) else None
+        if state is not None:  # a dict of arrays is stored as arrays, named in the JSON
+            state = dict(state)
+            for name, value in state.items():
+                if isinstance(value, dict):
+                    arrays.update({f"callback/{i}/{name}/{k}": v for k, v in value.items()})
+                    state[name] = sorted(value)
+        states.append(state)
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "model": describe(network, loadable=False),
-        "optimizer": {
-            "type": type(optimizer).__name__,
-            "config": snap.optimizer["config"],
-            "iterations": snap.optimizer["iterations"],
-            "state": state_names,
-        },
+        "settings": settings,
+        "optimizer": {"iterations": snap.optimizer["iterations"], "state": state_names},
         "rng": snap.rng,
         "layer_rngs": snap.layer_rngs,
         "position": {
@@ -184,194 +200,185 @@ def write(
             "step": snap.step,
             "loss_sum": snap.loss_sum,
             "correct": snap.correct,
+            "finished": snap.finished,
         },
         "history": snap.history,
-        "run": run_id,
+        "callbacks": states,
     }
     arrays[_META] = json_bytes(meta, allow_nan=True)
     atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def _taking_part(callbacks: Sequence[Any]) -> list[Any]:
+    """The callbacks recorded in the settings (those with a ``config()``), in order."""
+    return [
+        cb for cb in callbacks if callable(getattr(cb, "config", None)) and cb.config() is not None
+    ]
 
 
 def read(
     path: str,
     network: Network,
     optimizer: Optimizer,
-    run_id: dict[str, Any],
+    settings: dict[str, Any],
     *,
     max_bytes: int = 2 * 1024**3,
 ) -> Snapshot:
-    """Read a checkpoint for continuing a run of ``network`` with ``optimizer`` on the same data.
+    """Read a checkpoint for continuing a run of ``network`` with ``optimizer`` and ``settings``.
+
+    Everything is checked before it is returned: the settings against the run's, every
+    array against the network, every number of the description.
 
     Raises
     ------
     CheckpointError
-        If the file is damaged or not a checkpoint, or was written by another network, with
-        another optimizer type, other data or another batch size.
+        If the file is damaged or not a checkpoint, was written by an older nn, or by a run
+        with other settings (the first difference is named, with both values).
     """
     path = os.fspath(path)
     with SafeNpz(path, max_bytes, what="nn checkpoint", error=CheckpointError) as npz:
         fail = npz.error
         if _META not in npz.headers:
-            raise fail(f"is not an nn checkpoint (no {_META!r} entry)")
+            what = "an nn model" if "__nn_model__" in npz.headers else "an .npz archive"
+            raise fail(f"is {what}, not an nn checkpoint (no {_META!r} entry)")
         meta = npz.read_json(_META, allow_nan=True)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise fail(f"is not an nn checkpoint (its description does not say {FORMAT!r})")
-        if type(meta.get("version")) is not int or meta["version"] != VERSION:
-            raise fail(f"has checkpoint version {meta.get('version')!r}; this nn reads {VERSION}")
+        if type(meta.get("version")) is not int or meta["version"] not in (1, VERSION):
+            raise fail(f"has checkpoint version {meta.get('version')!r}; this nn reads 1 and 2")
         try:
-            return _snapshot(meta, npz, network, optimizer, run_id, fail)
+            if meta["version"] == 1:
+                meta = _from_version_1(meta, settings, fail)
+        except (KeyError, TypeError, AttributeError) as err:
+            raise fail(f"has an invalid description ({err!r})"[:400]) from None
+        _check_same_run(meta.get("settings"), settings, path)
+        try:
+            return _snapshot(meta, npz, network, settings, fail)
         except CheckpointError:
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
-            raise fail(f"has an invalid description ({err!r})") from None
+            raise fail(f"has an invalid description ({err!r})"[:400]) from None
+
+
+def _from_version_1(meta: dict[str, Any], settings: dict[str, Any], fail: Any) -> dict[str, Any]:
+    """A checkpoint of nn 0.1.0 in this version's form.
+
+    Version 1 recorded the network, the optimizer's type and config, the batch size and the
+    training data, which are compared as ever; it did not record the validation split, the
+    seed, the validation data or callbacks, so those are taken to be this run's. Its
+    callbacks' state was never kept: with a callback taking part in this run (one with a
+    ``config()``, such as EarlyStopping) it cannot continue exactly, and is refused.
+    """
+    if settings["callbacks"]:
+        raise fail(
+            "was written by nn 0.1.0, which kept no callback state, so a run with "
+            f"{settings['callbacks'][0]['type']} cannot continue from it exactly; resume "
+            "without that callback, or start the run afresh"
+        )
+    run, optimizer = meta["run"], meta["optimizer"]
+    recorded = {
+        "network": meta["model"],
+        "optimizer": {"type": optimizer["type"], **optimizer["config"]},
+        "batch_size": run["batch_size"],
+        "training data": {"shapes": [run["x_shape"], run["t_shape"]], "crc32": run["crc32"]},
+    }
+    return {
+        **meta,
+        "settings": {**settings, **recorded},
+        "optimizer": {"iterations": optimizer["iterations"], "state": optimizer["state"]},
+        "position": {**meta["position"], "finished": None},
+        "callbacks": [],
+    }
+
+
+def _check_same_run(saved: Any, settings: dict[str, Any], path: str) -> None:
+    """Refuse a checkpoint of a run with other settings, naming the first that differs."""
+    found = first_difference(saved, settings)
+    if found is None:
+        return
+    name, theirs, mine = found
+    if name == "network":
+        said = f"a different network (checkpoint: {_summary(theirs)}, this one: {_summary(mine)})"
+    elif name.endswith(" data"):
+        said = f"different {name} ({_data(theirs)} in the checkpoint, {_data(mine)} now)"
+    else:
+        said = f"{name}={theirs!r}, and this run has {name}={mine!r}"
+    raise CheckpointError(
+        f"{path!r} was written by a run with {said}; resume with the same {name} to continue "
+        "that run exactly, or start a new run (without resume, or with another checkpoint "
+        "path)",
+        setting=name,
+        saved=theirs,
+        given=mine,
+    )
+
+
+def _data(fingerprint: Any) -> str:
+    if not isinstance(fingerprint, dict):
+        return "none"
+    shapes = " and ".join("x".join(map(str, s)) for s in fingerprint.get("shapes", []))
+    return f"{shapes} with CRC-32 {fingerprint.get('crc32')}"
 
 
 def _snapshot(
     meta: dict[str, Any],
     npz: SafeNpz,
     network: Network,
-    optimizer: Optimizer,
-    run_id: dict[str, Any],
+    settings: dict[str, Any],
     fail: Any,
 ) -> Snapshot:
     """The checkpoint's contents, each part checked against this run before it is trusted."""
-    _check_same_run(meta, network, optimizer, run_id, fail)
-    opt_meta = meta["optimizer"]
-    params, state = _arrays(npz, opt_meta["state"], network, fail)
-    pos = meta["position"]
-    epoch, batch, step, order = _position(pos, npz, run_id, fail)
-    history = _history(meta["history"], fail)
+    n = settings["training data"]["shapes"][0][0]
+    n_batches = -(-n // settings["batch_size"])
+    params = checks.parameters(npz, network, fail)
+    state = checks.optimizer_state(npz, meta["optimizer"]["state"], params, fail)
+    pos = checks.position(meta["position"], n, n_batches, fail)
+    order = checks.order(npz, n, pos["batch"], fail)
+    callbacks = checks.callback_states(npz, meta["callbacks"], settings, params, fail)
+    described = {_META, "order", *(f"param/{k}" for k in params)}
+    described |= {f"opt/{k}/{name}" for k, names in state.items() for name in names}
+    described |= {
+        f"callback/{i}/{name}/{k}"
+        for i, cb in enumerate(callbacks)
+        for name, value in (cb or {}).items()
+        if isinstance(value, dict)
+        for k in value
+    }
+    if set(npz.headers) - described:
+        odd = sorted(set(npz.headers) - described)[:5]
+        raise fail(f"has arrays its description does not mention ({odd})")
     return Snapshot(
         params=params,
         optimizer={
-            "config": opt_meta["config"],
-            "iterations": _int(opt_meta["iterations"], 0),
+            "config": settings["optimizer"],
+            "iterations": checks.integer(meta["optimizer"]["iterations"], 0),
             "state": state,
         },
-        rng=_rng_state(meta["rng"], fail),
-        layer_rngs={
-            str(_int(int(i), 0, len(network.layers) - 1)): _rng_state(s, fail)
-            for i, s in meta["layer_rngs"].items()
-        },
-        epoch=epoch,
-        batch=batch,
+        rng=checks.rng_state(meta["rng"], fail),
+        layer_rngs=checks.layer_rngs(meta["layer_rngs"], network, fail),
+        epoch=pos["epoch"],
+        batch=pos["batch"],
         order=order,
-        step=step,
-        loss_sum=float(pos["loss_sum"]),
-        correct=_int(pos["correct"], 0),
-        history={k: v for k, v in history.items() if k != "stopped"},
+        step=pos["step"],
+        loss_sum=pos["loss_sum"],
+        correct=pos["correct"],
+        history=checks.history(meta["history"], pos["epoch"] - 1, fail),
+        finished=pos["finished"],
+        callbacks=callbacks,
     )
 
 
-def _check_same_run(
-    meta: dict[str, Any],
-    network: Network,
-    optimizer: Optimizer,
-    run_id: dict[str, Any],
-    fail: Any,
-) -> None:
-    """Refuse a checkpoint of another network, other data, batch size or optimizer type."""
-    mine = describe(network, loadable=False)
-    if meta["model"] != mine:
-        raise fail(
-            "was written by a different network; resume with the same architecture "
-            f"(checkpoint: {_summary(meta['model'])}, this network: {_summary(mine)})"
-        )
-    for key in ("n", "x_shape", "t_shape", "batch_size", "crc32"):
-        if meta["run"].get(key) != run_id[key]:
-            what = "batch_size" if key == "batch_size" else "training data"
-            raise fail(
-                f"was written with a different {what} ({key}: {meta['run'].get(key)!r}, now "
-                f"{run_id[key]!r}); resume with exactly the same data and batch_size"
-            )
-    if meta["optimizer"]["type"] != type(optimizer).__name__:
-        raise fail(
-            f"was written with optimizer {meta['optimizer']['type']}, this fit uses "
-            f"{type(optimizer).__name__}; resume with the same optimizer"
-        )
-
-
-def _arrays(
-    npz: SafeNpz, state_names: dict[str, Any], network: Network, fail: Any
-) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
-    """The weights and the optimizer's state arrays, once every header matches the network.
-
-    ``state_names`` maps a parameter key to the names of its optimizer state arrays.
-    """
-    expected = {f"param/{k}": (p.shape, p.dtype) for k, p, _ in network.parameters()}
-    names = {f"opt/{k}/{n}" for k, ns in state_names.items() for n in ns}
-    if not all(isinstance(k, str) for k in names):
-        raise fail("has invalid optimizer state names")
-    for key, (shape, dtype) in expected.items():
-        if npz.headers.get(key) != (shape, dtype):
-            raise fail(
-                f"array {key!r} is {npz.headers.get(key)}; the network needs {(shape, dtype)}"
-            )
-    extra = set(npz.headers) - set(expected) - names - {"order", _META}
-    if extra or not names <= set(npz.headers):
-        odd = sorted(extra or names - set(npz.headers))
-        raise fail(f"has arrays that do not match its description ({odd})")
-    params = {k[len("param/") :]: npz.read(k) for k in expected}
-    if not all(np.isfinite(p).all() for p in params.values()):
-        raise fail("holds NaN or infinite weights")
-    state = {k: {n: npz.read(f"opt/{k}/{n}") for n in ns} for k, ns in state_names.items()}
-    return params, state
-
-
-def _position(
-    pos: dict[str, Any], npz: SafeNpz, run_id: dict[str, Any], fail: Any
-) -> tuple[int, int, int, np.ndarray | None]:
-    """``(epoch, batch, step, order)``: where the run stopped, and its epoch's permutation."""
-    n_batches = -(-run_id["n"] // run_id["batch_size"])
-    epoch, batch, step = (
-        _int(pos["epoch"], 1),
-        _int(pos["batch"], 0, n_batches),
-        _int(pos["step"], 0),
-    )
-    order = None
-    if "order" in npz.headers:
-        if npz.headers["order"] != ((run_id["n"],), np.dtype(np.int64)):
-            raise fail(
-                f"has an epoch order of {npz.headers['order']}, not a permutation of {run_id['n']}"
-            )
-        order = npz.read("order")
-        if not np.array_equal(np.sort(order), np.arange(run_id["n"])):
-            raise fail("has an epoch order that is not a permutation of the examples")
-    elif batch:
-        raise fail("is in the middle of an epoch but lacks the epoch's order")
-    return epoch, batch, step, order
-
-
-def _history(history: Any, fail: Any) -> dict[str, Any]:
-    """The history so far: a dict of per-epoch lists with at least ``fit``'s keys."""
-    required = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
-    if (
-        not isinstance(history, dict)
-        or not required <= set(history)
-        or not all(isinstance(v, list) for k, v in history.items() if k != "stopped")
-    ):
-        raise fail("has an invalid history")
-    return history
-
-
-def _int(value: Any, lo: int, hi: int | None = None) -> int:
-    if type(value) is not int or value < lo or (hi is not None and value > hi):
-        raise ValueError(
-            f"{value!r} is not an integer in [{lo}, {hi if hi is not None else 'inf'}]"
-        )
-    return value
-
-
-def _rng_state(state: Any, fail: Any) -> dict[str, Any]:
-    """Check a bit generator state by loading it into a fresh generator of its kind."""
-    if not isinstance(state, dict) or state.get("bit_generator") not in _BIT_GENERATORS:
-        raise fail("has an invalid random generator state")
-    try:
-        bg = _BIT_GENERATORS[state["bit_generator"]]()
-        bg.state = state
-    except (ValueError, TypeError, KeyError, OverflowError) as err:
-        raise fail(f"has an invalid random generator state ({err})") from None
-    return bg.state
+def load_callbacks(snap: Snapshot, callbacks: Sequence[Any], path: str) -> None:
+    """Give each callback taking part in the run its state from the checkpoint ``snap``."""
+    for cb, state in zip(_taking_part(callbacks), snap.callbacks or []):
+        if state is None:
+            continue
+        try:
+            cb.load_state_dict(state)
+        except (TypeError, ValueError) as err:
+            raise CheckpointError(
+                f"{path!r} has a state {type(cb).__name__} refuses: {err}"
+            ) from None
 
 
 def _summary(description: Any) -> str:

@@ -25,9 +25,17 @@ from nn.core.errors import Diverged
 from nn.core.labels import class_labels, count_correct
 from nn.core.validation import check_learning_rate, check_positive_int, check_seed
 from nn.optim.optimizers import SGD, Optimizer
-from nn.train.checks import check_checkpoint_options, check_validation_data
-from nn.train.progress import epoch_line
+from nn.train.checkpoint import check_writable
+from nn.train.checks import (
+    check_callbacks,
+    check_checkpoint_options,
+    check_monitored,
+    check_validation_data,
+    check_validation_split,
+)
+from nn.train.progress import epoch_line, resume_line
 from nn.train.safeguards import TrainingRun
+from nn.train.settings import run_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import History, Network
@@ -139,17 +147,28 @@ def fit(
     if not isinstance(validation_name, str):
         raise TypeError(f"validation_name must be a str such as 'test', got {validation_name!r}")
     path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
+    validation_split = check_validation_split(validation_split)
+    callbacks = check_callbacks(callbacks)
     rng = np.random.default_rng(seed)  # draws the validation split first, then every shuffle
-    X, T, labels, validation_data = _prepare_data(
+    X, T, labels, validation_data, produced = _prepare_data(
         network, X, Y, validation_data, validation_split, rng
     )
+    check_monitored(callbacks, produced)
+    settings = None
+    if path is not None or resume_from is not None:
+        check_writable(network, opt)  # fail now, not at the first save
+        settings = run_settings(
+            network, opt, X, T, batch_size=batch_size, validation_split=validation_split,
+            validation_data=validation_data, seed=seed, callbacks=callbacks,
+        )  # fmt: skip
     run = TrainingRun(
         network, opt, X, T, labels, batch_size=batch_size, seed=rng, checkpoint=path,
-        every=every, resume_from=resume_from,
+        every=every, resume_from=resume_from, settings=settings, callbacks=callbacks,
     )  # fmt: skip
     history = run.history
-    if verbose and resume_from is not None:
-        tqdm.write(f"Resuming from {resume_from}: epoch {run.epoch}, {run.step} steps done")
+    said = resume_line(run, epochs, resume_from)  # raises if the run is past `epochs`
+    if verbose and said:
+        tqdm.write(said)
     plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name)
     for cb in plan.callbacks:
         cb.on_train_begin(network, history)
@@ -157,12 +176,12 @@ def fit(
         # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
         # and a warning turned into an error must not cut an update in half.
         with run, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            while run.epoch <= epochs:
+            stopped = run.finished == "callback"  # a resumed run a callback had ended
+            while run.epoch <= epochs and not stopped:
                 start = time.perf_counter()
                 _train_epoch(network, run, plan)
-                if _end_epoch(network, run, plan, start):
-                    break
-            run.finish()
+                stopped = _end_epoch(network, run, plan, start)
+            run.finish(by_callback=stopped)
     except KeyboardInterrupt:
         run.interrupted()
     except Diverged as err:
@@ -202,15 +221,21 @@ def _prepare_data(
     validation_data: tuple[np.ndarray, np.ndarray] | None,
     validation_split: float,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]:
-    """The data checked and as the network's arrays: ``(X, T, labels, validation_data)``.
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None, set[str]
+]:
+    """The data checked and as the network's arrays: ``(X, T, labels, validation_data,
+    produced)``.
 
     ``T`` is ``Y`` as rows (one-hot for classes), ``labels`` the class of each example (None
     when the targets are not classes); ``validation_split`` takes its examples out of ``X``.
+    ``produced`` is the history keys the run will fill (``accuracy`` only for classes,
+    ``val_*`` only with validation data).
     """
     X = network.checked_inputs(X)
     T = network.checked_targets(Y, len(X))
     labels = class_labels(Y, T)  # None when the targets are not classes
+    produced = {"epoch", "loss", "seconds"} | ({"accuracy"} if labels is not None else set())
     if validation_split:
         X, T, labels, validation_data = split_off_validation(
             X, T, labels, np.asarray(Y), validation_split, validation_data, rng
@@ -218,8 +243,9 @@ def _prepare_data(
     if validation_data is not None:
         Xv, Yv = check_validation_data(validation_data)
         Xv = network.checked_inputs(Xv, name="validation X")
-        network.checked_targets(Yv, len(Xv), name="validation Y")
-    return X, T, labels, validation_data
+        Tv = network.checked_targets(Yv, len(Xv), name="validation Y")
+        produced |= {"val_loss"} | ({"val_accuracy"} if class_labels(Yv, Tv) is not None else set())
+    return X, T, labels, validation_data, produced
 
 
 def split_off_validation(
@@ -285,6 +311,7 @@ def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:
     )
     for i in bar:
         idx = order[i : i + bs]
+        run.in_step = True  # until step_done: an exception in between left the step half done
         a, loss = network.train_step(X[idx], T[idx], run.optimizer, run)
         run.step_done(loss, len(idx), count_correct(a, labels, idx))
         for cb in plan.callbacks:
@@ -316,4 +343,6 @@ def _end_epoch(network: Network, run: TrainingRun, plan: _Plan, start: float) ->
         stop = bool(cb.on_epoch_end(network, epoch, run.history)) or stop
     if run.stop_requested:
         raise KeyboardInterrupt
+    if not stop:  # (finish writes the last one)
+        run.epoch_done()  # the checkpoint of the epoch's end, the callbacks' state included
     return stop

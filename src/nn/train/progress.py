@@ -1,4 +1,5 @@
-"""What ``fit`` prints: the line of metrics after each epoch, and durations for a person."""
+"""What ``fit`` prints: the line of metrics after each epoch, what a resumed run continues, and
+durations for a person."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import History
+    from nn.train.safeguards import TrainingRun
 
-__all__ = ["duration", "epoch_line"]
+__all__ = ["duration", "epoch_line", "resume_line"]
 
 
 def epoch_line(history: History, epochs: int, validation_name: str = "val") -> str:
@@ -62,3 +64,34 @@ def duration(seconds: float) -> str:
     if float(f"{ms:.2g}") >= 10:
         return f"{ms:.0f} ms"
     return f"{ms:.2g} ms" if ms >= 0.005 else "< 0.01 ms"
+
+
+def resume_line(run: TrainingRun, epochs: int, resume_from: str | None) -> str | None:
+    """What to say about the run a checkpoint continues (None when not resuming).
+
+    Raises
+    ------
+    ValueError
+        If the checkpoint's run has already gone past epoch ``epochs``.
+    """
+    if resume_from is None:
+        return None
+    done = run.epoch - 1  # epochs completed
+    if done > epochs or (done == epochs and run.batch > 0):
+        raise ValueError(
+            f"epochs={epochs}, but the run in {resume_from} is past epoch {epochs} already "
+            f"({done} epochs done{f' and {run.batch} mini-batches' if run.batch else ''}); "
+            f"give epochs={done + (1 if run.batch else 0)} or more to continue it"
+        )
+    if run.finished == "callback":
+        return (
+            f"The run in {resume_from} was stopped by a callback after epoch {done}: nothing "
+            "left to train"
+        )
+    if done == epochs:
+        return (
+            f"The run in {resume_from} finished after epoch {done} of {epochs}: nothing left "
+            "to train"
+        )
+    run.finished = None  # (a finished run given more epochs continues)
+    return f"Resuming from {resume_from}: epoch {run.epoch}, {run.step} steps done"

@@ -21,10 +21,13 @@ comparison per step plus a copy of the weights every couple of seconds.
 
 Ctrl-C
 ------
-While ``fit`` runs in the main thread, SIGINT only sets a flag; the loop stops at the next
-step boundary, so an update is never half applied. A second Ctrl-C stops at once unless an
-update is being applied (it then waits for that update to finish). The run writes its
-checkpoint, if one is configured, marks the history, and ``fit`` returns.
+While ``fit`` runs in the main thread, SIGINT is held (:mod:`nn.train.interrupts`): every
+Ctrl-C, the second and later ones too, only sets a count, and the loop stops at the next step
+boundary, so a step (its forward pass with any random draws, its update) is never cut in half.
+The run writes its checkpoint, if one is configured, marks the history, and ``fit`` returns.
+A ``KeyboardInterrupt`` raised some other way in the middle of a step (by a layer's own code)
+is repaired instead: the run rewinds to its last snapshot and replays the steps since, as
+after a divergence, so its state is again exactly that of the last completed step.
 
 How ``fit`` reports an early stop: a warning (:class:`TrainingDiverged` or
 :class:`TrainingInterrupted`, both ``UserWarning``; turn them into errors with
@@ -36,10 +39,9 @@ from __future__ import annotations
 
 import inspect
 import math
-import signal
-import threading
 import time
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,6 +49,7 @@ import numpy as np
 from nn.core.errors import Diverged  # raised by Network.train_step; re-exported here
 from nn.core.labels import count_correct
 from nn.train import checkpoint as ckpt
+from nn.train.interrupts import HeldInterrupts
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import Network
@@ -111,6 +114,10 @@ class TrainingRun:
         Steps between checkpoints; None: at the end of each epoch.
     resume_from : str or None
         Checkpoint to continue from.
+    settings : dict or None
+        :func:`nn.train.settings.run_settings` of the run, for checkpoints (None without).
+    callbacks : sequence
+        The run's callbacks, whose state checkpoints keep.
     """
 
     def __init__(
@@ -126,6 +133,8 @@ class TrainingRun:
         checkpoint: str | None,
         every: int | None,
         resume_from: str | None,
+        settings: dict[str, Any] | None = None,
+        callbacks: Sequence[Any] = (),
     ) -> None:
         self.network, self.optimizer = network, optimizer
         self.X, self.T, self.labels = X, T, labels
@@ -138,42 +147,37 @@ class TrainingRun:
             k: [] for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
         }
         self.path, self.every = checkpoint, every
-        self.updating = False  # True while an update is applied: Ctrl-C must wait
-        self.stop_requested = False
-        self._previous_handler: Any = None
+        self.updating = False  # set by Network.train_step while the update is applied
+        self.in_step = False  # True from the start of a step until step_done
+        self.interrupts = HeldInterrupts()
         if not all_finite(network):
             raise ValueError(
                 "the network's weights hold NaN or infinite values before training; rebuild "
                 "it or load a model saved before it diverged"
             )
-        self.run_id = None
-        if checkpoint is not None or resume_from is not None:
-            self.run_id = ckpt.fingerprint(X, T, batch_size)
-            ckpt.check_writable(network, optimizer)  # fail now, not at the first save
+        self.finished: str | None = None  # "epochs" or "callback" once the run is over
+        self.settings, self.callbacks = settings, list(callbacks)
         if resume_from is not None:
-            snap = ckpt.read(resume_from, network, optimizer, self.run_id)
+            if settings is None:
+                raise RuntimeError("TrainingRun: resuming needs the run's settings")
+            snap = ckpt.read(resume_from, network, optimizer, settings)
             ckpt.restore(snap, network, optimizer, self)
+            ckpt.load_callbacks(snap, self.callbacks, resume_from)
         self._take_snapshot()
 
     # ------------------------------------------------------------------ Ctrl-C
     def __enter__(self) -> TrainingRun:
-        """Defer SIGINT to step boundaries (main thread only; elsewhere it cannot arrive)."""
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):  # not SIG_IGN or SIG_DFL: someone wants KeyboardInterrupt
-                self._previous_handler = previous
-                signal.signal(signal.SIGINT, self._on_sigint)
+        """Hold SIGINT (:mod:`nn.train.interrupts`) until the run is over and written."""
+        self.interrupts.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous_handler is not None:
-            signal.signal(signal.SIGINT, self._previous_handler)
-            self._previous_handler = None
+        self.interrupts.__exit__(*exc)
 
-    def _on_sigint(self, signum: int, frame: Any) -> None:
-        if self.stop_requested and not self.updating:
-            raise KeyboardInterrupt  # second Ctrl-C: stop now (never inside an update)
-        self.stop_requested = True
+    @property
+    def stop_requested(self) -> bool:
+        """Whether Ctrl-C was pressed: the loop stops at the next step boundary."""
+        return self.interrupts.requested
 
     # ------------------------------------------------------------------ the loop's calls
     def begin_epoch(self) -> np.ndarray:
@@ -188,7 +192,7 @@ class TrainingRun:
         self.batch += 1
         self.loss_sum += loss * size
         self.correct += correct
-        self.updating = False
+        self.updating = self.in_step = False
         if self.every is not None and self.step % self.every == 0:
             self.save()
         elif self.step >= self._next_snapshot:
@@ -196,20 +200,23 @@ class TrainingRun:
 
     def close_epoch(self, row: dict[str, Any]) -> None:
         """Append the epoch's row to the history and move to the next epoch, as one unit."""
-        self.updating = True
         for key, value in row.items():
             self.history[key].append(value)
         self.epoch, self.batch, self.order = self.epoch + 1, 0, None
         self.loss_sum, self.correct = 0.0, 0
-        self.updating = False
         val = row.get("val_loss")
         if val is not None and not math.isfinite(val):
             self._take_snapshot()  # a non-finite validation loss: are the weights finite?
+
+    def epoch_done(self) -> None:
+        """After the callbacks have heard of the epoch: the checkpoint of its end, if due."""
         if self.every is None and self.path is not None:
             self.save()
 
-    def finish(self) -> None:
-        """End of training: a last check of the weights, and the final checkpoint."""
+    def finish(self, by_callback: bool = False) -> None:
+        """End of training (all epochs done, or a callback said stop): a last check of the
+        weights, and the final checkpoint, which says the run is over."""
+        self.finished = "callback" if by_callback else "epochs"
         if self.path is not None:
             self.save()
         else:
@@ -218,8 +225,11 @@ class TrainingRun:
     def save(self) -> None:
         """Check the weights, snapshot them, and write the checkpoint file."""
         self._take_snapshot()
-        assert self.path is not None and self.run_id is not None
-        ckpt.write(self.path, self._snapshot, self.network, self.optimizer, self.run_id)
+        if self.path is None or self.settings is None:
+            raise RuntimeError("save() needs the checkpoint path and the run's settings")
+        ckpt.write(
+            self.path, self._snapshot, self.network, self.optimizer, self.settings, self.callbacks
+        )
 
     def _take_snapshot(self) -> None:
         if not all_finite(self.network):
@@ -236,7 +246,13 @@ class TrainingRun:
     # ------------------------------------------------------------------ stopping early
     def interrupted(self) -> None:
         """Ctrl-C: the weights are those of the last completed step; save and report."""
-        try:  # the weights may have gone non-finite unseen since the last check
+        try:
+            if self.in_step:  # raised inside a step, not held: redo the steps to the last one
+                self.in_step = False
+                found = self._replay(self.step)
+                if found is not None:
+                    raise Diverged(found[1])
+            # the weights may have gone non-finite unseen since the last check
             if self.path is not None:
                 self.save()
             else:
@@ -266,7 +282,10 @@ class TrainingRun:
         cause = str(err)
         failing = self.step + 1  # the step whose loss was not finite: its update never ran
         if not all_finite(self.network):
-            failing, cause = self._replay()
+            failing, cause = self._replay(self.step) or self._back_to_snapshot()
+        elif self.in_step:  # its forward pass drew from the layers' generators: undo that too
+            self._replay(self.step)
+        self.in_step = False
         epoch, batch = self.epoch, self.batch + 1
         if self.batch == self.n_batches:
             epoch, batch = epoch + 1, 1
@@ -298,17 +317,17 @@ class TrainingRun:
         }
         warnings.warn(message, category, stacklevel=_caller_of_fit())
 
-    def _replay(self) -> tuple[int, str]:
-        """Rewind to the snapshot and redo the steps since, checking weights after each.
+    def _replay(self, target: int) -> tuple[int, str] | None:
+        """Rewind to the snapshot and redo the steps up to ``target``, checking every weight
+        after each.
 
-        Returns the number of the step that diverged and what went wrong in it; the run is
-        left at the step before it.
+        Returns the number of the first step whose update made a weight non-finite and what
+        went wrong in it, the run left at the step before; or None, the run at step
+        ``target`` exactly (generators, running sums and history included), as it was when
+        that step completed.
         """
-        target, real = self.step, self.history
-        real_rows = {k: list(v) for k, v in real.items() if isinstance(v, list)}
-        snap = self._snapshot
-        ckpt.restore(snap, self.network, self.optimizer, self)
-
+        real = {k: list(v) for k, v in self.history.items() if isinstance(v, list)}
+        ckpt.restore(self._snapshot, self.network, self.optimizer, self)
         net, opt, bs = self.network, self.optimizer, self.batch_size
         found: tuple[int, str] | None = None
         with np.errstate(all="ignore"):  # the replay walks into the overflow on purpose
@@ -333,14 +352,30 @@ class TrainingRun:
                 self.batch += 1
                 self.loss_sum += loss * len(idx)
                 self.correct += count_correct(a, self.labels, idx)
-        if found is None:  # not reproduced (a callback changed something?): use the snapshot
-            ckpt.restore(snap, net, opt, self)
-            found = (
-                snap.step + 1,
-                "weights became NaN or infinite (the exact step could not be replayed)",
-            )
-        kept = sum(1 for e in real_rows.get("epoch", []) if e < self.epoch)
-        n_rows = len(real_rows.get("epoch", []))
-        for key, rows in real_rows.items():
-            self.history[key] = rows[:kept] if len(rows) == n_rows else rows
+        self._keep_history_before(real)
         return found
+
+    def _back_to_snapshot(self) -> tuple[int, str]:
+        """When a replay cannot find the step that went wrong (a callback changed something?):
+        the state of the snapshot, and what to say about the step after it."""
+        rows = {k: list(v) for k, v in self.history.items() if isinstance(v, list)}
+        ckpt.restore(self._snapshot, self.network, self.optimizer, self)
+        self._keep_history_before(rows)
+        return (
+            self._snapshot.step + 1,
+            "weights became NaN or infinite (the exact step could not be replayed)",
+        )
+
+    def _keep_history_before(self, real: dict[str, list[Any]]) -> None:
+        """The history of the real run (``real``) up to where the run now is.
+
+        An epoch whose every step is done and whose row the real run had written is closed
+        again with that row, so the run continues with the next epoch as the real one did.
+        """
+        n_rows = len(real.get("epoch", []))
+        if self.batch == self.n_batches and self.epoch in real.get("epoch", []):
+            self.epoch, self.batch, self.order = self.epoch + 1, 0, None
+            self.loss_sum, self.correct = 0.0, 0
+        kept = sum(1 for e in real.get("epoch", []) if e < self.epoch)
+        for key, rows in real.items():
+            self.history[key] = rows[:kept] if len(rows) == n_rows else rows

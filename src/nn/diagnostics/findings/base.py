@@ -24,6 +24,8 @@ __all__ = [
     "FINDINGS",
     "Context",
     "Finding",
+    "LONGER_PROBE",
+    "Longer",
     "Rerun",
     "fan_in_weights",
     "fmt",
@@ -120,6 +122,13 @@ class Finding:
 #: ``rerun(scale)``: the final probe loss when the same probe is retrained from the same
 #: weights with the learning rate multiplied by ``scale`` (NaN if it diverges).
 Rerun = Callable[[float], float]
+#: ``longer(steps)``: the final probe loss and accuracy (None without classes) of the same
+#: probe trained for ``steps`` steps instead.
+Longer = Callable[[int], tuple[float, float | None]]
+#: A probe shorter than this many steps that ends at guessing is tried again this long
+#: (the doctor's default): a run of 10 steps (XOR's 4 examples for 10 epochs) has simply not
+#: had the time to learn, and saying so is the answer.
+LONGER_PROBE = 300
 
 
 def fmt(x: float | None) -> str:
@@ -150,8 +159,11 @@ class Context:
         usual_lr: float | None = None,
         lr: float | None = None,
         relu_trial: Rerun | None = None,
+        longer: Longer | None = None,
     ) -> None:
         self.run, self.fresh = run, fresh
+        #: ``longer(steps)``: the same probe trained for ``steps`` steps (see :data:`Longer`)
+        self.longer = longer
         self.diag = run.diagnostics
         self.ref = self.diag.reference
         self.records = self.diag.records

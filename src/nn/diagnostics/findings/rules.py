@@ -24,12 +24,10 @@ import numpy as np
 
 from nn.core.registry import snake_case
 from nn.diagnostics.findings.base import (
-    CHANCE_MARGIN,
     DEAD_FRACTION,
     EXPLODING_RATIO,
     FINDINGS,
     GRADIENT_GROWTH,
-    GUESSING,
     INPUT_RMS,
     VANISHING_RATIO,
     WEIGHT_SCALE,
@@ -37,11 +35,13 @@ from nn.diagnostics.findings.base import (
     Z_SPREAD,
     Context,
     Finding,
+    Longer,
     Rerun,
     fmt,
     pct,
     weight_scales,
 )
+from nn.diagnostics.findings.guessing import check_guessing
 from nn.diagnostics.findings.learning_rate import NOT_LEARNED, examine_learning_rate
 from nn.diagnostics.statistics import delta_size, saturation_range
 
@@ -283,30 +283,6 @@ def _check_dead(ctx: Context) -> Finding | None:
     )
 
 
-def _check_guessing(ctx: Context, found: set[str]) -> Finding | None:
-    end, guess = ctx.last["probe_loss"], ctx.ref["guess_loss"]
-    acc, chance = ctx.last["probe_accuracy"], ctx.ref["chance_accuracy"]
-    if not (guess > 0 and math.isfinite(end) and end >= GUESSING * guess):
-        return None
-    if acc is not None and chance is not None and acc >= chance + CHANCE_MARGIN:
-        return None
-    guessing = "the class frequencies" if chance is not None else "the mean target"
-    text = f"the probe loss ended at {fmt(end)}; predicting {guessing} for every example costs "
-    text += fmt(guess)
-    if acc is not None and chance is not None:
-        text += f"; accuracy {pct(acc)} against {pct(chance)} for always the commonest class"
-    others = sorted(found - {"loss_at_guessing_level"})
-    return Finding(
-        "loss_at_guessing_level",
-        text,
-        f"the other findings ({', '.join(others)}) name the likely cause"
-        if others
-        else "check that the targets belong to the inputs, then try a longer probe (--steps) "
-        "and other learning rates",
-        {"final_loss": end, "guess_loss": guess, "accuracy": acc, "chance_accuracy": chance},
-    )
-
-
 def examine(
     run: ProbeRun,
     *,
@@ -316,6 +292,7 @@ def examine(
     usual_lr: float | None = None,
     lr: float | None = None,
     relu_trial: Rerun | None = None,
+    longer: Longer | None = None,
 ) -> list[Finding]:
     """Apply every rule to a probe's measurements.
 
@@ -339,13 +316,16 @@ def examine(
         ``relu_trial(scale) -> final probe loss`` of the same network with ReLU hidden layers
         and He weights, at the learning rate times ``scale``: lets the advice against
         vanishing gradients name a rate it has seen work.
+    longer : callable, optional
+        ``longer(steps) -> (final probe loss, accuracy)`` of the same probe trained longer:
+        lets a short run at guessing be told it is too short.
 
     Returns
     -------
     list of Finding
         In the order of :data:`FINDINGS`; empty when nothing is wrong.
     """
-    ctx = Context(run, fresh, init, usual_lr, lr, relu_trial)
+    ctx = Context(run, fresh, init, usual_lr, lr, relu_trial, longer)
     found = ctx.found
     f = examine_learning_rate(ctx, rerun)
     if f is not None:
@@ -357,7 +337,7 @@ def examine(
     f = _check_saturated_outputs(ctx, set(found))
     if f is not None:
         found[f.id] = f
-    f = _check_guessing(ctx, set(found) | {"loss_at_guessing_level"})
+    f = check_guessing(ctx, set(found) | {"loss_at_guessing_level"})
     if f is not None:
         found[f.id] = f
     return [found[k] for k in FINDINGS if k in found]

@@ -194,15 +194,15 @@ def _add_diagnose(sub: _Subcommands) -> None:
 def _add_gradcheck(sub: _Subcommands) -> None:
     """``nn gradcheck``: a random network (or a saved one), and the check's settings."""
     gc = sub.add_parser("gradcheck", help="check backprop against finite differences")
-    gc.add_argument("--sizes", default="5,4,3", help="layer sizes of a random network")
-    gc.add_argument("--activation", choices=activation_names(), default="sigmoid")
+    gc.add_argument("--sizes", help="layer sizes of a random network (default: 5,4,3)")
+    gc.add_argument("--activation", choices=activation_names(), help="default: sigmoid")
     gc.add_argument(
         "--output-activation",
         choices=activation_names(),
         help="activation of the output layer (default: --activation; none for "
         "softmax_cross_entropy)",
     )
-    gc.add_argument("--loss", choices=loss_names(), default="squared_error")
+    gc.add_argument("--loss", choices=loss_names(), help="default: squared_error")
     gc.add_argument("--model", help="check a saved model instead of a random one")
     gc.add_argument("--batch", type=int, default=7, help="examples in the random batch")
     gc.add_argument("--eps", type=float, default=None, help="nudge (default 1e-3 / 1e-5)")

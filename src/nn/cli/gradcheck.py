@@ -7,7 +7,9 @@ import argparse
 import numpy as np
 
 from nn.check.gradcheck import check_gradients
+from nn.cli.checks import check_network_size
 from nn.core.network import Network
+from nn.core.numbers import check_real
 from nn.core.registry import snake_case
 from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import load
@@ -55,20 +57,35 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         check_positive_int("--max-entries", args.max_entries)
     if args.recheck is not None:
         check_positive_int("--recheck", args.recheck)
+    check_real("--tol", args.tol, 0.0)
+    if args.seed < 0:
+        raise ValueError(f"--seed must be 0 or more, got {args.seed}")
+    network = {"sizes": args.sizes, "activation": args.activation, "loss": args.loss}
+    network["output_activation"] = args.output_activation
+    given = [f"--{k.replace('_', '-')}" for k, v in network.items() if v is not None]
+    if args.model and given:
+        raise ValueError(
+            f"{', '.join(given)} describe a random network, but --model gives a saved one: "
+            "leave them out (or drop --model)"
+        )
     rng = np.random.default_rng(args.seed)
     if args.model:
         net: Network = load(args.model)
     else:
+        text = args.sizes or "5,4,3"
         try:
-            sizes = [int(s) for s in args.sizes.split(",")]
+            sizes = [int(s) for s in text.split(",")]
         except ValueError:
             raise ValueError(
-                f"--sizes must be integers separated by commas, e.g. 5,4,3; got {args.sizes!r}"
+                f"--sizes must be integers separated by commas, e.g. 5,4,3; got {text!r}"
             ) from None
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"--sizes {text}: at least two sizes, each 1 or more, e.g. 5,4,3")
+        check_network_size("--sizes", sizes, "float64")
         net = mlp(
             sizes,
-            activation=args.activation,
-            loss=args.loss,
+            activation=args.activation or "sigmoid",
+            loss=args.loss or "squared_error",
             output_activation=args.output_activation,
             seed=rng,
             dtype=np.float64,

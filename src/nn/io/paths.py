@@ -59,6 +59,9 @@ def check_output_file(name: str, path: str | os.PathLike[str], *, probe: bool = 
         )
     if os.path.isdir(path):
         raise ValueError(f"{name} {path}: that is a directory; give a file name in it")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # a device or a FIFO: the new file would be renamed over it, replacing it
+        raise ValueError(f"{name} {path}: that is not a regular file; give a file name")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ValueError(

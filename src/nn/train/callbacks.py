@@ -41,6 +41,11 @@ class Callback:
     def on_train_end(self, network: Network, history: dict[str, list[Any]]) -> None:
         """Called once when training ends, however it ends."""
 
+    def __repr__(self) -> str:
+        config = self.config()
+        args = ", ".join(f"{k}={v!r}" for k, v in (config or {}).items())
+        return f"{type(self).__name__}({args})"
+
     def monitors(self) -> tuple[str, ...]:
         """History keys read after every epoch; ``fit`` checks, before any work, that the run
         will produce them (a ``val_loss`` needs validation data)."""
@@ -162,21 +167,23 @@ class EarlyStopping(Callback):
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        best, weights = state.get("best"), state.get("weights")
-        epochs = [state.get(k) for k in ("best_epoch", "stopped_epoch")]
-        wait = state.get("wait")
-        if (
-            set(state) != {"best", "best_epoch", "stopped_epoch", "wait", "weights"}
-            or (best is not None and check_real("EarlyStopping: best", best) is None)
-            or not all(e is None or (type(e) is int and e >= 1) for e in epochs)
-            or type(wait) is not int
-            or not 0 <= wait <= self.patience
-            or (best is None) != (epochs[0] is None)
-            or (weights is not None and not isinstance(weights, dict))
+        fields = {"best", "best_epoch", "stopped_epoch", "wait", "weights"}
+        if not isinstance(state, dict) or set(state) != fields:
+            raise ValueError(f"EarlyStopping: a state has the fields {sorted(fields)}")
+        best, best_epoch, stopped, wait = (state[k] for k in sorted(fields - {"weights"}))
+        if best is not None:
+            best = check_real("EarlyStopping: best", best)
+        for name, epoch in (("best_epoch", best_epoch), ("stopped_epoch", stopped)):
+            if epoch is not None and (type(epoch) is not int or epoch < 1):
+                raise ValueError(f"EarlyStopping: {name} must be an epoch (1, 2, ...): {epoch!r}")
+        if type(wait) is not int or not 0 <= wait <= self.patience:
+            raise ValueError(f"EarlyStopping: wait must be in [0, {self.patience}]: {wait!r}")
+        if (best is None) != (best_epoch is None) or (
+            state["weights"] is not None and not isinstance(state["weights"], dict)
         ):
-            raise ValueError(f"EarlyStopping: not a state it could have had: {state!r}"[:300])
-        self.best, self.best_epoch, self.stopped_epoch = best, epochs[0], epochs[1]
-        self.wait, self.best_weights = wait, weights
+            raise ValueError("EarlyStopping: a best value needs its epoch (and weights or None)")
+        self.best, self.best_epoch, self.stopped_epoch = best, best_epoch, stopped
+        self.wait, self.best_weights = wait, state["weights"]
         self._resumed = True
 
     def on_epoch_end(

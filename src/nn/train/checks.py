@@ -166,6 +166,8 @@ def _resume_from(resume: Any, path: str | None) -> str | None:
         return path if os.path.exists(path) else None
     if isinstance(resume, (str, os.PathLike)):
         resume_from = os.fspath(resume)
+        if os.path.exists(resume_from) and not os.path.isfile(resume_from):
+            raise ValueError(f"resume={resume_from!r} is not a regular file, not a checkpoint")
         if not os.path.isfile(resume_from):
             raise FileNotFoundError(f"resume={resume_from!r}: there is no checkpoint file there")
         return resume_from

@@ -172,23 +172,24 @@ def fit(
     plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name)
     for cb in plan.callbacks:
         cb.on_train_begin(network, history)
-    try:
-        # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
-        # and a warning turned into an error must not cut an update in half.
-        with run, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            stopped = run.finished == "callback"  # a resumed run a callback had ended
-            while run.epoch <= epochs and not stopped:
-                start = time.perf_counter()
-                _train_epoch(network, run, plan)
-                stopped = _end_epoch(network, run, plan, start)
-            run.finish(by_callback=stopped)
-    except KeyboardInterrupt:
-        run.interrupted()
-    except Diverged as err:
-        run.diverged(err)
-    finally:
-        for cb in plan.callbacks:
-            cb.on_train_end(network, history)
+    with run:  # Ctrl-C held (safeguards.py) until the run's end is written, however it ends
+        try:
+            # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
+            # and a warning turned into an error must not cut an update in half.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                stopped = run.finished == "callback"  # a resumed run a callback had ended
+                while run.epoch <= epochs and not stopped:
+                    start = time.perf_counter()
+                    _train_epoch(network, run, plan)
+                    stopped = _end_epoch(network, run, plan, start)
+                run.finish(by_callback=stopped)
+        except KeyboardInterrupt:
+            run.interrupted()
+        except Diverged as err:
+            run.diverged(err)
+        finally:
+            for cb in plan.callbacks:
+                cb.on_train_end(network, history)
     return history
 
 

@@ -319,6 +319,20 @@ def fit_calls(draw):
     }
     if draw(st.booleans()):
         kwargs["validation_data"] = draw(st.one_of(st.tuples(near_x, near_y), any_array))
+    rarely = st.integers(0, 3).map(lambda k: k == 0)  # one time in four: training runs too
+    if draw(rarely):  # issue 13: every argument, and their combinations
+        kwargs["validation_split"] = draw(
+            st.one_of(st.sampled_from([0.0, 0.25, 0.5]), number, hnp.arrays(np.float64, (1,)))
+        )
+    if draw(rarely):
+        kwargs["callbacks"] = draw(
+            st.sampled_from(
+                [None, [], [nn.EarlyStopping(patience=1)], [nn.EarlyStopping("accuracy")],
+                 [nn.EarlyStopping], [object()], (nn.Callback(),), "x"]
+            )
+        )  # fmt: skip
+    if draw(rarely):
+        kwargs["checkpoint_every"] = draw(st.one_of(st.sampled_from(["epoch", 1, 3]), number))
     return X, Y, kwargs
 
 

@@ -143,6 +143,21 @@ def add_shared_options(
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: float32")
 
 
+def check_data_dir(name: str, data_dir: str | None) -> None:
+    """``--data-dir``: only for mnist and fashion-mnist, and an existing directory."""
+    if data_dir is None:
+        return
+    if name not in ("mnist", "fashion-mnist"):
+        raise ValueError(
+            f"--data-dir is for the IDX files of mnist and fashion-mnist; {name} needs none"
+        )
+    if not os.path.isdir(data_dir):
+        raise ValueError(
+            f"--data-dir {data_dir}: no such directory; give the directory that holds the "
+            f"{name} IDX files, or leave --data-dir out to search the usual places"
+        )
+
+
 def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Split:
     """``((X_train, y_train), (X_test, y_test))`` for a built-in dataset name.
 
@@ -150,16 +165,7 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
     (XOR's four points are both). ``data_dir`` (``--data-dir``) must be an existing directory,
     and is only for mnist and fashion-mnist.
     """
-    if data_dir is not None:
-        if name not in ("mnist", "fashion-mnist"):
-            raise ValueError(
-                f"--data-dir is for the IDX files of mnist and fashion-mnist; {name} needs none"
-            )
-        if not os.path.isdir(data_dir):
-            raise ValueError(
-                f"--data-dir {data_dir}: no such directory; give the directory that holds the "
-                f"{name} IDX files, or leave --data-dir out to search the usual places"
-            )
+    check_data_dir(name, data_dir)
     if name in ("mnist", "fashion-mnist"):
         load = datasets.mnist if name == "mnist" else datasets.fashion_mnist
         try:

@@ -314,10 +314,14 @@ def _check_same_run(saved: Any, settings: dict[str, Any], path: str) -> None:
 
 
 def _data(fingerprint: Any) -> str:
-    if not isinstance(fingerprint, dict):
+    """A data fingerprint for a message (whatever a damaged file holds there)."""
+    if fingerprint is None:
         return "none"
-    shapes = " and ".join("x".join(map(str, s)) for s in fingerprint.get("shapes", []))
-    return f"{shapes} with CRC-32 {fingerprint.get('crc32')}"
+    try:
+        shapes = " and ".join("x".join(map(str, s)) for s in fingerprint["shapes"])
+        return f"{shapes} with CRC-32 {fingerprint['crc32']}"
+    except (KeyError, TypeError):
+        return repr(fingerprint)[:100]
 
 
 def _snapshot(

@@ -32,7 +32,12 @@ def test_pairings_that_cannot_learn_are_refused(args, says):
         nn.mlp(*args)
 
 
-def test_the_command_refuses_them_too(capsys):
+def test_the_command_refuses_them_too_before_loading_any_data(capsys, monkeypatch):
+    def work(*args, **kwargs):
+        raise AssertionError("the data was loaded before the pairing was refused")
+
+    for module in ("nn.cli.train", "nn.cli.diagnose"):
+        monkeypatch.setattr(f"{module}.load_dataset", work)
     argv = ["--loss", "categorical_cross_entropy", "--output-activation", "sigmoid"]
     for command in ("train", "diagnose"):
         assert main([command, *argv]) == 2

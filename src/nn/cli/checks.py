@@ -21,6 +21,7 @@ from nn.cli.options import (
     DATASET_INPUTS,
     NETWORK_DEFAULTS,
     make_schedule,
+    network_options,
     parse_sizes,
 )
 from nn.core.numbers import check_real
@@ -28,6 +29,7 @@ from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import MAX_MODEL_BYTES
 from nn.io.npz import nn_file_kind
 from nn.io.paths import check_output_file
+from nn.models.mlp import check_mlp
 from nn.train.checks import check_checkpoint_path
 
 __all__ = [
@@ -113,10 +115,14 @@ def check_shared_options(args: argparse.Namespace, *, network: bool = True) -> N
         return
     if args.dropout is not None:
         check_real("--dropout", args.dropout, 0.0, 1.0, hi_open=True)
-    if args.dataset is not None and args.sizes is not None:
-        n_in, n_out = DATASET_INPUTS[args.dataset], dataset_outputs(args.dataset)
-        sizes = parse_sizes(args.sizes, n_in, n_out)
-        check_network_size("--sizes", sizes, args.dtype or NETWORK_DEFAULTS["dtype"])
+    # diagnose's dataset may still be chosen by --model; without one it is digits
+    dataset = args.dataset or "digits"
+    n_in, n_out = DATASET_INPUTS[dataset], dataset_outputs(dataset)
+    sizes = parse_sizes(args.sizes, n_in, n_out)
+    options = network_options(args)
+    check_network_size("--sizes", sizes, options["dtype"])
+    # the pairings mlp refuses (a loss that cannot judge the outputs), before any data
+    check_mlp(sizes, options["activation"], options["loss"], options["output_activation"])
 
 
 def check_train_options(args: argparse.Namespace) -> None:

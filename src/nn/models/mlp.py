@@ -15,12 +15,86 @@ from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
 from nn.layers.initializers import DEFAULT_INIT, Initializer
 
-__all__ = ["mlp"]
+__all__ = ["check_mlp", "mlp"]
 
 
 def _a(word: str) -> str:
     """``"a tanh"``, ``"an identity"``."""
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
+def check_mlp(
+    sizes: Sequence[int],
+    activation: str,
+    loss: str,
+    output_activation: str | None,
+    dropout: float = 0.0,
+) -> tuple[type[Layer], type[Layer] | None, type, float]:
+    """The checks of :func:`mlp`'s arguments, without building anything.
+
+    Also what the command line calls before it loads any data, so that a pairing that cannot
+    learn (categorical cross-entropy on sigmoid outputs, a softmax over one output unit) is
+    refused before any work.
+
+    Returns
+    -------
+    activation class, output activation class (None for no output activation), loss class,
+    dropout rate.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Saying what is wrong and what to give instead.
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"mlp: sizes needs an input and an output size, got {sizes!r}")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+            raise ValueError(f"mlp: every size must be a positive integer, got {sizes!r}")
+    act_cls = lookup(ACTIVATIONS, activation, "activation")
+    loss_cls = lookup(LOSSES, loss, "loss")
+    out_cls: type[Layer] | None = act_cls
+    if output_activation is not None:
+        out_cls = lookup(ACTIVATIONS, output_activation, "output activation")
+    if loss_cls.takes_logits:
+        if out_cls is not None and output_activation is not None and out_cls is not Identity:
+            raise ValueError(
+                f"mlp: loss={loss!r} applies the softmax itself and wants logits from the last "
+                f"layer; drop output_activation={output_activation!r} (or use "
+                f"loss='categorical_cross_entropy' with output_activation='softmax')"
+            )
+        if output_activation is None:
+            out_cls = None
+    fits = loss_cls.output_activations  # the cross-entropies take probabilities only
+    out_name = "identity" if out_cls is None else snake_case(out_cls.__name__)
+    if (
+        fits is not None
+        and out_name not in fits
+        and getattr(out_cls, "output_range", 0) == "(0, 1)"
+    ):
+        raise ValueError(  # in the loss's range, yet not what it needs (sigmoid for softmax)
+            f"mlp: loss={loss!r} needs {fits[0]} outputs, and {_a(out_name)} output layer "
+            f"gives other ones: the loss falls while the predictions stay at chance; give "
+            f"output_activation={fits[0]!r} (--output-activation {fits[0]}), or use "
+            "loss='cross_entropy' for sigmoid outputs"
+        )
+    if fits is not None and out_name not in fits:
+        raise ValueError(
+            f"mlp: loss={loss!r} takes outputs in (0, 1), but {_a(out_name)} output layer can "
+            "leave that range, where the loss clips its input and training goes wrong without "
+            f"an error; give output_activation={fits[0]!r} (--output-activation {fits[0]}), "
+            "or use loss='softmax_cross_entropy', which takes logits"
+        )
+    one_way = (loss_cls.takes_logits and out_cls is None) or out_name == "softmax"
+    if sizes[-1] == 1 and one_way:
+        raise ValueError(
+            f"mlp: a softmax over a single output unit is always 1, so {sizes!r} with "
+            f"loss={loss!r} can never learn; for two classes use one sigmoid output "
+            "(output_activation='sigmoid', loss='cross_entropy') or two softmax outputs"
+        )
+    dropout = check_real("mlp: dropout (a rate)", dropout, 0.0, 1.0, hi_open=True)
+    return act_cls, out_cls, loss_cls, dropout
 
 
 def mlp(
@@ -80,53 +154,9 @@ def mlp(
     Network
     """
     sizes = list(sizes)
-    if len(sizes) < 2:
-        raise ValueError(f"mlp: sizes needs an input and an output size, got {sizes!r}")
-    for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-            raise ValueError(f"mlp: every size must be a positive integer, got {sizes!r}")
-    act_cls = lookup(ACTIVATIONS, activation, "activation")
-    loss_cls = lookup(LOSSES, loss, "loss")
-    out_cls: type[Layer] | None = act_cls
-    if output_activation is not None:
-        out_cls = lookup(ACTIVATIONS, output_activation, "output activation")
-    if loss_cls.takes_logits:
-        if out_cls is not None and output_activation is not None and out_cls is not Identity:
-            raise ValueError(
-                f"mlp: loss={loss!r} applies the softmax itself and wants logits from the last "
-                f"layer; drop output_activation={output_activation!r} (or use "
-                f"loss='categorical_cross_entropy' with output_activation='softmax')"
-            )
-        if output_activation is None:
-            out_cls = None
-    fits = loss_cls.output_activations  # the cross-entropies take probabilities only
-    out_name = "identity" if out_cls is None else snake_case(out_cls.__name__)
-    if (
-        fits is not None
-        and out_name not in fits
-        and getattr(out_cls, "output_range", 0) == "(0, 1)"
-    ):
-        raise ValueError(  # in the loss's range, yet not what it needs (sigmoid for softmax)
-            f"mlp: loss={loss!r} needs {fits[0]} outputs, and {_a(out_name)} output layer "
-            f"gives other ones: the loss falls while the predictions stay at chance; give "
-            f"output_activation={fits[0]!r} (--output-activation {fits[0]}), or use "
-            "loss='cross_entropy' for sigmoid outputs"
-        )
-    if fits is not None and out_name not in fits:
-        raise ValueError(
-            f"mlp: loss={loss!r} takes outputs in (0, 1), but {_a(out_name)} output layer can "
-            "leave that range, where the loss clips its input and training goes wrong without "
-            f"an error; give output_activation={fits[0]!r} (--output-activation {fits[0]}), "
-            "or use loss='softmax_cross_entropy', which takes logits"
-        )
-    one_way = (loss_cls.takes_logits and out_cls is None) or out_name == "softmax"
-    if sizes[-1] == 1 and one_way:
-        raise ValueError(
-            f"mlp: a softmax over a single output unit is always 1, so {sizes!r} with "
-            f"loss={loss!r} can never learn; for two classes use one sigmoid output "
-            "(output_activation='sigmoid', loss='cross_entropy') or two softmax outputs"
-        )
-    dropout = check_real("mlp: dropout (a rate)", dropout, 0.0, 1.0, hi_open=True)
+    act_cls, out_cls, loss_cls, dropout = check_mlp(
+        sizes, activation, loss, output_activation, dropout
+    )
     rng = np.random.default_rng(seed)
     layers: list[Layer] = []
     n_layers = len(sizes) - 1

@@ -144,6 +144,8 @@ def fit(
     batch_size = check_positive_int("batch_size", batch_size)
     opt = _optimizer(lr, optimizer)
     check_seed("seed", seed)
+    if not isinstance(verbose, (bool, np.bool_, int)):
+        raise TypeError(f"verbose must be True or False, got {verbose!r}")
     if not isinstance(validation_name, str):
         raise TypeError(f"validation_name must be a str such as 'test', got {validation_name!r}")
     path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)

@@ -19,6 +19,7 @@ from nn.io.npz import nn_file_kind
 from nn.io.paths import check_output_file
 
 __all__ = [
+    "check_reporting",
     "check_callbacks",
     "check_checkpoint_options",
     "check_monitored",
@@ -28,6 +29,14 @@ __all__ = [
 
 #: What a callback is called with; a callback must have every one (nn.Callback has no-ops).
 HOOKS = ("on_train_begin", "on_step_end", "on_epoch_end", "on_train_end")
+
+
+def check_reporting(verbose: Any, validation_name: Any) -> None:
+    """``verbose`` a bool (or 0/1), ``validation_name`` a str."""
+    if isinstance(verbose, str) or not isinstance(verbose, (bool, numbers.Integral)):
+        raise TypeError(f"verbose must be True or False, got {verbose!r}"[:200])
+    if not isinstance(validation_name, str):
+        raise TypeError(f"validation_name must be a str such as 'test', got {validation_name!r}")
 
 
 def check_validation_data(value: Any) -> tuple[Any, Any]:

@@ -3,9 +3,9 @@
 As in CS231n's ``Solver`` and nanoGPT's ``train.py``, the model knows one step
 (:meth:`nn.Network.train_step`: forward, loss, backward, update) and this module knows the
 rest. Read :func:`fit` top to bottom: it checks every argument and prepares the data
-(:func:`split_off_validation` when asked), then runs epochs; each epoch runs one step per
-mini-batch (``_train_epoch``), and the end of an epoch (``_end_epoch``) evaluates, records
-and prints a row of the history and asks the callbacks whether to stop. What lets training
+(:func:`split_off_validation` when asked), then runs the epochs (``_run``); each epoch runs
+one step per mini-batch (``_train_epoch``), and the end of an epoch (``_end_epoch``)
+evaluates, records and prints a row of the history and asks the callbacks whether to stop. What lets training
 stop safely (divergence, Ctrl-C, checkpoints) is the :class:`~nn.train.safeguards.TrainingRun`,
 which the loop only tells what happened; :mod:`nn.train.progress` formats what is printed.
 """
@@ -30,6 +30,7 @@ from nn.train.checks import (
     check_callbacks,
     check_checkpoint_options,
     check_monitored,
+    check_reporting,
     check_validation_data,
     check_validation_split,
 )
@@ -109,15 +110,19 @@ def fit(
         (:mod:`nn.train.callbacks`).
     checkpoint : path, optional
         Write a checkpoint there (atomically) every ``checkpoint_every`` and when
-        training ends, is interrupted or diverges (see :mod:`nn.train.checkpoint`).
+        training ends, is interrupted or diverges (see :mod:`nn.train.checkpoint`). The
+        path must hold nothing yet, or a checkpoint: never a saved model.
     checkpoint_every : int or "epoch"
-        A number of optimizer steps, or "epoch" (the default) for the end of each epoch.
+        A number of optimizer steps, or "epoch" (the default) for the end of each epoch;
+        a number needs a ``checkpoint``.
     resume : bool or path
         A path: continue the run saved in that checkpoint. True: continue from
-        ``checkpoint`` if that file exists, else start afresh. The data, ``batch_size``,
-        network and optimizer type must be those of the interrupted run; ``seed`` is then
-        replaced by the saved generator state. The result is identical bit for bit to an
-        uninterrupted run.
+        ``checkpoint`` if that file exists, else start afresh. Every setting of the run
+        (:mod:`nn.train.settings`: the data, ``batch_size``, the network, the optimizer's
+        type and config, ``validation_split``, an int ``seed``, the callbacks that take part)
+        must be that of the interrupted run, or the resume is refused naming the first that
+        differs; ``epochs`` may grow. The result is identical bit for bit to an
+        uninterrupted run; a run already finished has nothing left to train.
 
     Returns
     -------
@@ -138,16 +143,14 @@ def fit(
     FileNotFoundError
         If ``resume`` names a file that does not exist.
     nn.CheckpointError
-        If the checkpoint to resume from is damaged or was written by another run.
+        If the checkpoint to resume from is damaged, or was written by a run with other
+        settings (its ``setting``, ``saved`` and ``given`` say which and how).
     """
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
     opt = _optimizer(lr, optimizer)
     check_seed("seed", seed)
-    if not isinstance(verbose, (bool, np.bool_, int)):
-        raise TypeError(f"verbose must be True or False, got {verbose!r}")
-    if not isinstance(validation_name, str):
-        raise TypeError(f"validation_name must be a str such as 'test', got {validation_name!r}")
+    check_reporting(verbose, validation_name)
     path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
     validation_split = check_validation_split(validation_split)
     callbacks = check_callbacks(callbacks)
@@ -156,13 +159,10 @@ def fit(
         network, X, Y, validation_data, validation_split, rng
     )
     check_monitored(callbacks, produced)
-    settings = None
+    settings = None  # what a checkpoint records and a resume compares (settings.py)
     if path is not None or resume_from is not None:
-        check_writable(network, opt)  # fail now, not at the first save
-        settings = run_settings(
-            network, opt, X, T, batch_size=batch_size, validation_split=validation_split,
-            validation_data=validation_data, seed=seed, callbacks=callbacks,
-        )  # fmt: skip
+        settings = _settings(network, opt, X, T, batch_size, validation_split, validation_data,
+                             seed, callbacks)  # fmt: skip
     run = TrainingRun(
         network, opt, X, T, labels, batch_size=batch_size, seed=rng, checkpoint=path,
         every=every, resume_from=resume_from, settings=settings, callbacks=callbacks,
@@ -174,25 +174,27 @@ def fit(
     plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name)
     for cb in plan.callbacks:
         cb.on_train_begin(network, history)
-    with run:  # Ctrl-C held (safeguards.py) until the run's end is written, however it ends
-        try:
-            # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
-            # and a warning turned into an error must not cut an update in half.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                stopped = run.finished == "callback"  # a resumed run a callback had ended
-                while run.epoch <= epochs and not stopped:
-                    start = time.perf_counter()
-                    _train_epoch(network, run, plan)
-                    stopped = _end_epoch(network, run, plan, start)
-                run.finish(by_callback=stopped)
-        except KeyboardInterrupt:
-            run.interrupted()
-        except Diverged as err:
-            run.diverged(err)
-        finally:
-            for cb in plan.callbacks:
-                cb.on_train_end(network, history)
+    _run(network, run, plan)
     return history
+
+
+def _settings(
+    network: Network,
+    optimizer: Optimizer,
+    X: np.ndarray,
+    T: np.ndarray,
+    batch_size: int,
+    validation_split: float,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+    seed: Any,
+    callbacks: Sequence[Callback],
+) -> dict[str, Any]:
+    """The run's settings, once it is known that a checkpoint of them can be written."""
+    check_writable(network, optimizer)  # fail now, not at the first save
+    return run_settings(
+        network, optimizer, X, T, batch_size=batch_size, validation_split=validation_split,
+        validation_data=validation_data, seed=seed, callbacks=callbacks,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -297,6 +299,30 @@ def split_off_validation(
     val, train = order[:n_val], order[n_val:]
     kept = None if labels is None else labels[train]
     return X[train], T[train], kept, (X[val], Y[val])
+
+
+def _run(network: Network, run: TrainingRun, plan: _Plan) -> None:
+    """The epochs, each a pass of steps then the epoch's end, until the last or a callback
+    says stop; however the run ends (finished, interrupted, diverged), ``run`` records it."""
+    history = run.history
+    with run:  # Ctrl-C held (safeguards.py) until the run's end is written, however it ends
+        try:
+            # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
+            # and a warning turned into an error must not cut an update in half.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                stopped = run.finished == "callback"  # a resumed run a callback had ended
+                while run.epoch <= plan.epochs and not stopped:
+                    start = time.perf_counter()
+                    _train_epoch(network, run, plan)
+                    stopped = _end_epoch(network, run, plan, start)
+                run.finish(by_callback=stopped)
+        except KeyboardInterrupt:
+            run.interrupted()
+        except Diverged as err:
+            run.diverged(err)
+        finally:
+            for cb in plan.callbacks:
+                cb.on_train_end(network, history)
 
 
 def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from nn.check.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT
+from nn.check.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT, REFERENCES
+from nn.check.report import AUTOGRAD_TOL, FINITE_DIFFERENCES_TOL
 from nn.cli.bench import cmd_bench
 from nn.cli.demo import cmd_demo, digit_art, show_digits
 from nn.cli.diagnose import cmd_diagnose
@@ -192,7 +193,9 @@ def _add_diagnose(sub: _Subcommands) -> None:
 
 def _add_gradcheck(sub: _Subcommands) -> None:
     """``nn gradcheck``: a random network (or a saved one), and the check's settings."""
-    gc = sub.add_parser("gradcheck", help="check backprop against finite differences")
+    gc = sub.add_parser(
+        "gradcheck", help="check backprop against finite differences or the autograd engine"
+    )
     gc.add_argument("--sizes", default="5,4,3", help="layer sizes of a random network")
     gc.add_argument("--activation", choices=activation_names(), default="sigmoid")
     gc.add_argument(
@@ -208,10 +211,19 @@ def _add_gradcheck(sub: _Subcommands) -> None:
     gc.add_argument("--order", type=int, choices=[2, 4], default=4, help="finite-difference order")
     gc.add_argument("--max-entries", type=int, default=None, help="entries checked per tensor")
     gc.add_argument(
+        "--reference",
+        choices=REFERENCES,
+        default="finite_differences",
+        help="compare with finite differences (default; any layer) or with the tensor engine "
+        "of nn.autograd (exact to rounding; names the layer whose backward is wrong)",
+    )
+    gc.add_argument(
         "--tol",
         type=float,
-        default=1e-6,
-        help="largest relative error passed without measuring the entry again at eps/3, eps/10",
+        default=None,
+        help="largest relative error passed without measuring the entry again at eps/3, eps/10 "
+        f"(default {FINITE_DIFFERENCES_TOL:g}); with --reference autograd, the largest error "
+        f"relative to the tensor's largest entry (default {AUTOGRAD_TOL:g})",
     )
     gc.add_argument(
         "--recheck",

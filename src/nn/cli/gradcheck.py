@@ -1,4 +1,5 @@
-"""``nn gradcheck``: backprop against finite differences, on a random or a saved network."""
+"""``nn gradcheck``: backprop against finite differences or the autograd engine, on a random
+or a saved network."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def check_output_fits_loss(net: Network, from_file: bool = False) -> None:
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
-    """Backprop against finite differences on a random float64 network and batch."""
+    """Backprop against finite differences (or the engine) on a random float64 network and
+    batch."""
     check_positive_int("--batch", args.batch)
     if args.eps is not None:
         check_learning_rate("--eps", args.eps)
@@ -87,6 +89,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         seed=rng,
         tol=args.tol,
         recheck=args.recheck,
+        reference=args.reference,
     )
     print(f"Gradient check of {net!r}\non a random batch of {args.batch} (float64)\n")
     print(report.to_text(args.tol))

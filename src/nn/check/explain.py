@@ -16,7 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     from nn.check.report import GradCheckReport, GradCheckRow, SortedEntries
 
-__all__ = ["entries", "keys", "not_finite", "reasons", "unexamined"]
+__all__ = ["departed", "entries", "keys", "not_finite", "reasons", "unexamined"]
 
 
 def entries(n: int) -> str:
@@ -81,7 +81,14 @@ def not_finite(report: GradCheckReport) -> str:
             bad.append(r.key)
     if not parts:
         return ""
+    if engine and report.departure:
+        return "; ".join(parts) + f"; {departed(report.departure)}"
     return "; ".join(parts) + (f"; check the backward of {', '.join(bad)}" if bad else "")
+
+
+def departed(where: str) -> str:
+    """Where backprop parts from the engine (``GradCheckReport.departure``), as advice."""
+    return f"backprop first parts from the engine at {where}: check it"
 
 
 def reasons(report: GradCheckReport, s: SortedEntries) -> str:

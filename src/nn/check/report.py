@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nn.check.explain import entries, keys, not_finite, reasons, unexamined
+from nn.check.explain import departed, entries, keys, not_finite, reasons, unexamined
 
 __all__ = [
     "AUTOGRAD_TOL",
@@ -250,9 +250,7 @@ class GradCheckReport:
                     f"eps/3 disagree by there; check the backward of {where}"
                 )
             culprit = (
-                f"backprop first parts from the engine at {self.departure}: check it"
-                if self.departure
-                else f"check the backward of {where}"
+                departed(self.departure) if self.departure else f"check the backward of {where}"
             )
             return f"{found}{tol:g} of the largest entry of their tensor; {culprit}"
         if s.count("unexamined"):

@@ -68,6 +68,18 @@ def _plant(monkeypatch, cls, factor, only=None):
 
 
 # ---------------------------------------------------------------- healthy networks pass
+def test_the_networks_here_hold_every_layer_and_loss_of_the_library():
+    # the dense family's layers and losses; tests/test_third_opinion.py holds the engine to
+    # every class that registers, and this check runs whatever the engine knows
+    nets = [_network(kind, np.random.default_rng(0))[0] for kind in KINDS]
+    layers = {type(layer).__name__ for net in nets for layer in net.layers}
+    assert layers == {"Dense", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "Softmax",
+                      "Dropout"}  # fmt: skip
+    assert {type(net.loss).__name__ for net in nets} == {
+        "SquaredError", "CrossEntropy", "CategoricalCrossEntropy", "SoftmaxCrossEntropy"
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_layer_and_loss_passes_against_the_engine(kind, seed):

@@ -243,8 +243,9 @@ def _add_bench(sub: _Subcommands) -> None:
     bp = what.add_parser(
         "backprop",
         help="seconds per gradient: finite differences, unmemoized chain rule, backprop",
-        description="Time one gradient by five routes on ladders of networks; print tables of "
-        "seconds, speed-ups and growth with W. See docs/why-backprop-is-fast.md.",
+        description="Time one gradient by five routes on ladders of networks, and by the two "
+        "autograd engines; print tables of seconds, speed-ups, the engines' cost and growth "
+        "with W. See docs/why-backprop-is-fast.md and docs/autograd.md.",
     )
     from nn.bench.report import add_arguments  # here: `import nn.cli` leaves nn.bench unloaded
 

@@ -121,6 +121,7 @@ def test_cli_times_only_the_routes_asked_for(tmp_path, capsys):
     printed = capsys.readouterr().out
     saved = json.loads(out_json.read_text())
     assert "--route matrix_numpy --route tensor_engine" in saved["command"]
+    assert "--compare-batches '' --json" in saved["command"]  # as a shell would take it
     assert [r["route"] for r in saved["measurements"]] == ["matrix_numpy", "tensor_engine"]
     assert all(r["seconds"] > 0 for r in saved["measurements"])
     assert "the cost of generality" in printed and "tensor engine, NumPy" in printed

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 
@@ -136,7 +137,7 @@ def _command(args: argparse.Namespace) -> str:
         parts.append(f"--route {route}")
     for key, value in DEFAULTS.items():
         if getattr(args, key) != value:
-            parts.append(f"--{key.replace('_', '-')} {getattr(args, key)!r}".replace("'", ""))
+            parts.append(f"--{key.replace('_', '-')} {shlex.quote(str(getattr(args, key)))}")
     for key in ("plot", "json"):
         if getattr(args, key):
             parts.append(f"--{key} {getattr(args, key)}")

@@ -4,6 +4,7 @@ hand-written routes they are timed against, and a table of what generality costs
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,38 @@ def test_cli_times_only_the_routes_asked_for(tmp_path, capsys):
     assert all(r["seconds"] > 0 for r in saved["measurements"])
     assert "the cost of generality" in printed and "tensor engine, NumPy" in printed
     assert "scalar engine" not in printed and "finite differences" not in printed
+
+
+# ---------------------------------------------------------------- docs/autograd.md, section 8
+ROOT = Path(__file__).resolve().parents[1]
+COST_JSON = ROOT / "docs" / "data" / "cost-of-generality.json"
+
+
+def _section_8():
+    text = (ROOT / "docs" / "autograd.md").read_text()
+    return text[text.index("## 8. The cost of generality, measured") :]
+
+
+def test_the_docs_tables_are_what_the_command_prints_from_its_json():
+    section = _section_8()
+    result = json.loads(COST_JSON.read_text())
+    printed = tables.format_report(result)
+    shown = [block for block in section.split("\n\n") if block.startswith("|")]
+    assert len(shown) == 2  # the width ladder and the seed's network
+    for block in shown:
+        assert block in printed
+    # the command and the conditions quoted are the run's
+    assert f"```bash\n{result['command']}\n```" in section
+    m = result["machine"]
+    assert f"was {m['load_average_start']}\n  at the start and {m['load_average_end']}" in section
+    assert f"The run took {m['seconds_total']} s." in section
+
+
+def test_every_ratio_the_docs_quote_is_in_the_tables():
+    section = _section_8()
+    prose = "\n\n".join(b for b in section.split("\n\n") if not b.startswith(("|", "```")))
+    quoted = re.findall(r"(\d+\.\d+)x", prose)
+    assert len(quoted) >= 12
+    printed = tables.format_report(json.loads(COST_JSON.read_text()))
+    ratios = set(re.findall(r"\| +([\d.]+)x \|", printed))
+    assert set(quoted) <= ratios, set(quoted) - ratios

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nn.bench.backprop import CHAIN, LABELS, ROUTES, SEED_SIZES, network_name
+from nn.bench.backprop import CHAIN, ENGINES, LABELS, ROUTES, SEED_SIZES, network_name
 
 if TYPE_CHECKING:  # matplotlib is optional: imported when a plot is asked for
     from matplotlib.axes import Axes
@@ -40,7 +41,7 @@ def plot(result: dict, path: str) -> None:
             _draw_depth(axes[1], mine, color, style)
     _draw_slope_guides(axes[0], rows)
     _label(fig, axes, result)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.1 if len(axes) > 1 else 0.15, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -89,17 +90,23 @@ def _draw_slope_guides(ax: Axes, rows: list[dict]) -> None:
 def _label(fig: Figure, axes: np.ndarray, result: dict) -> None:
     """Axis labels, titles, the legend, the grid and the command and machine on top."""
     batch = result["settings"]["batch"]
+    engines = {r.name for r in ENGINES} & {r["route"] for r in result["measurements"]}
     axes[0].set(
         xlabel="W, number of weights and biases",
         ylabel=f"seconds per gradient (batch of {batch})",
-        title=f"Width ladder; stars: {network_name(list(SEED_SIZES))}",
+        title=f"Width ladder; {'stars, crosses' if engines else 'stars'}: "
+        f"{network_name(list(SEED_SIZES))}",
     )
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8)
+    ncol = 4 if len(axes) > 1 else 2  # one panel: narrower
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=ncol, fontsize=8)
     if len(axes) > 1:
         axes[1].set(xlabel="number of layers (4 units each)", title="Depth ladder")
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
-    fig.suptitle(
-        f"{result['command']}\n{result['machine']['cpu']}, {result['machine']['cores']} cores",
-        fontsize=9,
+    m = result["machine"]
+    # about 14 characters of 9-point text to the inch: a long command wraps, not clips
+    command = textwrap.fill(
+        result["command"], width=int(14 * fig.get_figwidth()), break_on_hyphens=False
     )
+    load = f"load average {m['load_average_start']} .. {m['load_average_end']} (shared machine)"
+    fig.suptitle(f"{command}\n{m['cpu']}, {m['cores']} cores; {load}", fontsize=9)

@@ -61,8 +61,7 @@ from nn.preprocessing import MinMaxScaler, Standardizer
 from nn.train.callbacks import Callback, EarlyStopping
 from nn.train.checkpoint import CheckpointError
 from nn.train.safeguards import TrainingDiverged, TrainingInterrupted
-
-__version__ = "0.1.0"
+from nn.version import __version__ as __version__
 
 #: Public names whose modules load on first use: ``nn.diagnose`` runs the doctor (and its
 #: experiments), ``nn.datasets`` may download, ``nn.reference`` holds the slow twins.

@@ -60,3 +60,21 @@ def test_train_plot_of_a_run_stopped_before_its_first_epoch(tmp_path, monkeypatc
     plot_history(args, {"epoch": []})
     assert "no epoch finished" in capsys.readouterr().err
     assert not (tmp_path / "c.png").exists()
+
+
+def test_summary_of_a_saved_model(tmp_path, capsys):
+    path = tmp_path / "moons.npz"
+    argv = ["train", "--dataset", "moons", "--sizes", "2,8,1", "--epochs", "1", "--lr", "1"]
+    assert main([*argv, "--quiet", "--save", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["summary", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path} (dataset: moons, init: scaled_normal)\n\n")
+    assert nn.load(str(path)).summary() in out
+    assert re.search(r"total +33\n", out)  # 2*8 + 8 + 8*1 + 1 parameters
+    unsaved = nn.mlp([3, 2], seed=0)
+    unsaved.save(str(tmp_path / "bare.npz"))
+    assert main(["summary", str(tmp_path / "bare.npz")]) == 0
+    assert capsys.readouterr().out.startswith(f"{tmp_path / 'bare.npz'}\n\n")
+    assert main(["summary", str(tmp_path / "missing.npz")]) == 2
+    assert "no model file" in capsys.readouterr().err

@@ -32,6 +32,7 @@ from nn.cli.options import (
     make_schedule,
     network_from_args,
 )
+from nn.cli.summary import cmd_summary
 from nn.cli.train import TrainResult, cmd_train, train_from_args
 from nn.io.npz import ModelFileError
 from nn.version import __version__
@@ -50,6 +51,7 @@ __all__ = [
     "cmd_diagnose",
     "cmd_evaluate",
     "cmd_gradcheck",
+    "cmd_summary",
     "cmd_train",
     "digit_art",
     "load_dataset",
@@ -79,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_train(sub)
     _add_evaluate(sub)
+    _add_summary(sub)
     _add_diagnose(sub)
     _add_gradcheck(sub)
     _add_bench(sub)
@@ -200,6 +203,19 @@ def _add_evaluate(sub: _Subcommands) -> None:
         help="draw those mistakes (N of them, default 24) into FILE as PNG; needs matplotlib",
     )
     ev.set_defaults(func=cmd_evaluate)
+
+
+def _add_summary(sub: _Subcommands) -> None:
+    """``nn summary MODEL``."""
+    sm = sub.add_parser(
+        "summary",
+        help="the layers of a saved model: output shapes and parameter counts",
+        description="Print a saved model's layers in a table: the shape of what each one "
+        "gives per example and its number of parameters, with the totals (the table of "
+        "Network.summary()).",
+    )
+    sm.add_argument("model", help="path of a model saved by `nn train --save` or Network.save")
+    sm.set_defaults(func=cmd_summary)
 
 
 def _add_diagnose(sub: _Subcommands) -> None:

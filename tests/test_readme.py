@@ -13,17 +13,22 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def python_blocks(text: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+def python_blocks(text: str) -> list[tuple[str, list[str]]]:
+    """Each Python block, with the lines of the ``text`` block right after it (if any)."""
+    found = re.findall(r"```python\n(.*?)```\n(?:\n```text\n(.*?)```)?", text, flags=re.DOTALL)
+    return [(code, table.splitlines()) for code, table in found]
 
 
-def expected_output(block: str) -> list[str]:
-    """The trailing comment of every top-level ``print(...)`` line, in order."""
-    return [
-        line.rsplit("# ", 1)[1].strip()
-        for line in block.splitlines()
-        if line.startswith("print(") and "# " in line
-    ]
+def expected_output(block: str, table: list[str]) -> list[str]:
+    """The trailing comment of every top-level ``print(...)`` line, in order; a comment
+    saying "the table below" stands for the lines of the text block after the example, and
+    an example without commented prints must print exactly that text block."""
+    expected = []
+    for line in block.splitlines():
+        if line.startswith("print(") and "# " in line:
+            comment = line.rsplit("# ", 1)[1].strip()
+            expected += table if comment == "the table below" else [comment]
+    return expected or table  # no commented print: the text block is the whole output
 
 
 BLOCKS = python_blocks(README.read_text())
@@ -31,17 +36,17 @@ BLOCKS = python_blocks(README.read_text())
 
 def test_readme_has_its_examples():
     assert len(BLOCKS) >= 2
-    assert len(BLOCKS[0].strip().splitlines()) < 15  # the first example stays short
+    assert len(BLOCKS[0][0].strip().splitlines()) < 15  # the first example stays short
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs_and_prints_what_it_says(index):
-    block = BLOCKS[index]
+    block, table = BLOCKS[index]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(block, f"README block {index}", "exec"), {"__name__": "__readme__"})
     printed = out.getvalue().splitlines()
-    expected = expected_output(block)
+    expected = expected_output(block, table)
     if expected:
         assert printed == expected
     else:

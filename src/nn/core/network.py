@@ -31,7 +31,8 @@ from nn.core.errors import Diverged
 from nn.core.labels import class_labels, predicted_labels
 from nn.core.layer import Layer
 from nn.core.loss import Loss, value_and_gradient
-from nn.core.validation import check_inputs, check_positive_int, check_targets
+from nn.core.network_shapes import NetworkShapes
+from nn.core.validation import check_positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.optim.optimizers import Optimizer
@@ -46,8 +47,12 @@ __all__ = ["Network", "History"]
 History = dict[str, Any]
 
 
-class Network:
+class Network(NetworkShapes):
     """A feed-forward network: ``layers`` applied in order, then ``loss``.
+
+    What it knows about shapes (:attr:`input_shape`, :meth:`output_shape`, :meth:`summary`,
+    ``n_in``, ``n_out``) and the checks of data against them (:meth:`checked_inputs`,
+    :meth:`checked_targets`) are in :class:`nn.core.network_shapes.NetworkShapes`.
 
     Parameters
     ----------
@@ -55,6 +60,11 @@ class Network:
         For Nielsen's networks: ``[Dense, Sigmoid, Dense, Sigmoid, ...]`` (see :func:`nn.mlp`).
     loss : Loss
         The cost ``C`` of the last layer's output, e.g. :class:`nn.SquaredError`.
+    input_shape : tuple of int, optional
+        The shape of one input example, e.g. ``(1, 28, 28)``, for a network whose first
+        layer takes any shape (an activation, a per-channel scale). By default the first
+        layer's own :attr:`~nn.core.layer.Layer.input_shape` (``(784,)`` for ``Dense(784,
+        30)``), if it has one.
 
     Attributes
     ----------
@@ -65,14 +75,22 @@ class Network:
         Plain facts about the model (names to str, number, bool or None) that :meth:`save`
         writes and :func:`nn.load` reads back; ``nn train --save`` records ``dataset`` here.
         Empty for a new network.
+
+    Raises
+    ------
+    ValueError
+        If the layers do not fit together: a layer refuses the shape the one before it gives.
     """
 
-    def __init__(self, layers: Sequence[Layer], loss: Loss) -> None:
+    def __init__(
+        self, layers: Sequence[Layer], loss: Loss, *, input_shape: Sequence[int] | None = None
+    ) -> None:
         self.layers = list(layers)
         self.loss = loss
         self.metadata: dict[str, Any] = {}
         if not self.layers:
             raise ValueError("Network needs at least one layer")
+        self.set_input_shape(input_shape)  # and check that the layers fit together
 
     # ------------------------------------------------------------------ structure
     def parameters(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
@@ -92,22 +110,6 @@ class Network:
             return param.dtype
         return np.dtype(np.float32)
 
-    @property
-    def n_in(self) -> int | None:
-        """Number of input features the first layer with weights expects."""
-        for layer in self.layers:
-            if hasattr(layer, "n_in"):
-                return int(layer.n_in)
-        return None
-
-    @property
-    def n_out(self) -> int | None:
-        """Width of the output (the last layer with a known output size)."""
-        for layer in reversed(self.layers):
-            if hasattr(layer, "n_out"):
-                return int(layer.n_out)
-        return None
-
     def copy(self, dtype: np.dtype | type | None = None) -> Network:
         """A deep copy, optionally with every parameter cast to ``dtype``."""
         net = copy.deepcopy(self)
@@ -120,7 +122,11 @@ class Network:
 
     def __repr__(self) -> str:
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
-        return f"Network([\n{inner}\n], loss={self.loss!r})"
+        first = getattr(self.layers[0], "input_shape", None)
+        shape = ""
+        if self._input_shape is not None and self._input_shape != first:  # as describe() does
+            shape = f", input_shape={self._input_shape}"
+        return f"Network([\n{inner}\n], loss={self.loss!r}{shape})"
 
     # ------------------------------------------------------------------ the math
     def forward(self, X: np.ndarray, *, training: bool = False) -> np.ndarray:
@@ -371,27 +377,6 @@ class Network:
         from nn.io.model_file import save
 
         save(self, path)
-
-    # ------------------------------------------------------------------ checks
-    def checked_inputs(
-        self, X: np.ndarray, name: str = "X", allow_empty: bool = False
-    ) -> np.ndarray:
-        """``X`` checked against what the first layer takes, as an array of the dtype.
-
-        Every entry point (``fit``, ``evaluate``, ``predict``, the gradient checker, the
-        diagnostics) checks its data through this, so a mistake gets the same message
-        wherever it is made (:func:`nn.core.validation.check_inputs`). ``name`` is how the
-        argument is called in messages; ``allow_empty`` accepts zero examples (``predict``).
-        """
-        return check_inputs(X, self.n_in, self.dtype, name=name, allow_empty=allow_empty)
-
-    def checked_targets(self, Y: np.ndarray, n: int, name: str = "Y") -> np.ndarray:
-        """Targets checked as ``(n, n_out)`` rows of the dtype; class labels become one-hot.
-
-        ``n`` is the number of examples of the matching inputs; ``name`` is how the argument
-        is called in messages (:func:`nn.core.validation.check_targets`).
-        """
-        return check_targets(Y, n, self.n_out, self.dtype, name=name)
 
 
 registry.register(registry.NETWORKS, Network)  # what nn.load builds a model file into

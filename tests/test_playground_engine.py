@@ -133,6 +133,19 @@ def test_reset_gives_the_same_start_and_retune_keeps_the_weights():
     assert t.step == 0 and t.diverged is None
 
 
+@pytest.mark.parametrize("activation", st.ACTIVATIONS)
+@pytest.mark.parametrize("loss", st.LOSSES)
+def test_every_activation_init_and_loss_builds_trains_and_draws(activation, loss):
+    for init in sorted(nn.layers.initializers.INITIALIZERS):
+        s = st.parse({"activation": activation, "loss": loss, "init": init, "hidden": "3"})
+        t = Trainer(s)
+        t.train(3)
+        json.dumps(frame(t, 1, 3, True), allow_nan=False)
+    t = Trainer(st.parse({"activation": activation, "hidden": "", "features": "x1x2"}))
+    t.train(3)  # no hidden layer: logistic regression on one feature
+    assert len(frame(t, 1, 3, True)["neurons"]) == 1
+
+
 def test_divergence_is_caught_and_said_in_words():
     s = st.parse(
         {"problem": "regression", "dataset": "plane", "loss": "squared_error", "lr": "100"}

@@ -99,6 +99,12 @@ def test_bad_requests_to_a_session_get_400(client):
     assert status == 200 and body == {"rebuilt": False}
 
 
+def test_too_many_sessions_get_503_and_a_message(client, server, monkeypatch):
+    monkeypatch.setattr("nn.playground.session.MAX_SESSIONS", len(server.sessions.by_id))
+    status, body = client.post("/api/session", {"settings": {}})
+    assert status == 503 and "close some tabs" in body["error"]
+
+
 def test_requests_for_another_host_name_are_refused(client):
     status, body = client.get("/", headers={"Host": "evil.example:80"})
     assert status == 403 and "evil.example" in body["error"]

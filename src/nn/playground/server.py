@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from nn.playground.code import python_code
 from nn.playground.doctor import ask_the_doctor
-from nn.playground.session import PING, Session, Sessions
+from nn.playground.session import PING, Session, Sessions, TooManySessions
 from nn.playground.settings import SettingsError, parse
 from nn.playground.thumbnails import thumbnails
 
@@ -158,6 +158,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json({"error": str(err)}, err.status)
         except SettingsError as err:
             self.send_json({"error": str(err)}, HTTPStatus.BAD_REQUEST)
+        except TooManySessions as err:
+            self.send_json({"error": str(err)}, HTTPStatus.SERVICE_UNAVAILABLE)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as err:  # a bug of ours: said in one line, the traceback to the terminal

@@ -24,7 +24,12 @@ from nn.playground.engine import Trainer
 from nn.playground.frame import frame, setup
 from nn.playground.settings import Settings, SettingsError
 
-__all__ = ["FPS", "PING", "SLICE", "STALL", "Session", "Sessions"]
+__all__ = ["FPS", "PING", "SLICE", "STALL", "Session", "Sessions", "TooManySessions"]
+
+
+class TooManySessions(Exception):
+    """More than :data:`MAX_SESSIONS` pages at once; the message says what to do."""
+
 
 FPS = 60
 SLICE = 0.8 / FPS
@@ -34,6 +39,8 @@ STALL = 1.0
 PING = 1.0
 #: A session whose page never opened its stream is dropped after this many seconds.
 ORPHAN = 60.0
+#: Sessions open at once, at most: each holds its data and network in memory.
+MAX_SESSIONS = 64
 #: Settings whose change needs new data (the others keep the points).
 DATA_KEYS = ("problem", "dataset", "noise", "ratio", "features", "seed")
 
@@ -195,13 +202,23 @@ class Sessions:
         self.by_id: dict[str, Session] = {}
 
     def create(self, settings: Settings) -> Session:
-        """A new session (and the orphans, never streamed, dropped)."""
+        """A new session (and the orphans, never streamed, dropped).
+
+        Raises
+        ------
+        TooManySessions
+            If :data:`MAX_SESSIONS` are open.
+        """
         session = Session(settings, secrets.token_hex(8))
         now = time.monotonic()
         with self.lock:
             for ident, old in list(self.by_id.items()):
                 if not old.streaming and now - old.created > ORPHAN:
                     del self.by_id[ident]
+            if len(self.by_id) >= MAX_SESSIONS:
+                raise TooManySessions(
+                    f"{MAX_SESSIONS} playground pages are open already; close some tabs"
+                )
             self.by_id[session.id] = session
         return session
 

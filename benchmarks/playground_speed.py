@@ -12,7 +12,8 @@ a second; three figures:
 3. the server as the page uses it: capped at 30 frames a second, training as fast as it
    goes (speed "max"), so the steps per update show what the cap leaves to training;
 4. with ``--browser``: the page itself in headless Chromium (/usr/bin/chromium through
-   Playwright), counting the updates it draws.
+   Playwright), counting the updates it draws, at the default speed (100 steps a second)
+   and as fast as training goes.
 
     python benchmarks/playground_speed.py               # 3 seconds per figure
     python benchmarks/playground_speed.py --seconds 10 --browser
@@ -96,7 +97,7 @@ def over_http(seconds: float, speed: str, fps: float = pacing.FPS) -> tuple[floa
         thread.join()
 
 
-def in_browser(seconds: float, chromium: str) -> tuple[float, float]:
+def in_browser(seconds: float, chromium: str, speed: str = "max") -> tuple[float, float]:
     """Updates the page draws a second in headless Chromium, and their median steps."""
     from playwright.sync_api import sync_playwright
 
@@ -110,7 +111,7 @@ def in_browser(seconds: float, chromium: str) -> tuple[float, float]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=args)
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.goto(f"{server.url}?{query}&speed=max")
+            page.goto(f"{server.url}?{query}&speed={speed}")
             page.wait_for_function("window.nnPlayground.frame !== null")
             page.click("#play")
             page.wait_for_function("window.nnPlayground.frame.step > 0")
@@ -151,10 +152,12 @@ def main() -> None:
         f"{steps:.0f} steps/s, {per:.0f} steps per update"
     )
     if args.browser:
-        drawn, per = in_browser(args.seconds, args.chromium)
-        print(
-            f"4. the page in headless Chromium:  {drawn:7.0f} updates drawn/s, {per:.0f} steps each"
-        )
+        for speed in ("100", "max"):
+            drawn, per = in_browser(args.seconds, args.chromium, speed)
+            print(
+                f"4. the page in headless Chromium, speed {speed}: {drawn:.0f} updates drawn/s, "
+                f"{per:.0f} steps each"
+            )
 
 
 if __name__ == "__main__":

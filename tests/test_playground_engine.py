@@ -16,7 +16,7 @@ from nn.playground.code import python_code
 from nn.playground.data import DATASETS, GRID, N_POINTS, lattice, make_data
 from nn.playground.doctor import ask_the_doctor
 from nn.playground.engine import L1SGD, Trainer
-from nn.playground.frame import frame, quantize, setup
+from nn.playground.frame import THUMB, frame, quantize, setup
 from nn.playground.session import Session
 
 
@@ -179,8 +179,10 @@ def test_a_frame_has_every_picture_and_the_seeds_questions():
     f = frame(t, 4, 5, True)
     json.dumps(f, allow_nan=False)
     assert [len(layer) for layer in f["neurons"]] == [3, 2, 1]
-    assert all(len(base64.b64decode(p)) == GRID * GRID for layer in f["neurons"] for p in layer)
-    assert f["output"] == f["neurons"][-1][0]
+    assert all(len(base64.b64decode(p)) == THUMB * THUMB for layer in f["neurons"] for p in layer)
+    output = np.frombuffer(base64.b64decode(f["output"]), np.uint8).reshape(GRID, GRID)
+    thumb = np.frombuffer(base64.b64decode(f["neurons"][-1][0]), np.uint8)
+    np.testing.assert_array_equal(output[::2, ::2].ravel(), thumb)  # every other point
     assert (f["frame"], f["step"], f["steps_per_update"], f["playing"]) == (4, 5, 5, True)
     assert len(f["speed"]) == 3 and all(v > 0 for v in f["speed"])
     speeds = nn.diagnostics.measure.speed_of_learning(t.network, t.X, t.T)
@@ -244,19 +246,24 @@ def test_the_python_code_runs_and_ends_on_the_pages_weights_bit_for_bit(query):
 
 
 # ------------------------------------------------------------------ pacing
-def test_a_session_sends_a_frame_only_after_the_last_one_was_drawn():
+def test_a_session_sends_no_frame_while_two_wait_to_be_drawn():
     session = Session(st.DEFAULTS, "x")
     first = session.messages(since_frame=10.0)
     assert [e for e, _ in first] == ["setup", "frame"]
+    assert session.messages(since_frame=0.5) == []  # nothing new to show
     session.control("step")
-    assert session.messages(since_frame=0.5) == []  # frame 1 not drawn yet
-    session.acknowledge(1)
-    (event, body), *_ = session.messages(since_frame=0.5)
+    (event, body), *_ = session.messages(since_frame=0.5)  # frame 1 not drawn: one may go
     assert event == "frame" and body["frame"] == 2 and body["step"] == 1
     session.control("step")
+    assert session.messages(since_frame=0.5) == []  # frames 1 and 2 not drawn
+    session.acknowledge(2)  # the page drew 2 (and dropped 1)
+    (event, body), *_ = session.messages(since_frame=0.5)
+    assert body["frame"] == 3 and body["step"] == 2 and body["steps_per_update"] == 1
+    session.control("step")
     assert session.messages(since_frame=0.001) == []  # at most FPS frames a second
+    assert session.messages(since_frame=2.0) != []  # ... and one after STALL seconds anyway
     session.control("reset")
-    session.acknowledge(2)
+    session.acknowledge(4)
     (event, body), *_ = session.messages(since_frame=0.5)
     assert body["step"] == 0 and body["run"] == 2  # the page clears its curves
 

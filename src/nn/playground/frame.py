@@ -1,8 +1,10 @@
 """One update of the page: pictures of every neuron, the losses, and the seed's two questions.
 
-A frame is plain JSON. Pictures are GRID x GRID values on the page's lattice, each quantized
-to a byte (0 is -1, 127 is 0, 254 is +1, 255 is NaN) and sent as base64: a 50x50 picture is
-2,500 bytes instead of ~20,000 characters of numbers. Hidden units are drawn on [-1, 1] as in
+A frame is plain JSON. Pictures are values on the page's lattice, each quantized to a byte
+(0 is -1, 127 is 0, 254 is +1, 255 is NaN) and sent as base64: a 50x50 picture is 2,500 bytes
+instead of ~20,000 characters of numbers. The output is sent on the whole GRID x GRID lattice;
+each neuron, drawn as a thumbnail, on every other point of it (THUMB x THUMB), which keeps a
+frame of a 2-8-8-1 network near 20 kB. Hidden units are drawn on [-1, 1] as in
 the TensorFlow Playground (a ReLU's larger outputs are clipped); the output of a classifier,
 the probability of class 1, is drawn as ``2 p - 1``, so 0.5 is white.
 
@@ -34,7 +36,9 @@ from nn.playground.data import DATASETS, DOMAIN, GRID, features, lattice
 from nn.playground.engine import Trainer
 from nn.playground.settings import to_query
 
-__all__ = ["frame", "quantize", "setup"]
+__all__ = ["THUMB", "frame", "quantize", "setup"]
+
+THUMB = (GRID + 1) // 2  # side of a neuron's picture: every other lattice point
 
 
 def quantize(values: np.ndarray, lo: float = -1.0, hi: float = 1.0) -> str:
@@ -48,19 +52,20 @@ def quantize(values: np.ndarray, lo: float = -1.0, hi: float = 1.0) -> str:
 
 
 def _neuron_pictures(trainer: Trainer) -> tuple[list[list[str]], str]:
-    """Each dense layer's units on the lattice (hidden layers, then the output), and the
-    output picture on its own."""
+    """Each dense layer's units as thumbnails (hidden layers, then the output), and the
+    output on the whole lattice."""
     net = trainer.network
     outputs = layer_outputs(net, trainer.data.grid)  # one forward pass, every layer kept
     pictures = []
     for info in dense_layers(net):
         a = outputs[info.activation if info.activation is not None else info.index]
-        pictures.append([quantize(a[:, j]) for j in range(a.shape[1])])
+        a = a.reshape(GRID, GRID, -1)[::2, ::2]  # (THUMB, THUMB, units)
+        pictures.append([quantize(a[:, :, j]) for j in range(a.shape[2])])
     out = outputs[-1][:, 0]  # (GRID * GRID,)
     if trainer.settings.problem == "classification":
         out = 2 * np.asarray(out, dtype=np.float64) - 1  # probability of class 1 -> [-1, 1]
-    pictures[-1] = [quantize(out)]
-    return pictures, pictures[-1][0]
+        pictures[-1] = [quantize(out.reshape(GRID, GRID)[::2, ::2])]
+    return pictures, quantize(out)
 
 
 def _layer_measures(trainer: Trainer) -> dict[str, list[Any]]:
@@ -135,6 +140,7 @@ def setup(trainer: Trainer) -> dict[str, Any]:
             "dataset": DATASETS[s.dataset].label,
             "domain": DOMAIN,
             "grid": GRID,
+            "thumb": THUMB,
             "train": np.round(points[: data.n_train], 4).tolist(),
             "test": np.round(points[data.n_train :], 4).tolist(),
             "features": list(s.features),

@@ -5,10 +5,12 @@ Pacing, so that the page watches without falling behind
 -------------------------------------------------------
 The stream's thread alternates training and sending. Training runs at the page's speed (steps
 per second, or as many as fit) in slices of at most :data:`SLICE` seconds. A frame goes out at
-most :data:`FPS` times a second, and only once the page has said it drew the previous one
-(:meth:`Session.acknowledge`): a page that draws slowly gets fewer frames, each covering more
-steps (``steps_per_update`` grows), and never a queue of stale ones. If no acknowledgement
-comes for :data:`STALL` seconds (a hidden tab draws nothing), a frame goes out anyway.
+most :data:`FPS` times a second, and only while at most :data:`IN_FLIGHT` - 1 frames wait to
+be drawn (the page says which it drew, :meth:`Session.acknowledge`): a page that draws slowly
+gets fewer frames, each covering more steps (``steps_per_update`` grows), and never a queue of
+stale ones. (Two in flight, not one, so that the next frame is computed and sent while the
+page draws the last.) If no acknowledgement comes for :data:`STALL` seconds (a hidden tab
+draws nothing), a frame goes out anyway.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from nn.playground.engine import Trainer
 from nn.playground.frame import frame, setup
 from nn.playground.settings import Settings, SettingsError
 
-__all__ = ["FPS", "PING", "SLICE", "STALL", "Session", "Sessions", "TooManySessions"]
+__all__ = ["FPS", "IN_FLIGHT", "PING", "SLICE", "STALL", "Session", "Sessions", "TooManySessions"]
 
 
 class TooManySessions(Exception):
@@ -34,6 +36,7 @@ class TooManySessions(Exception):
 FPS = 60
 SLICE = 0.8 / FPS
 STALL = 1.0
+IN_FLIGHT = 2
 #: With nothing to send for this long, the stream sends a comment line: writing to a closed
 #: tab fails, which is how a closed tab stops its training even while paused.
 PING = 1.0
@@ -134,7 +137,7 @@ class Session:
             with self.lock:
                 if not self.playing or self.closed or self.trainer.diverged:
                     return
-                if self.dirty and self.drawn >= self.sent and time.monotonic() >= frame_at:
+                if self.dirty and self.may_send() and time.monotonic() >= frame_at:
                     return
                 due = self.steps_due()
                 if due < 1:
@@ -150,6 +153,10 @@ class Session:
                 if self.trainer.diverged:
                     self.playing = False
             time.sleep(0)  # let the request threads (an acknowledgement, a pause) have a turn
+
+    def may_send(self) -> bool:
+        """Whether few enough frames wait to be drawn for another to go (lock held)."""
+        return self.sent - self.drawn < IN_FLIGHT
 
     def steps_due(self) -> int:
         """Steps owed at the page's speed (with the lock held); "max" owes without end."""
@@ -173,7 +180,7 @@ class Session:
             if self.new_setup:
                 out.append(("setup", setup(self.trainer)))
                 self.new_setup = False
-            acknowledged = self.drawn >= self.sent or since_frame >= STALL
+            acknowledged = self.may_send() or since_frame >= STALL
             if self.dirty and since_frame >= 1 / self.fps and acknowledged:
                 self.sent += 1
                 body = frame(self.trainer, self.sent, self.steps_since, self.playing)

@@ -207,7 +207,7 @@ function drawOutput() {
     caption = hv.column - 1 < f.neurons.length - 1 ? `layer ${hv.column}, neuron ${hv.index + 1}` : "the output unit";
   }
   ctx.clearRect(0, 0, size, size);
-  if (pic) Draw.picture(ctx, Draw.decode(pic), 0, 0, size, size, discretize, s.grid);
+  if (pic) Draw.picture(ctx, Draw.decode(pic), 0, 0, size, size, discretize);
   Draw.points(ctx, s.train, s.domain, s.problem, false, size);
   if ($("show_test").checked) Draw.points(ctx, s.test, s.domain, s.problem, true, size);
   Draw.axes(ctx, size, size, s.domain);

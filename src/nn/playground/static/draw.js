@@ -44,7 +44,9 @@ const Draw = (() => {
   }
 
   const scratch = document.createElement("canvas");
-  function picture(ctx, bytes, x, y, w, h, discretize, side) {
+  // A square picture of any side (the output's 50x50, a neuron's 25x25) drawn at (x, y, w, h).
+  function picture(ctx, bytes, x, y, w, h, discretize) {
+    const side = Math.round(Math.sqrt(bytes.length));
     scratch.width = side; scratch.height = side;
     const sctx = scratch.getContext("2d");
     const image = sctx.createImageData(side, side);
@@ -209,7 +211,7 @@ const Draw = (() => {
       const node = L.nodes[0][j];
       ctx.globalAlpha = active[j] >= 0 ? 1 : 0.3;
       if (active[j] >= 0) {
-        picture(ctx, decode(setup.feature_pictures[active[j]]), node.x, node.y, node.size, node.size, discretize, setup.grid);
+        picture(ctx, decode(setup.feature_pictures[active[j]]), node.x, node.y, node.size, node.size, discretize);
       } else {
         ctx.fillStyle = "#ddd"; ctx.fillRect(node.x, node.y, node.size, node.size);
       }
@@ -219,7 +221,7 @@ const Draw = (() => {
     });
     L.nodes.slice(1).forEach((column, c) => column.forEach((node, j) => {
       const pic = frame && frame.neurons[c] && frame.neurons[c][j];
-      if (pic) picture(ctx, decode(pic), node.x, node.y, node.size, node.size, discretize, setup.grid);
+      if (pic) picture(ctx, decode(pic), node.x, node.y, node.size, node.size, discretize);
       else { ctx.fillStyle = "#eee"; ctx.fillRect(node.x, node.y, node.size, node.size); }
     }));
     L.nodes.forEach((column, c) => column.forEach((node, j) => {

@@ -17,6 +17,7 @@ import pytest
 from playground_helpers import Client, EventStream, running_server, wait_until
 
 from nn.cli.playground import add_playground_parser, cmd_playground
+from nn.playground.server import host_allowed
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC_FILES = {"index.html", "app.js", "draw.js", "style.css"}
@@ -108,6 +109,23 @@ def test_too_many_sessions_get_503_and_a_message(client, server, monkeypatch):
 def test_requests_for_another_host_name_are_refused(client):
     status, body = client.get("/", headers={"Host": "evil.example:80"})
     assert status == 403 and "evil.example" in body["error"]
+
+
+@pytest.mark.parametrize(
+    ("header", "bound", "ok"),
+    [
+        ("127.0.0.1:8000", "127.0.0.1", True),
+        ("localhost:8000", "127.0.0.1", True),
+        ("[::1]:8000", "::1", True),
+        ("evil.example:8000", "127.0.0.1", False),
+        ("192.168.1.5:8000", "127.0.0.1", False),
+        ("192.168.1.5:8000", "0.0.0.0", True),  # bound to every interface, reached by address
+        ("evil.example", "0.0.0.0", False),  # ... but never under a name (DNS rebinding)
+        ("", "127.0.0.1", False),
+    ],
+)
+def test_host_allowed(header, bound, ok):
+    assert host_allowed(header, bound) is ok
 
 
 def test_show_as_python_answers_code_or_400(client):
@@ -275,3 +293,14 @@ def test_a_build_of_the_package_includes_the_pages_files(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert STATIC_FILES <= {p.name for p in (build / "nn" / "playground" / "static").iterdir()}
+
+
+def test_no_browser_is_opened_without_a_display(monkeypatch):
+    from nn.playground import launch as serving
+
+    monkeypatch.setattr(serving.sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert serving.has_display() is False  # webbrowser would start lynx in our terminal
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert serving.has_display() is True

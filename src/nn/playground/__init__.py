@@ -23,6 +23,6 @@ Only the standard library serves it. ``import nn`` never loads this package.
 
 from __future__ import annotations
 
-from nn.playground.serve import serve
+from nn.playground.launch import serve
 
 __all__ = ["serve"]

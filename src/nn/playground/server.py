@@ -24,6 +24,7 @@ independently, and a closed tab (its stream's connection gone) stops its trainin
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import select
 import socket
@@ -42,7 +43,7 @@ from nn.playground.session import PING, Session, Sessions, TooManySessions
 from nn.playground.settings import SettingsError, parse
 from nn.playground.thumbnails import thumbnails
 
-__all__ = ["PlaygroundServer", "make_server"]
+__all__ = ["PlaygroundServer", "host_allowed", "make_server"]
 
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -137,9 +138,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def check_host(self) -> None:
         """Refuse requests addressed to another host name (a DNS rebinding attack's)."""
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
         bound = self.server.server_address[0]
-        if host not in ("127.0.0.1", "localhost", "::1", bound):
+        if not host_allowed(self.headers.get("Host") or "", bound):
+            host = self.headers.get("Host")
             raise BadRequest(
                 f"this server answers requests for {bound}, not {host!r}", HTTPStatus.FORBIDDEN
             )
@@ -269,6 +270,24 @@ class Handler(BaseHTTPRequestHandler):
             return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True
+
+
+def host_allowed(header: str, bound: str) -> bool:
+    """Whether a request's ``Host`` header names this server.
+
+    A web page elsewhere can make the browser send requests here under its own domain name
+    (DNS rebinding); only this machine's names, the bound address and, when bound to every
+    interface, IP addresses typed as such are answered.
+    """
+    host = header.rsplit(":", 1)[0] if not header.endswith("]") else header
+    host = host.strip("[]")
+    if host in ("127.0.0.1", "localhost", "::1", bound):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return bound in ("0.0.0.0", "::", "")
 
 
 def settings_of(body: dict[str, Any]) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def bookkeeping(repeats: int) -> None:
     run._next_snapshot = 10**12  # time the common step, not the periodic weight check
     loss = 0.5
 
-    def step() -> None:  # what the loop in Network.fit does per step around the arithmetic
+    def step() -> None:  # what the loop (nn.train.loop) does per step around the arithmetic
         if not math.isfinite(loss):
             raise RuntimeError
         run.updating = True

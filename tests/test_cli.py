@@ -14,9 +14,9 @@ import pytest
 
 import nn
 from nn.cli import build_parser, digit_art, main, train_from_args
-from nn.core.network import duration
 from nn.diagnostics import doctor
 from nn.layers.initializers import DEFAULT_INIT
+from nn.train.progress import duration
 
 
 def test_demo_reaches_its_promised_accuracy(capsys):

@@ -168,6 +168,7 @@ HEAVY = (
     "nn.diagnostics.plots",
     "nn.diagnostics.findings",
     "nn.reference",
+    "nn.autograd",
     "nn.bench",
     "nn.cli",
     "nn.datasets.mnist_loaders",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import re
 from pathlib import Path
@@ -12,17 +13,22 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def python_blocks(text: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+def python_blocks(text: str) -> list[tuple[str, list[str]]]:
+    """Each Python block, with the lines of the ``text`` block right after it (if any)."""
+    found = re.findall(r"```python\n(.*?)```\n(?:\n```text\n(.*?)```)?", text, flags=re.DOTALL)
+    return [(code, table.splitlines()) for code, table in found]
 
 
-def expected_output(block: str) -> list[str]:
-    """The trailing comment of every top-level ``print(...)`` line, in order."""
-    return [
-        line.rsplit("# ", 1)[1].strip()
-        for line in block.splitlines()
-        if line.startswith("print(") and "# " in line
-    ]
+def expected_output(block: str, table: list[str]) -> list[str]:
+    """The trailing comment of every top-level ``print(...)`` line, in order; a comment
+    saying "the table below" stands for the lines of the text block after the example, and
+    an example without commented prints must print exactly that text block."""
+    expected = []
+    for line in block.splitlines():
+        if line.startswith("print(") and "# " in line:
+            comment = line.rsplit("# ", 1)[1].strip()
+            expected += table if comment == "the table below" else [comment]
+    return expected or table  # no commented print: the text block is the whole output
 
 
 BLOCKS = python_blocks(README.read_text())
@@ -30,17 +36,17 @@ BLOCKS = python_blocks(README.read_text())
 
 def test_readme_has_its_examples():
     assert len(BLOCKS) >= 2
-    assert len(BLOCKS[0].strip().splitlines()) < 15  # the first example stays short
+    assert len(BLOCKS[0][0].strip().splitlines()) < 15  # the first example stays short
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_example_runs_and_prints_what_it_says(index):
-    block = BLOCKS[index]
+    block, table = BLOCKS[index]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(block, f"README block {index}", "exec"), {"__name__": "__readme__"})
     printed = out.getvalue().splitlines()
-    expected = expected_output(block)
+    expected = expected_output(block, table)
     if expected:
         assert printed == expected
     else:
@@ -73,3 +79,29 @@ def test_ci_runs_the_readme_test_command_word_for_word():
     ci = (README.parent / ".ci" / "run").read_text()
     lines = [line.strip() for line in ci.splitlines() if not line.lstrip().startswith("#")]
     assert test in lines
+
+
+def test_every_module_the_readme_names_exists():
+    # "What is where" and the moved-modules table must follow the code when it moves again
+    src = README.parent / "src"
+    text = README.read_text()
+    paths = set(re.findall(r"`(nn/[\w/]+(?:\.py)?)`", text))
+    assert len(paths) > 15
+    missing = [p for p in sorted(paths) if not (src / p).exists()]
+    assert missing == []
+    # the "before" column of the moved-modules table names modules that are gone on purpose
+    now = re.sub(r"^\| `nn\.[^|]*\|", "|", text, flags=re.MULTILINE)
+    dotted = set(re.findall(r"`(nn(?:\.[a-z_]+)+)`", now))
+
+    for name in sorted(dotted - {"nn.py"}):  # nn.py: the seed's script, not a module
+        parts = name.split(".")
+        for k in range(len(parts), 0, -1):  # the longest importable prefix, then attributes
+            try:
+                obj = importlib.import_module(".".join(parts[:k]))
+            except ModuleNotFoundError:
+                continue
+            for attr in parts[k:]:
+                obj = getattr(obj, attr)
+            break
+        else:
+            raise AssertionError(f"README names {name}, which does not exist")

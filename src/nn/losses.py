@@ -50,6 +50,8 @@ class SquaredError(Loss):
     instead of averaging would make the right ``eta`` depend on the batch size: MB3.)
     """
 
+    keeps_output_slope = True  # delta^L = (a - y) (.) sigma'(z^L): BP1 keeps the slope
+
     def value(self, a: np.ndarray, y: np.ndarray) -> float:
         """Loss of a batch.
 

@@ -1,6 +1,7 @@
 """The ``nn`` command: the demo, training, evaluation and gradient checks from a shell.
 
-``nn`` with no arguments runs the demo. ``nn --help`` and ``nn COMMAND --help`` list the rest.
+``nn`` with no arguments (or with only the demo's options) runs the demo; ``nn --version``
+prints the version. ``nn --help`` and ``nn COMMAND --help`` list the rest.
 Each command is a ``cmd_<name>`` function in a module of this package; its options are declared
 here, one ``_add_<name>`` function per command that :func:`build_parser` calls, and the options
 ``train`` and ``diagnose`` share in :mod:`nn.cli.options`.
@@ -17,6 +18,7 @@ from nn.check.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT
 from nn.cli.bench import cmd_bench
 from nn.cli.demo import cmd_demo, digit_art, show_digits
 from nn.cli.diagnose import cmd_diagnose
+from nn.cli.evaluate import cmd_evaluate
 from nn.cli.gradcheck import cmd_gradcheck
 from nn.cli.options import (
     DATASETS,
@@ -30,8 +32,10 @@ from nn.cli.options import (
     make_schedule,
     network_from_args,
 )
-from nn.cli.train import TrainResult, cmd_evaluate, cmd_train, train_from_args
+from nn.cli.summary import cmd_summary
+from nn.cli.train import TrainResult, cmd_train, train_from_args
 from nn.io.npz import ModelFileError
+from nn.version import __version__
 
 # Re-exported so `from nn.cli import ...` keeps working. A test that monkeypatches a name
 # must patch the module that looks it up: `nn.cli.cmd_demo` for build_parser, but
@@ -47,6 +51,7 @@ __all__ = [
     "cmd_diagnose",
     "cmd_evaluate",
     "cmd_gradcheck",
+    "cmd_summary",
     "cmd_train",
     "digit_art",
     "load_dataset",
@@ -71,10 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nn",
         description="Neural networks from scratch. With no command, runs the demo.",
     )
+    parser.add_argument("--version", action="version", version=f"nn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo(sub)
     _add_train(sub)
     _add_evaluate(sub)
+    _add_summary(sub)
     _add_diagnose(sub)
     _add_gradcheck(sub)
     _add_bench(sub)
@@ -83,9 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_demo(sub: _Subcommands) -> None:
     """``nn demo``, also what ``nn`` with no command runs."""
-    demo = sub.add_parser("demo", help="the seed network learns handwritten digits (default)")
-    demo.add_argument("--epochs", type=int, default=10)
-    demo.add_argument("--seed", type=int, default=0)
+    demo = sub.add_parser(
+        "demo",
+        help="the seed network learns handwritten digits (default)",
+        description="Nielsen's [784, 30, 10] sigmoid network learns 8,000 of the embedded "
+        "handwritten digits by SGD (mini-batches of 10, eta = 3.0), prints its accuracy on "
+        "2,000 others after every epoch, and draws six of them with its answers. `nn` with no "
+        "command (or with only these options) runs it.",
+    )
+    demo.add_argument(
+        "--epochs", type=int, default=10, help="passes over the training digits (default: 10)"
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the initial weights, the shuffling and the digits drawn (default: 0)",
+    )
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(func=cmd_demo)
 
@@ -141,13 +162,25 @@ def _add_train(sub: _Subcommands) -> None:
         action="store_true",
         help="continue the run saved in --checkpoint (identical result to an uninterrupted run)",
     )
+    train.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="draw the learning curves (loss and accuracy per epoch, training and test or "
+        "validation) into FILE as PNG; needs matplotlib",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
 
 
 def _add_evaluate(sub: _Subcommands) -> None:
-    """``nn evaluate MODEL``."""
-    ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset's test split")
+    """``nn evaluate MODEL``: the data, and how many mistakes to show."""
+    ev = sub.add_parser(
+        "evaluate",
+        help="evaluate a saved model on a dataset's test split",
+        description="Print a saved model's loss and accuracy on a dataset's test split, the "
+        "confusion matrix (rows: true classes, columns: the model's answers) and each class's "
+        "accuracy.",
+    )
     ev.add_argument("model", help="path of a model saved by `nn train --save`")
     ev.add_argument(
         "--dataset",
@@ -158,7 +191,31 @@ def _add_evaluate(sub: _Subcommands) -> None:
         "--data-dir", metavar="DIR", help="directory with the IDX files (mnist, fashion-mnist)"
     )
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument(
+        "--misclassified",
+        type=int,
+        metavar="N",
+        help="also show the N mistakes the model is surest of (terminal art for images)",
+    )
+    ev.add_argument(
+        "--misclassified-png",
+        metavar="FILE",
+        help="draw those mistakes (N of them, default 24) into FILE as PNG; needs matplotlib",
+    )
     ev.set_defaults(func=cmd_evaluate)
+
+
+def _add_summary(sub: _Subcommands) -> None:
+    """``nn summary MODEL``."""
+    sm = sub.add_parser(
+        "summary",
+        help="the layers of a saved model: output shapes and parameter counts",
+        description="Print a saved model's layers in a table: the shape of what each one "
+        "gives per example and its number of parameters, with the totals (the table of "
+        "Network.summary()).",
+    )
+    sm.add_argument("model", help="path of a model saved by `nn train --save` or Network.save")
+    sm.set_defaults(func=cmd_summary)
 
 
 def _add_diagnose(sub: _Subcommands) -> None:
@@ -243,9 +300,12 @@ def _add_bench(sub: _Subcommands) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``nn`` command; returns the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["demo", *argv]  # `nn --epochs 3`: options of the default command
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["demo", *(argv or [])])
+        args = parser.parse_args(["demo"])
     try:
         return int(args.func(args))
     except (ValueError, TypeError, FileNotFoundError, ModelFileError, OSError) as err:

@@ -10,11 +10,12 @@ import numpy as np
 from nn.cli.options import (
     DEFAULT_LR,
     check_matplotlib,
+    check_model_inputs,
+    dataset_of,
     load_dataset,
     make_optimizer,
     network_from_args,
 )
-from nn.cli.train import check_model_inputs, dataset_of
 from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import load
 from nn.io.paths import check_output_dir, check_output_file

@@ -1,4 +1,4 @@
-"""``nn train`` and ``nn evaluate``: train an mlp on a built-in dataset, score a saved one."""
+"""``nn train``: train an mlp on a built-in dataset. (``nn evaluate``: :mod:`nn.cli.evaluate`.)"""
 
 from __future__ import annotations
 
@@ -13,14 +13,36 @@ from typing import Any
 
 import numpy as np
 
-from nn.cli.options import DATASET_INPUTS, DATASETS, load_dataset, make_optimizer, network_from_args
-from nn.core.network import History, Network, duration
+from nn.cli.evaluate import cmd_evaluate
+from nn.cli.options import (
+    check_matplotlib,
+    check_model_inputs,
+    dataset_of,
+    load_dataset,
+    make_optimizer,
+    network_from_args,
+)
+from nn.core.network import History, Network
 from nn.core.validation import check_learning_rate, check_positive_int
-from nn.io.model_file import load
 from nn.io.paths import check_output_file
 from nn.preprocessing import Standardizer
 from nn.train.callbacks import EarlyStopping
+from nn.train.progress import duration
 from nn.train.safeguards import TrainingDiverged, TrainingInterrupted
+
+# Imported from here before they moved: cmd_evaluate to nn.cli.evaluate, the other two to
+# nn.cli.options (nn evaluate and nn diagnose both use them).
+__all__ = [
+    "TrainResult",
+    "check_model_inputs",
+    "cmd_evaluate",
+    "cmd_train",
+    "dataset_of",
+    "plot_history",
+    "plural",
+    "report_training",
+    "train_from_args",
+]
 
 
 @dataclass
@@ -53,9 +75,11 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     every: int | str = "epoch"
     if args.checkpoint_every is not None:
         every = check_positive_int("--checkpoint-every", args.checkpoint_every)
-    for option in ("save", "checkpoint"):
-        if getattr(args, option) is not None:  # "" too: an error, not "do not save"
+    for option in ("save", "checkpoint", "plot"):
+        if getattr(args, option, None) is not None:  # "" too: an error, not "do not save"
             check_output_file(f"--{option}", getattr(args, option))
+    if getattr(args, "plot", None) is not None:
+        check_matplotlib("--plot")  # after the path: a typo is reported first
     if args.resume and not args.checkpoint:
         raise ValueError("--resume continues from --checkpoint PATH; give --checkpoint too")
     if args.early_stopping is not None and not args.validation_split:
@@ -130,8 +154,36 @@ CHANCE_MARGIN = 0.02
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train an mlp on a built-in dataset."""
+    """Train an mlp on a built-in dataset; ``--plot FILE`` draws its learning curves."""
     result = train_from_args(args)
+    status = report_training(args, result)
+    if getattr(args, "plot", None):
+        plot_history(args, result.history)
+    return status
+
+
+def plot_history(args: argparse.Namespace, history: History) -> None:
+    """Draw the learning curves of ``history`` into ``args.plot`` (``nn train --plot FILE``).
+
+    Drawn however training ended, as long as one epoch finished: the curves of a run that
+    diverged or was interrupted show how it got there.
+    """
+    if not history["epoch"]:
+        print(f"nn: no epoch finished: no learning curves to draw in {args.plot}", file=sys.stderr)
+        return
+    from nn.diagnostics.plots import learning_curves
+
+    learning_curves(
+        history,
+        title=f"{args.dataset}: {args.activation} units, {args.loss} loss, {args.optimizer}",
+        validation_name="validation" if args.validation_split else "test",
+        path=args.plot,
+    )
+    print(f"Learning curves written to {args.plot}")
+
+
+def report_training(args: argparse.Namespace, result: TrainResult) -> int:
+    """Print how a run of ``nn train`` ended, save the model if asked; the exit status."""
     net, history, stopped = result.network, result.history, result.stopped
     if stopped is not None and stopped["reason"] == "diverged":
         print(f"nn: {stopped['message']}\nnn: the model was not saved", file=sys.stderr)
@@ -179,63 +231,4 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.save:
         net.save(args.save)
         print(f"Saved to {args.save}; `nn evaluate {args.save}` tests it on {args.dataset}")
-    return 0
-
-
-def dataset_of(net: Network, path: str, dataset: str | None) -> str:
-    """The dataset to use with the model saved in ``path``.
-
-    Parameters
-    ----------
-    net : Network
-        The model loaded from ``path``; ``nn train --save`` records its dataset in
-        ``net.metadata["dataset"]`` (models saved by older versions have none).
-    path : str
-        Where the model was loaded from, for the warning.
-    dataset : str or None
-        The ``--dataset`` the user gave, if any.
-
-    Returns
-    -------
-    str
-        ``dataset`` if given, else the recorded one, else ``"digits"``. A warning is printed
-        to stderr when the given dataset is not the recorded one; :func:`check_model_inputs`
-        then catches a dataset whose examples the model cannot take.
-    """
-    trained_on = net.metadata.get("dataset")  # None for models saved by older versions
-    dataset = dataset or (trained_on if trained_on in DATASETS else "digits")
-    if trained_on is not None and dataset != trained_on:
-        print(f"nn: warning: {path} was trained on {trained_on}, not {dataset}", file=sys.stderr)
-    return dataset
-
-
-def check_model_inputs(net: Network, path: str, dataset: str, n_features: int) -> None:
-    """Raise a ValueError naming the ``--dataset`` choices that fit when ``dataset``'s
-    examples (``n_features`` each) are not the width of the model's input layer."""
-    if net.n_in is None or n_features == net.n_in:
-        return
-    fits = [name for name in DATASETS if DATASET_INPUTS[name] == net.n_in]
-    if fits:
-        names = ", ".join(fits[:-1]) + (f" or {fits[-1]}" if len(fits) > 1 else fits[-1])
-        fix = f"give --dataset with a built-in dataset of {net.n_in} inputs: {names}"
-    else:
-        fix = f"none of the built-in datasets ({', '.join(DATASETS)}) has {net.n_in} inputs"
-    raise ValueError(
-        f"{path} takes {net.n_in} inputs but {dataset} examples have {n_features} features; {fix}"
-    )
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Evaluate a saved model on a dataset's test split."""
-    net = load(args.model)
-    dataset = dataset_of(net, args.model, args.dataset)
-    _, (Xt, yt) = load_dataset(dataset, data_dir=args.data_dir, seed=args.seed)
-    check_model_inputs(net, args.model, dataset, Xt.shape[1])
-    scores = net.evaluate(Xt, yt)
-    acc = scores["accuracy"]
-    acc_text = f", accuracy {acc:.2%}" if acc is not None else ""
-    print(
-        f"{args.model} on {dataset} ({len(Xt):,} test examples): "
-        f"loss {scores['loss']:.4f}{acc_text}"
-    )
     return 0

@@ -20,16 +20,20 @@ def class_labels(Y: np.ndarray, T: np.ndarray) -> np.ndarray | None:
     ----------
     Y : ndarray of shape (n,) or (n, n_out)
         The targets as the user gave them.
-    T : ndarray of shape (n, n_out)
+    T : ndarray of shape (n, n_out), or (n, *shape)
         The same targets as rows (what the loss sees).
 
     Returns
     -------
     ndarray of shape (n,), int64, or None
+        None also for targets of more than one axis per example (an image, a sequence):
+        those are not one class per example.
     """
     Y = np.asarray(Y)
     if Y.ndim == 1:
         return Y.astype(np.int64)
+    if T.ndim != 2:
+        return None
     if T.shape[1] == 1:
         ok = np.isin(T, (0, 1)).all()
         return T[:, 0].astype(np.int64) if ok else None

@@ -33,9 +33,12 @@ Shapes are batch-first: a layer takes ``x`` of shape ``(batch, *in_shape)``, for
 ``(batch, n_in)`` for a dense layer, ``(batch, C, H, W)`` for images, ``(batch, T, D)`` for
 sequences. :meth:`Layer.output_shape` says what one example's output shape is for a given
 input shape (or raises ``ValueError`` saying why the layer cannot take it), so a network's
-shapes are known, checked and printed (:meth:`nn.Network.summary`) before any data flows.
-:attr:`Layer.input_shape` is the one input shape a layer insists on (``(n_in,)`` for
-``Dense``), or None for a layer that takes any (an activation).
+shapes are known, checked and printed (:meth:`nn.Network.summary`) before any data flows
+(:mod:`nn.core.shapes`). :attr:`Layer.input_shape` is the one input shape a layer insists on
+(``(n_in,)`` for ``Dense``), or None for a layer that takes any (an activation); a network
+whose first layer takes any shape is told its input's with ``Network(..., input_shape=...)``.
+The default ``output_shape`` keeps the shape, so a layer that changes it (a flatten, a
+convolution) must override it.
 
 Traits
 ------

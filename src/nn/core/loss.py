@@ -41,6 +41,10 @@ class Loss:
     #: Outside its range such a loss clips its input, so training and gradient checks would
     #: go wrong without an error: :func:`nn.mlp` refuses other output activations.
     output_activations: tuple[str, ...] | None = None
+    #: Whether the output delta keeps the output activation's slope: ``(a - y) sigma'(z)`` for
+    #: the squared error (BP1), so saturated outputs learn slowly; the cross-entropies cancel
+    #: it (their delta is ``a - y``). The doctor asks this instead of the loss's class name.
+    keeps_output_slope: bool = False
 
     def output(self, a: np.ndarray) -> np.ndarray:
         """What the network predicts, given its raw output ``a``: ``a`` itself by default.

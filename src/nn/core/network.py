@@ -21,28 +21,23 @@ from __future__ import annotations
 import copy
 import math
 import os
-import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from nn.core import registry
-from nn.core.labels import class_labels, count_correct, predicted_labels
+from nn.core.errors import Diverged
+from nn.core.labels import class_labels, predicted_labels
 from nn.core.layer import Layer
 from nn.core.loss import Loss, value_and_gradient
-from nn.core.validation import (
-    check_inputs,
-    check_learning_rate,
-    check_positive_int,
-    check_seed,
-    check_targets,
-)
-from nn.optim.optimizers import SGD, Optimizer
-from nn.train.callbacks import Callback
-from nn.train.checks import check_checkpoint_options, check_validation_data
-from nn.train.safeguards import Diverged, TrainingRun
+from nn.core.network_shapes import NetworkShapes
+from nn.core.validation import check_positive_int
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nn.optim.optimizers import Optimizer
+    from nn.train.callbacks import Callback
+    from nn.train.safeguards import TrainingRun
 
 __all__ = ["Network", "History"]
 
@@ -52,8 +47,12 @@ __all__ = ["Network", "History"]
 History = dict[str, Any]
 
 
-class Network:
+class Network(NetworkShapes):
     """A feed-forward network: ``layers`` applied in order, then ``loss``.
+
+    What it knows about shapes (:attr:`input_shape`, :meth:`output_shape`, :meth:`summary`,
+    ``n_in``, ``n_out``) and the checks of data against them (:meth:`checked_inputs`,
+    :meth:`checked_targets`) are in :class:`nn.core.network_shapes.NetworkShapes`.
 
     Parameters
     ----------
@@ -61,6 +60,11 @@ class Network:
         For Nielsen's networks: ``[Dense, Sigmoid, Dense, Sigmoid, ...]`` (see :func:`nn.mlp`).
     loss : Loss
         The cost ``C`` of the last layer's output, e.g. :class:`nn.SquaredError`.
+    input_shape : tuple of int, optional
+        The shape of one input example, e.g. ``(1, 28, 28)``, for a network whose first
+        layer takes any shape (an activation, a per-channel scale). By default the first
+        layer's own :attr:`~nn.core.layer.Layer.input_shape` (``(784,)`` for ``Dense(784,
+        30)``), if it has one.
 
     Attributes
     ----------
@@ -71,14 +75,22 @@ class Network:
         Plain facts about the model (names to str, number, bool or None) that :meth:`save`
         writes and :func:`nn.load` reads back; ``nn train --save`` records ``dataset`` here.
         Empty for a new network.
+
+    Raises
+    ------
+    ValueError
+        If the layers do not fit together: a layer refuses the shape the one before it gives.
     """
 
-    def __init__(self, layers: Sequence[Layer], loss: Loss) -> None:
+    def __init__(
+        self, layers: Sequence[Layer], loss: Loss, *, input_shape: Sequence[int] | None = None
+    ) -> None:
         self.layers = list(layers)
         self.loss = loss
         self.metadata: dict[str, Any] = {}
         if not self.layers:
             raise ValueError("Network needs at least one layer")
+        self.set_input_shape(input_shape)  # and check that the layers fit together
 
     # ------------------------------------------------------------------ structure
     def parameters(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
@@ -98,22 +110,6 @@ class Network:
             return param.dtype
         return np.dtype(np.float32)
 
-    @property
-    def n_in(self) -> int | None:
-        """Number of input features the first layer with weights expects."""
-        for layer in self.layers:
-            if hasattr(layer, "n_in"):
-                return int(layer.n_in)
-        return None
-
-    @property
-    def n_out(self) -> int | None:
-        """Width of the output (the last layer with a known output size)."""
-        for layer in reversed(self.layers):
-            if hasattr(layer, "n_out"):
-                return int(layer.n_out)
-        return None
-
     def copy(self, dtype: np.dtype | type | None = None) -> Network:
         """A deep copy, optionally with every parameter cast to ``dtype``."""
         net = copy.deepcopy(self)
@@ -126,7 +122,11 @@ class Network:
 
     def __repr__(self) -> str:
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
-        return f"Network([\n{inner}\n], loss={self.loss!r})"
+        first = getattr(self.layers[0], "input_shape", None)
+        shape = ""
+        if self._input_shape is not None and self._input_shape != first:  # as describe() does
+            shape = f", input_shape={self._input_shape}"
+        return f"Network([\n{inner}\n], loss={self.loss!r}{shape})"
 
     # ------------------------------------------------------------------ the math
     def forward(self, X: np.ndarray, *, training: bool = False) -> np.ndarray:
@@ -222,19 +222,17 @@ class Network:
         checkpoint_every: int | str = "epoch",
         resume: bool | str | os.PathLike[str] = False,
     ) -> History:
-        """Train by mini-batch stochastic gradient descent.
+        """Train by mini-batch stochastic gradient descent: :func:`nn.train.fit` on this network.
 
-        Each epoch shuffles the training set, splits it into mini-batches of ``batch_size``
-        (the last one may be smaller), and for each one runs forward, backward and an
-        optimizer step. Every argument is checked before any work starts.
+        Each epoch shuffles the training set and runs :meth:`train_step` on each mini-batch of
+        ``batch_size``. Every argument is checked before any work starts. The loop lives
+        outside the model, in :mod:`nn.train.loop`, whose ``fit`` documents it in full.
 
         Parameters
         ----------
         X : ndarray of shape (n, n_in)
-            Training inputs.
         Y : ndarray of shape (n, n_out), or (n,) integer class labels
-            Targets: one-hot rows, real-valued rows, or class labels ``0 .. n_out - 1``
-            (for a single output unit, labels 0 and 1).
+            One-hot rows, real-valued rows, or class labels ``0 .. n_out - 1``.
         epochs, batch_size : int
             ``epochs`` counts the whole run: a resumed run stops after epoch ``epochs``.
         lr : float, optional
@@ -243,149 +241,41 @@ class Network:
         validation_data : (X_val, Y_val), optional
             Evaluated after every epoch (Nielsen's demo passes the test set here).
         validation_split : float, default 0
-            Fraction of ``(X, Y)`` to hold out as validation data instead, in (0, 1): before
-            training, a random permutation drawn from ``seed`` (first thing from the same
-            generator as the shuffling) puts ``round(validation_split * n)`` examples in the
-            validation set and trains on the rest, so the same seed gives the same split. Not
-            stratified. Give this or ``validation_data``, not both. Resuming such a run
-            needs the same int ``seed``, since the split is drawn again from it.
+            Fraction of ``(X, Y)`` held out as validation data instead, drawn from ``seed``.
         seed : int or Generator, optional
-            Source of the shuffling (and of the validation split); the same seed gives the
-            same weights bit for bit.
+            Source of the shuffling and the split; the same seed gives the same bits.
         verbose : bool
-            Show a line of metrics after each epoch, and a progress bar during it when
-            output goes to a terminal (or a notebook), not to a file or pipe.
+            A line of metrics after each epoch, and a progress bar on a terminal.
         validation_name : str, default "val"
-            Prefix of the validation figures in those lines: ``"test"`` when
-            ``validation_data`` is the test set, so that they are not taken for a held-out
-            validation set. The history keys stay ``val_loss`` and ``val_accuracy``.
+            Prefix of the validation figures in those lines (``"test"`` for a test set).
         callbacks : sequence of Callback
         checkpoint : path, optional
-            Write a checkpoint there (atomically) every ``checkpoint_every`` and when
-            training ends, is interrupted or diverges (see :mod:`nn.train.checkpoint`).
+            Where to write checkpoints (:mod:`nn.train.checkpoint`).
         checkpoint_every : int or "epoch"
-            A number of optimizer steps, or "epoch" (the default) for the end of each epoch.
+            Steps between checkpoints, or "epoch" (the default): the end of each epoch.
         resume : bool or path
-            A path: continue the run saved in that checkpoint. True: continue from
-            ``checkpoint`` if that file exists, else start afresh. The data, ``batch_size``,
-            network and optimizer type must be those of the interrupted run; ``seed`` is then
-            replaced by the saved generator state. The result is identical bit for bit to an
-            uninterrupted run.
+            Continue the run saved in that checkpoint (True: in ``checkpoint`` if it
+            exists); the result is identical bit for bit to an uninterrupted run.
 
         Returns
         -------
         History
-            Per epoch: ``loss`` and ``accuracy`` on the training set (running averages over
-            the epoch's mini-batches, so they cost nothing extra; accuracy is None for
-            targets that are not classes), ``val_loss`` and ``val_accuracy`` (None without
-            validation data), and ``seconds`` spent in the epoch. When training stopped
-            early because the loss or a weight became NaN or inf, or because of Ctrl-C,
-            ``history["stopped"]`` says so (see :mod:`nn.train.safeguards`), a
-            :class:`nn.TrainingDiverged` or :class:`nn.TrainingInterrupted` warning is
-            issued, and the network keeps the weights of the last finite, completed step.
+            Per epoch: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``seconds``;
+            ``"stopped"`` if training diverged or was interrupted (a warning says so too).
 
         Raises
         ------
-        TypeError, ValueError
-            For a bad argument (see :mod:`nn.core.validation`), before any work.
-        FileNotFoundError
-            If ``resume`` names a file that does not exist.
-        nn.CheckpointError
-            If the checkpoint to resume from is damaged or was written by another run.
+        TypeError, ValueError, FileNotFoundError, nn.CheckpointError
+            For a bad argument or checkpoint to resume from, before any work.
         """
-        epochs = check_positive_int("epochs", epochs)
-        batch_size = check_positive_int("batch_size", batch_size)
-        if (lr is None) == (optimizer is None):
-            raise ValueError("fit: give exactly one of lr=... (plain SGD) or optimizer=...")
-        if optimizer is not None and not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"optimizer must be an Optimizer instance such as nn.SGD(lr=0.1), got {optimizer!r}"
-            )
-        opt = optimizer if optimizer is not None else SGD(check_learning_rate("lr", lr))
-        check_seed("seed", seed)
-        if not isinstance(validation_name, str):
-            raise TypeError(
-                f"validation_name must be a str such as 'test', got {validation_name!r}"
-            )
-        path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
-        X = self.checked_inputs(X)
-        T = self.checked_targets(Y, len(X))
-        labels = class_labels(Y, T)  # None when the targets are not classes
-        rng = np.random.default_rng(seed)
-        if validation_split:
-            X, T, labels, validation_data = _split_off_validation(
-                X, T, labels, np.asarray(Y), validation_split, validation_data, rng
-            )
-        if validation_data is not None:
-            Xv, Yv = check_validation_data(validation_data)
-            Xv = self.checked_inputs(Xv, name="validation X")
-            self.checked_targets(Yv, len(Xv), name="validation Y")
-        run = TrainingRun(
-            self, opt, X, T, labels, batch_size=batch_size, seed=rng, checkpoint=path,
-            every=every, resume_from=resume_from,
+        from nn.train.loop import fit  # the loop lives outside the model (nn.train)
+
+        return fit(
+            self, X, Y, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+            validation_data=validation_data, validation_split=validation_split, seed=seed,
+            verbose=verbose, validation_name=validation_name, callbacks=callbacks,
+            checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
         )  # fmt: skip
-        history = run.history
-        if verbose and resume_from is not None:
-            tqdm.write(f"Resuming from {resume_from}: epoch {run.epoch}, {run.step} steps done")
-        n = len(X)
-        for cb in callbacks:
-            cb.on_train_begin(self, history)
-        try:
-            # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
-            # and a warning turned into an error must not cut an update in half.
-            with run, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                while run.epoch <= epochs:
-                    start = time.perf_counter()
-                    order = run.begin_epoch()
-                    bar = tqdm(
-                        range(run.batch * batch_size, n, batch_size),
-                        desc=f"Epoch {run.epoch}/{epochs}",
-                        unit="batch",
-                        total=run.n_batches,
-                        initial=run.batch,
-                        leave=False,
-                        disable=None if verbose else True,  # None: off when not a TTY
-                    )
-                    for i in bar:
-                        idx = order[i : i + batch_size]
-                        a, loss = self.train_step(X[idx], T[idx], opt, run)
-                        run.step_done(loss, len(idx), count_correct(a, labels, idx))
-                        for cb in callbacks:
-                            cb.on_step_end(self, run.epoch, run.step, loss)
-                        if run.stop_requested:
-                            raise KeyboardInterrupt
-                    scores: dict[str, float | None] = {"loss": None, "accuracy": None}
-                    if validation_data is not None:
-                        scores = self.evaluate(*validation_data)
-                    epoch = run.epoch
-                    run.close_epoch(
-                        {
-                            "epoch": epoch,
-                            "loss": run.loss_sum / n,
-                            "accuracy": run.correct / n if labels is not None else None,
-                            "val_loss": scores["loss"],
-                            "val_accuracy": scores["accuracy"],
-                            "seconds": time.perf_counter() - start,
-                        }
-                    )
-                    if verbose:
-                        tqdm.write(_epoch_line(history, epochs, validation_name))
-                    stop = False
-                    for cb in callbacks:
-                        stop = bool(cb.on_epoch_end(self, epoch, history)) or stop
-                    if run.stop_requested:
-                        raise KeyboardInterrupt
-                    if stop:
-                        break
-                run.finish()
-        except KeyboardInterrupt:
-            run.interrupted()
-        except Diverged as err:
-            run.diverged(err)
-        finally:
-            for cb in callbacks:
-                cb.on_train_end(self, history)
-        return history
 
     def train_step(
         self, X: np.ndarray, T: np.ndarray, optimizer: Optimizer, run: TrainingRun | None = None
@@ -488,90 +378,5 @@ class Network:
 
         save(self, path)
 
-    # ------------------------------------------------------------------ checks
-    def checked_inputs(
-        self, X: np.ndarray, name: str = "X", allow_empty: bool = False
-    ) -> np.ndarray:
-        """``X`` checked against what the first layer takes, as an array of the dtype.
-
-        Every entry point (``fit``, ``evaluate``, ``predict``, the gradient checker, the
-        diagnostics) checks its data through this, so a mistake gets the same message
-        wherever it is made (:func:`nn.core.validation.check_inputs`). ``name`` is how the
-        argument is called in messages; ``allow_empty`` accepts zero examples (``predict``).
-        """
-        return check_inputs(X, self.n_in, self.dtype, name=name, allow_empty=allow_empty)
-
-    def checked_targets(self, Y: np.ndarray, n: int, name: str = "Y") -> np.ndarray:
-        """Targets checked as ``(n, n_out)`` rows of the dtype; class labels become one-hot.
-
-        ``n`` is the number of examples of the matching inputs; ``name`` is how the argument
-        is called in messages (:func:`nn.core.validation.check_targets`).
-        """
-        return check_targets(Y, n, self.n_out, self.dtype, name=name)
-
 
 registry.register(registry.NETWORKS, Network)  # what nn.load builds a model file into
-
-
-def _split_off_validation(
-    X: np.ndarray,
-    T: np.ndarray,
-    labels: np.ndarray | None,
-    Y: np.ndarray,
-    fraction: float,
-    validation_data: tuple[np.ndarray, np.ndarray] | None,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
-    """Hold out ``round(fraction * n)`` random examples: (X, T, labels) to train on, and
-    ``(X_val, Y_val)`` with ``Y_val`` in the caller's format."""
-    if validation_data is not None:
-        raise ValueError("fit: give validation_data or validation_split, not both")
-    fraction = float(fraction)
-    n_val = round(fraction * len(X))
-    if not 0.0 < fraction < 1.0 or not 1 <= n_val < len(X):
-        raise ValueError(
-            f"fit: validation_split must be in (0, 1) and leave at least one example on each "
-            f"side; {fraction!r} of {len(X)} examples gives {n_val} for validation"
-        )
-    order = rng.permutation(len(X))
-    val, train = order[:n_val], order[n_val:]
-    kept = None if labels is None else labels[train]
-    return X[train], T[train], kept, (X[val], Y[val])
-
-
-def _epoch_line(history: History, epochs: int, validation_name: str = "val") -> str:
-    """One line of metrics for the epoch just finished."""
-    parts = [f"Epoch {history['epoch'][-1]}/{epochs}: loss {history['loss'][-1]:.4f}"]
-    if history["accuracy"][-1] is not None:
-        parts.append(f"accuracy {history['accuracy'][-1]:.4f}")
-    if history["val_loss"][-1] is not None:
-        parts.append(f"{validation_name}_loss {history['val_loss'][-1]:.4f}")
-    if history["val_accuracy"][-1] is not None:
-        parts.append(f"{validation_name}_accuracy {history['val_accuracy'][-1]:.4f}")
-    parts.append(f"({duration(history['seconds'][-1])})")
-    return ", ".join(parts[:-1]) + " " + parts[-1]
-
-
-def duration(seconds: float) -> str:
-    """``seconds`` for a person: ``"1.2 s"``, ``"43 ms"``, ``"0.31 ms"`` (never ``"0.0 s"``).
-
-    Each value is rounded as it will be shown before its unit is chosen, so 0.9996 s is
-    ``"1.0 s"``, not ``"1000 ms"``.
-
-    Parameters
-    ----------
-    seconds : float
-        A duration, not negative.
-
-    Returns
-    -------
-    str
-        Seconds with one decimal from 1 s, whole milliseconds from 10 ms, two significant
-        digits below, and ``"< 0.01 ms"`` for what would round to 0.00 ms.
-    """
-    ms = seconds * 1000
-    if round(ms) >= 1000:
-        return f"{seconds:.1f} s"
-    if float(f"{ms:.2g}") >= 10:
-        return f"{ms:.0f} ms"
-    return f"{ms:.2g} ms" if ms >= 0.005 else "< 0.01 ms"

@@ -48,17 +48,25 @@ def register(table: dict[str, type], cls: type) -> type:
     """Put ``cls`` into ``table`` under its class name and return it.
 
     A class of the same name and module replaces the entry (the same cell of a notebook run
-    again); one of the same name from another module does not displace the first, so a class
-    named ``ReLU`` in your own file never changes what ``"relu"`` means. Saving a layer whose
+    again); one of the same name from another module does not displace the first, and the
+    library's own classes always win over yours, so a class named ``ReLU`` in your own file
+    never changes what ``"relu"`` means, whenever it was defined. Saving a layer whose
     class is not the registered one is refused (:func:`nn.io.model_file.describe`).
     """
     known = table.get(cls.__name__)
-    if known is None or (known.__module__, known.__qualname__) == (
+    same = known is not None and (known.__module__, known.__qualname__) == (
         cls.__module__,
         cls.__qualname__,
-    ):
+    )
+    library_over_user = known is not None and _in_nn(cls) and not _in_nn(known)
+    if known is None or same or library_over_user:
         table[cls.__name__] = cls
     return cls
+
+
+def _in_nn(cls: type) -> bool:
+    """Whether ``cls`` is one of the library's own classes (defined inside the nn package)."""
+    return cls.__module__ == "nn" or cls.__module__.startswith("nn.")
 
 
 def snake_case(name: str) -> str:

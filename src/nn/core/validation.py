@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from nn.core.shapes import Shape, ShapeError, walk_shapes
 
 __all__ = [
     "check_positive_int",
@@ -136,7 +139,8 @@ def _nonfinite_report(name: str, arr: np.ndarray) -> str:
         f"{k} {what}{'s' if k > 1 else ''}" for k, what in ((n_nan, "NaN"), (n_inf, "inf")) if k
     ]
     first = tuple(int(i) for i in np.argwhere(bad)[0])
-    where = f"row {first[0]}" + (f", column {first[1]}" if len(first) > 1 else "")
+    where = f"row {first[0]}" + (f", column {first[1]}" if len(first) == 2 else "")
+    where += f", entry {first[1:]}" if len(first) > 2 else ""
     return (
         f"{name} holds {' and '.join(counts)} (the first at {where}); it must hold finite "
         "numbers: drop those rows or fill them in (e.g. np.nan_to_num) before training"
@@ -166,72 +170,126 @@ def _to_float(name: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return out
 
 
+def _as_shape(shape: Shape | int | None) -> Shape | None:
+    """An expected shape as a tuple (an int is the older way to say ``(n,)``), or None."""
+    if shape is None:
+        return None
+    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(shape)
+
+
 def check_inputs(
     X: Any,
-    n_in: int | None,
+    input_shape: Shape | int | None,
     dtype: np.dtype,
     *,
     name: str = "X",
     allow_empty: bool = False,
+    layers: Sequence[Any] = (),
+    expects: str = "the first layer",
 ) -> np.ndarray:
-    """Inputs as a 2-D array of ``dtype`` (copied only if the dtype differs).
+    """Inputs as an array of ``dtype`` of shape ``(n, *input_shape)`` (copied only if the dtype
+    differs).
 
     Parameters
     ----------
-    X : array_like of shape (n, n_in)
-    n_in : int or None
-        Features the first layer expects (None: not known, not checked).
+    X : array_like of shape (n, *input_shape)
+        ``(n, n_in)`` for a dense network, ``(n, C, H, W)`` for images, ...
+    input_shape : tuple of int, int or None
+        The shape of one example the network expects (an int ``n_in`` means ``(n_in,)``);
+        None when it is not fixed.
     dtype : numpy dtype
         The network's dtype.
     name : str
         How the argument is called in messages.
     allow_empty : bool
         Accept ``n = 0`` (``predict`` does; training and evaluation need examples).
+    layers : sequence of Layer, optional
+        The network's layers: the shape of ``X``'s examples is walked through their
+        ``output_shape`` (:func:`nn.core.shapes.walk_shapes`), so when no input shape is fixed
+        the first layer that refuses it says why.
+    expects : str
+        Who expects ``input_shape``, for messages.
 
     Raises
     ------
     TypeError
         Strings, objects, complex numbers.
     ValueError
-        Ragged rows, not 2-D, no examples, wrong feature count, NaN or inf.
+        Ragged rows, the wrong shape (with the usual fix: flatten images, reshape a single
+        example), no examples, NaN or inf.
     """
     arr = _as_array(name, X)
-    if arr.ndim != 2:
-        hint = (
-            "flatten images first, e.g. X.reshape(len(X), -1)"
-            if arr.ndim > 2
-            else "a single example needs X.reshape(1, -1), a single feature X.reshape(-1, 1)"
-        )
-        raise ValueError(
-            f"{name} must have shape (n_examples, n_features), got shape {arr.shape}; {hint}"
-        )
+    expected = _as_shape(input_shape)
+    if arr.ndim == 0 and expected is None:
+        raise ValueError(f"{name} must be an array with one entry per example, got a scalar")
+    if expected is not None and arr.shape[1:] != expected:
+        raise ValueError(_wrong_shape(name, arr.shape, expected, expects))
+    if layers:
+        try:
+            walk_shapes(layers, arr.shape[1:])
+        except ShapeError as err:
+            layer_wants = getattr(err.layer, "input_shape", None)
+            if err.shape == arr.shape[1:] and layer_wants is not None:  # it reached the layer as is
+                who = "the first layer" if err.index == 0 else f"layer {err.index}"
+                raise ValueError(_wrong_shape(name, arr.shape, tuple(layer_wants), who)) from None
+            raise ValueError(
+                f"{name} has shape {arr.shape}: examples of shape {arr.shape[1:]}, which the "
+                f"network cannot take: {err}"
+            ) from None
     if arr.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one example")
-    if n_in is not None and arr.shape[1] != n_in:
-        raise ValueError(
-            f"{name} has {arr.shape[1]} features per example but the first layer expects "
-            f"{n_in}; build the network with {arr.shape[1]} inputs or pass the right data"
-        )
     return _to_float(name, arr, np.dtype(dtype))
 
 
+def _wrong_shape(name: str, shape: Shape, expected: Shape, expects: str) -> str:
+    """Why data of ``shape`` does not fit examples of ``expected``, and the usual fix."""
+    var = name.split()[-1]
+    if len(expected) == 1:  # a vector per example: Nielsen's (n_examples, n_features) rows
+        if len(shape) == 2:
+            return (
+                f"{name} has {shape[1]} features per example but {expects} expects "
+                f"{expected[0]}; build the network with {shape[1]} inputs or pass the right data"
+            )
+        if len(shape) > 2:
+            hint = f"flatten images first, e.g. {var}.reshape(len({var}), -1)"
+            if math.prod(shape[1:]) != expected[0]:
+                hint += f" (that gives {math.prod(shape[1:])} features; {expects} expects "
+                hint += f"{expected[0]})"
+        else:
+            hint = (
+                f"a single example needs {var}.reshape(1, -1), a single feature "
+                f"{var}.reshape(-1, 1)"
+            )
+        return f"{name} must have shape (n_examples, n_features), got shape {shape}; {hint}"
+    dims = ", ".join(str(d) for d in expected)
+    if shape == expected:
+        hint = f"a single example needs {var}.reshape(1, {dims})"
+    elif len(shape) >= 1 and math.prod(shape[1:]) == math.prod(expected):
+        hint = f"{expects} takes examples of shape {expected}: {var}.reshape(len({var}), {dims})"
+    else:
+        hint = f"{expects} takes examples of shape {expected}"
+    return f"{name} must have shape (n_examples, {dims}), got shape {shape}; {hint}"
+
+
 def check_targets(
-    Y: Any, n: int, n_out: int | None, dtype: np.dtype, *, name: str = "Y"
+    Y: Any, n: int, output_shape: Shape | int | None, dtype: np.dtype, *, name: str = "Y"
 ) -> np.ndarray:
-    """Targets as ``(n, n_out)`` rows of ``dtype``; class labels become one-hot rows.
+    """Targets as ``(n, *output_shape)`` rows of ``dtype``; class labels become one-hot rows.
 
     Parameters
     ----------
-    Y : array_like of shape (n,) integer class labels, or (n, n_out) target rows
+    Y : array_like of shape (n,) integer class labels, or (n, *output_shape) targets
+        ``(n, n_out)`` rows for a dense network. Class labels need an output of shape ``(k,)``.
     n : int
         Number of examples in the matching inputs.
-    n_out : int or None
-        Width of the network's output (None: not known; labels then give it).
+    output_shape : tuple of int, int or None
+        Shape of the network's output for one example (an int ``n_out`` means ``(n_out,)``);
+        None: not known, so labels give the width and rows are taken as they are.
     dtype : numpy dtype
 
     Returns
     -------
-    ndarray of shape (n, n_out)
+    ndarray of shape (n, *output_shape)
         For a single output unit, labels 0/1 are the targets themselves (shape (n, 1)).
 
     Raises
@@ -239,23 +297,35 @@ def check_targets(
     TypeError
         Strings, objects, 1-D floats (labels must be integers).
     ValueError
-        Length other than ``n``, labels out of range, rows of the wrong width, NaN or inf.
+        Length other than ``n``, labels out of range, targets of the wrong shape, NaN or inf.
     """
     arr = _as_array(name, Y)
+    out = _as_shape(output_shape)
     if arr.ndim == 0:
         raise ValueError(f"{name} must be an array with one entry per example, got a scalar")
     if len(arr) != n:
         raise ValueError(
             f"{name} has {len(arr)} rows but X has {n}; they must match (one target per example)"
         )
+    if out is not None and len(out) > 1:  # targets of the output's shape; no class labels
+        if arr.shape[1:] != out:
+            raise ValueError(
+                f"{name} has shape {arr.shape} but the network's output has shape {out} per "
+                f"example, so the targets must have shape ({n}, {', '.join(map(str, out))}) "
+                "(class labels need an output of shape (k,))"
+            )
+        return _to_float(name, arr, np.dtype(dtype))
+    n_out = None if out is None else out[0]
     if arr.ndim == 1:
         return _labels_to_rows(name, arr, n_out, np.dtype(dtype))
+    if n_out is None:  # the output's shape is not known: the targets are taken as they are
+        return _to_float(name, arr, np.dtype(dtype))
     if arr.ndim != 2:
         raise ValueError(
             f"{name} must be 1-D class labels of shape ({n},) or 2-D target rows of shape "
             f"({n}, n_out), got shape {arr.shape}"
         )
-    if n_out is not None and arr.shape[1] != n_out:
+    if arr.shape[1] != n_out:
         more = ""
         if arr.shape[1] > 1 and n_out > 1:
             more = (

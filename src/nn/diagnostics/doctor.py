@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn.core.network import Network
-from nn.diagnostics.findings.base import FINDINGS, Finding, fmt, pct
+from nn.diagnostics.findings.base import FINDINGS, Finding, fan_in_weights, fmt, pct
 from nn.diagnostics.findings.rules import examine
-from nn.diagnostics.measure import dense_layers, jsonable
+from nn.diagnostics.measure import jsonable
 from nn.diagnostics.probe import ProbeRun, run_probe
+from nn.diagnostics.statistics import measured_layers
 from nn.layers.activations import ReLU
 from nn.layers.initializers import he_normal
 from nn.optim.optimizers import SGD
@@ -146,7 +147,7 @@ def _layer_table(run: ProbeRun) -> str:
         f"{'z spread':>12} {'saturated':>14} {'dead':>12}"
     )
     rows = [head, "  (gradients: medians over the probe; the rest: start -> end)"]
-    for info, a, b in zip(dense_layers(run.initial), first["layers"], last["layers"]):
+    for info, a, b in zip(diag.infos, first["layers"], last["layers"]):
         med = {}
         for key in ("delta_norm", "grad_W_norm", "update_ratio"):
             _, v = diag.series(key, info.number)
@@ -291,21 +292,24 @@ def diagnose(
 
 
 def relu_version(network: Network, seed: int = 0) -> Network:
-    """``network`` with ReLU hidden layers and fresh He-normal weights (Dense layers only).
+    """``network`` with ReLU hidden layers and fresh He-normal weights.
 
     The output layer keeps its activation (a ReLU output unit can die for good) and the
     loss is the same: what ``--activation relu --init he_normal`` would build, for the
-    doctor to try before it suggests it.
+    doctor to try before it suggests it. He weights are drawn for the layers with an
+    ``(n_in, n_out)`` matrix ``W`` and a bias ``b`` of ``n_out`` (dense layers); any other
+    layer keeps its weights.
     """
     rng = np.random.default_rng(seed)
     layers = list(network.copy().layers)
-    infos = dense_layers(network)
+    infos = measured_layers(network)
     for info in infos:
-        dense = layers[info.index]
-        W = dense.params["W"]
-        W_new, b_new = he_normal(W.shape[0], W.shape[1], rng, W.dtype)
-        dense.params["W"][...] = W_new
-        dense.params["b"][...] = b_new
+        layer = layers[info.index]
+        W, b = fan_in_weights(layer), layer.params.get("b")
+        if W is not None and b is not None and b.shape == (W.shape[1],):
+            W_new, b_new = he_normal(W.shape[0], W.shape[1], rng, W.dtype)
+            W[...] = W_new
+            b[...] = b_new
         if info is not infos[-1] and info.activation is not None:
             layers[info.activation] = ReLU()
-    return Network(layers, network.loss)
+    return Network(layers, network.loss, input_shape=network.input_shape)

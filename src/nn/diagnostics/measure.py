@@ -1,20 +1,24 @@
 """Measurements taken while a network trains: the numbers behind "why are the gradients so tiny?"
 
 :class:`Diagnostics` is a :class:`~nn.train.callbacks.Callback`. Give it to ``fit`` with a small
-probe batch and it records, every ``every`` steps and for every dense layer ``l`` (Nielsen's
-layer: a :class:`~nn.layers.dense.Dense` and the activation right after it):
+probe batch and it records, every ``every`` steps and for every measured layer ``l`` (Nielsen's
+layer: a :class:`~nn.layers.dense.Dense`, or any layer with parameters, and the activation
+after it; see :mod:`nn.diagnostics.statistics`):
 
 * ``delta_norm``: ``||dC/db^l||``, the length of the layer's delta averaged over the mini-batch
-  (BP3 says ``dC/db = delta``). Nielsen (ch. 5) calls it the *speed of learning* of the layer;
-* ``grad_W_norm``: ``||dC/dW^l||`` (BP4) and ``W_norm``: ``||W^l||`` (Frobenius norms);
+  (BP3 says ``dC/db = delta``). Nielsen (ch. 5) calls it the *speed of learning* of the layer.
+  A layer without a bias ``b`` gives the norm of all its parameters' gradients instead;
+* ``grad_W_norm``: ``||dC/dW^l||`` (BP4) and ``W_norm``: ``||W^l||`` (Frobenius norms; ``W`` is
+  every parameter but ``b``);
 * ``update_ratio``: ``||W_after - W_before|| / ||W_before||`` for that one optimizer step, so it
   is right for any optimizer (it is ``eta ||dW|| / ||W||`` for plain SGD);
-* ``z_std``: the spread of the weighted inputs ``z^l`` on the probe batch;
+* ``z_std``: the spread of the weighted inputs ``z^l`` (the layer's output) on the probe batch;
 * ``act_mean``, ``act_std``: mean and spread of the activations ``a^l`` on the probe batch;
 * ``saturated``: the fraction of (example, unit) pairs where a saturating activation (sigmoid,
   tanh) is near its limits, so ``sigma'(z)`` and with it the unit's learning is tiny;
 * ``dead``: the fraction of rectifier (ReLU) units that output 0 for every probe example: no
-  gradient reaches their weights;
+  gradient reaches their weights (a unit is an entry of one example's output: an image's
+  ``(C, H, W)`` has ``C * H * W``);
 
 and per record the mini-batch loss, the loss and accuracy on the probe batch. Step 0 is the
 initial network (activations and probe loss only: no step has been taken); step 1 is always
@@ -28,6 +32,9 @@ diagnostics gives the same weights bit for bit as one without.
 The loss of *guessing* is the loss of the best output that ignores the input: the mean target
 row, i.e. predicting the class frequencies for every example (see :func:`guessing_loss`). A
 network whose loss is still there has learned nothing about its input.
+
+The statistics themselves (:func:`layer_stats`, :func:`speed_of_learning`, ...) are in
+:mod:`nn.diagnostics.statistics`; they can be imported from here too.
 """
 
 from __future__ import annotations
@@ -36,27 +43,42 @@ import csv
 import json
 import math
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nn.core.labels import class_labels, predicted_labels
+from nn.diagnostics.statistics import (
+    LayerInfo,
+    can_die,
+    delta_norm,
+    dense_layers,
+    guessing_loss,
+    layer_outputs,
+    layer_stats,
+    measured_layers,
+    norm,
+    saturation_range,
+    speed_of_learning,
+    weight_names,
+)
 from nn.train.callbacks import Callback
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nn.core.layer import Layer
-    from nn.core.loss import Loss
     from nn.core.network import Network
 
 __all__ = [
+    "LAYER_FIELDS",
     "Diagnostics",
     "LayerInfo",
+    "can_die",
     "dense_layers",
     "guessing_loss",
     "jsonable",
     "layer_outputs",
     "layer_stats",
+    "measured_layers",
+    "saturation_range",
     "speed_of_learning",
     "write_csv",
 ]
@@ -75,176 +97,12 @@ LAYER_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class LayerInfo:
-    """One of Nielsen's layers: a dense layer and the activation that follows it (if any).
-
-    Attributes
-    ----------
-    number : int
-        1 for the first dense layer (the first hidden layer), up to L for the output layer.
-    index : int
-        Position of the dense layer in ``network.layers``.
-    activation : int or None
-        Position of the activation layer after it, None if another dense layer or nothing
-        follows (a linear output).
-    name : str
-        For tables, e.g. ``"784-30 Sigmoid"``.
-    """
-
-    number: int
-    index: int
-    activation: int | None
-    name: str
-
-
-def dense_layers(network: Network) -> list[LayerInfo]:
-    """The dense layers of ``network`` (layers with parameters ``W`` and ``b``), input first."""
-    infos: list[LayerInfo] = []
-    layers = network.layers
-    for i, layer in enumerate(layers):
-        if "W" not in layer.params or "b" not in layer.params:
-            continue
-        act = i + 1 if i + 1 < len(layers) and not layers[i + 1].params else None
-        W = layer.params["W"]
-        act_name = type(layers[act]).__name__ if act is not None else "linear"
-        name = f"{W.shape[0]}-{W.shape[1]} {act_name}"
-        infos.append(LayerInfo(len(infos) + 1, i, act, name))
-    return infos
-
-
-def layer_outputs(network: Network, X: np.ndarray) -> list[np.ndarray]:
-    """The output of every layer for ``X``, in prediction mode (one forward pass).
-
-    Returns
-    -------
-    list of ndarray
-        ``outputs[i]`` is the output of ``network.layers[i]``, shape (batch, width): for a
-        :class:`~nn.layers.dense.Dense` at index ``LayerInfo.index`` that is ``z``, for its
-        activation ``a``.
-    """
-    outputs = []
-    a = network.checked_inputs(X)
-    for layer in network.layers:
-        a = layer.forward(a, training=False)
-        outputs.append(a)
-    return outputs
-
-
-def saturation_range(layer: Layer) -> tuple[float, float] | None:
-    """The output interval outside which ``layer``'s units are saturated; None if they never are."""
-    own = getattr(layer, "saturation_range", None)  # the layer's trait (nn.core.layer)
-    return None if own is None else (float(own[0]), float(own[1]))
-
-
-def can_die(layer: Layer) -> bool:
-    """Whether ``layer`` is a rectifier whose units can stop learning for good (output 0)."""
-    return bool(getattr(layer, "can_die", False))  # the layer's trait (nn.core.layer)
-
-
-def layer_stats(activation: Layer | None, z: np.ndarray, a: np.ndarray) -> dict[str, float | None]:
-    """Spread, saturation and dead units of one layer on a batch.
-
-    Parameters
-    ----------
-    activation : Layer or None
-        The activation layer (decides what saturated and dead mean); None for a linear layer.
-    z : ndarray of shape (batch, n_units)
-        Weighted inputs of the dense layer.
-    a : ndarray of shape (batch, n_units)
-        Activations (``a = z`` for a linear layer).
-
-    Returns
-    -------
-    dict
-        ``z_std``, ``act_mean``, ``act_std``; ``saturated`` (fraction of entries outside the
-        activation's :func:`saturation_range`, None if it has none) and ``dead`` (fraction of
-        units that are 0 on every example, None unless the activation :func:`can_die`).
-    """
-    a64 = np.asarray(a, dtype=np.float64)
-    stats: dict[str, float | None] = {
-        "z_std": float(np.std(z, dtype=np.float64)),
-        "act_mean": float(a64.mean()),
-        "act_std": float(a64.std()),
-        "saturated": None,
-        "dead": None,
-    }
-    if activation is None:
-        return stats
-    limits = saturation_range(activation)
-    if limits is not None:
-        stats["saturated"] = float(np.mean((a64 < limits[0]) | (a64 > limits[1])))
-    if can_die(activation):
-        stats["dead"] = float(np.mean(np.all(a64 <= 0, axis=0)))
-    return stats
-
-
-def guessing_loss(loss: Loss, T: np.ndarray) -> float:
-    """The loss of guessing: the best output that ignores the input, the mean target row.
-
-    For one-hot targets that is predicting the class frequencies ``p`` for every example. Under
-    the squared error it costs ``1/2 (1 - sum_j p_j^2)`` (0.45 for ten equally common classes);
-    under cross-entropy it is the entropy of the labels (``ln 10 = 2.30`` for softmax outputs
-    and ten equal classes). For every loss here the mean target is the best constant output.
-
-    Parameters
-    ----------
-    loss : Loss
-    T : ndarray of shape (n, n_out)
-        Target rows (one-hot for classes).
-
-    Returns
-    -------
-    float
-    """
-    T = np.asarray(T, dtype=np.float64)
-    p = np.broadcast_to(T.mean(axis=0), T.shape)
-    if getattr(loss, "takes_logits", False):
-        # the loss reads logits z: the softmax's are z = ln p (the sigmoid's, ln p - ln(1 - p))
-        q = np.clip(p, 1e-12, 1 - 1e-12)
-        z = np.log(q)
-        if not np.allclose(loss.output(z), p, atol=1e-6):
-            z = np.log(q) - np.log1p(-q)
-        p = z
-    return float(loss.value(p.astype(T.dtype), T))
-
-
-def speed_of_learning(network: Network, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """Nielsen's speed of learning of every dense layer: ``||dC/db^l||`` on one batch.
-
-    As in Nielsen's ch. 5 (``fig/generate_gradient.py``), the gradient is the average over the
-    whole batch (for example the first 1,000 training images), so it is not the noise of one
-    mini-batch. The layers' ``grads`` are overwritten; no parameter changes.
-
-    Parameters
-    ----------
-    network : Network
-    X : ndarray of shape (n, n_in)
-    Y : ndarray of shape (n, n_out), or (n,) class labels
-
-    Returns
-    -------
-    ndarray of shape (n_dense_layers,)
-        ``||delta^l||`` for l = 1 .. L, the output layer last.
-    """
-    network.gradients(X, Y)
-    grads = [network.layers[info.index].grads["b"] for info in dense_layers(network)]
-    return np.array([_norm(g) for g in grads])
-
-
-def _norm(x: np.ndarray) -> float:
-    """Euclidean (Frobenius) norm in float64, without BLAS: a tiny dot product sent to a busy
-    multithreaded BLAS can cost a millisecond."""
-    x = np.asarray(x, dtype=np.float64)
-    return math.sqrt(float(np.sum(x * x)))
-
-
 class Diagnostics(Callback):
     """Record per-layer measurements during :meth:`nn.Network.fit` (see the module docstring).
 
     Parameters
     ----------
-    X_probe : ndarray of shape (n_probe, n_in)
+    X_probe : ndarray of shape (n_probe, n_in), or (n_probe, *input_shape)
         A small fixed batch (a few hundred held-out examples) for the activation statistics
         and the probe loss.
     Y_probe : ndarray of shape (n_probe, n_out), or (n_probe,) class labels
@@ -257,7 +115,7 @@ class Diagnostics(Callback):
         One per recording: ``step``, ``epoch``, ``loss`` (the mini-batch's, None at step 0),
         ``probe_loss``, ``probe_accuracy``, ``wrong_saturated`` (the share of output units
         saturated at the wrong end, None unless the output activation saturates) and
-        ``layers``, a list with one dict of ``LAYER_FIELDS`` per dense layer. ``fit`` also
+        ``layers``, a list with one dict of ``LAYER_FIELDS`` per measured layer. ``fit`` also
         puts this list in ``history["diagnostics"]``.
     step_losses : list of float
         The loss of every mini-batch (cheap: one float per step).
@@ -265,6 +123,9 @@ class Diagnostics(Callback):
         ``init_loss`` (probe loss of the initial network), ``guess_loss`` (see
         :func:`guessing_loss`), ``chance_accuracy`` (share of the commonest class) and the
         ``layers`` names.
+    infos : list of LayerInfo
+        The measured layers, in the order of each record's ``layers`` (set when training
+        begins).
 
     Examples
     --------
@@ -282,7 +143,9 @@ class Diagnostics(Callback):
         self.records: list[dict[str, Any]] = []
         self.step_losses: list[float] = []
         self.reference: dict[str, Any] = {}
-        self._before: dict[int, np.ndarray] = {}  # W of each dense layer before a recorded step
+        self.infos: list[LayerInfo] = []
+        # the weights of each measured layer (by index) before a recorded step
+        self._before: dict[int, list[np.ndarray]] = {}
 
     def is_recorded(self, step: int) -> bool:
         """Whether step ``step`` (counted from 1) is recorded."""
@@ -293,7 +156,7 @@ class Diagnostics(Callback):
         self._X = network.checked_inputs(self.X_probe, name="probe X")
         self._T = network.checked_targets(self.Y_probe, len(self._X), name="probe Y")
         self._labels = class_labels(self.Y_probe, self._T)
-        self._layers = dense_layers(network)
+        self.infos = measured_layers(network, self._X.shape[1:])
         self.records, self.step_losses, self._before = [], [], {}
         first = self._probe(network, step=0, epoch=0, loss=None)
         chance = None
@@ -303,7 +166,7 @@ class Diagnostics(Callback):
             "init_loss": first["probe_loss"],
             "guess_loss": guessing_loss(network.loss, self._T),
             "chance_accuracy": chance,
-            "layers": [info.name for info in self._layers],
+            "layers": [info.name for info in self.infos],
             "every": self.every,
             "n_probe": len(self._X),
         }
@@ -315,20 +178,24 @@ class Diagnostics(Callback):
         self.step_losses.append(float(loss))
         if self.is_recorded(step):
             record = self._probe(network, step=step, epoch=epoch, loss=float(loss))
-            for info, row in zip(self._layers, record["layers"]):
+            for info, row in zip(self.infos, record["layers"]):
                 layer = network.layers[info.index]
-                W, before = layer.params["W"], self._before.pop(info.index)
-                row["delta_norm"] = _norm(layer.grads["b"])  # BP3: dC/db = delta
-                row["grad_W_norm"] = _norm(layer.grads["W"])  # BP4
-                w0 = _norm(before)
-                row["update_ratio"] = _norm(W - before) / w0 if w0 > 0 else math.inf
+                names, before = weight_names(layer), self._before.pop(info.index)
+                row["delta_norm"] = delta_norm(layer)  # BP3: dC/db = delta
+                row["grad_W_norm"] = norm(*(layer.grads[k] for k in names))  # BP4
+                w0 = norm(*before)
+                change = norm(*(layer.params[k] - w for k, w in zip(names, before)))
+                row["update_ratio"] = change / w0 if w0 > 0 else math.inf
             self.records.append(record)
         if self.is_recorded(step + 1):
             self._keep_weights(network)
 
     # ------------------------------------------------------------------ measuring
     def _keep_weights(self, network: Network) -> None:
-        self._before = {i.index: network.layers[i.index].params["W"].copy() for i in self._layers}
+        self._before = {}
+        for info in self.infos:
+            layer = network.layers[info.index]
+            self._before[info.index] = [layer.params[k].copy() for k in weight_names(layer)]
 
     def _probe(self, network: Network, *, step: int, epoch: int, loss: float | None) -> dict:
         """Forward the probe batch in prediction mode, layer by layer, and measure it."""
@@ -337,13 +204,14 @@ class Diagnostics(Callback):
             a = outputs[-1]
             probe_loss = float(network.loss.value(a, self._T))
         rows = []
-        for info in self._layers:
+        for info in self.infos:
             act = network.layers[info.activation] if info.activation is not None else None
             z = outputs[info.index]
             out = outputs[info.activation] if info.activation is not None else z
             row: dict[str, float | None] = {"layer": info.number}  # type: ignore[dict-item]
             row.update({"delta_norm": None, "grad_W_norm": None, "update_ratio": None})
-            row["W_norm"] = _norm(network.layers[info.index].params["W"])
+            layer = network.layers[info.index]
+            row["W_norm"] = norm(*(layer.params[k] for k in weight_names(layer)))
             with np.errstate(over="ignore", invalid="ignore"):
                 row.update(layer_stats(act, z, out))
             rows.append(row)
@@ -368,7 +236,7 @@ class Diagnostics(Callback):
         An output unit stuck near one limit while its target is more than half the output
         range away learns slowly under the squared error, whose delta carries sigma'(z) (BP1).
         """
-        last = self._layers[-1].activation if self._layers else None
+        last = self.infos[-1].activation if self.infos else None
         limits = saturation_range(network.layers[last]) if last is not None else None
         if limits is None:
             return None

@@ -3,8 +3,9 @@
 A model file is a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
 
 * ``__nn_model__``: a JSON description as UTF-8 bytes (a uint8 array), with the format name,
-  its version, the dtype, each layer's type and constructor arguments, the loss, and (when
-  not empty) the network's ``metadata``, e.g. the dataset ``nn train`` trained it on;
+  its version, the dtype, each layer's type and constructor arguments, the loss, the
+  network's ``input_shape`` when it was built with one its first layer does not imply, and
+  (when not empty) the network's ``metadata``, e.g. the dataset ``nn train`` trained it on;
 * ``<layer index>.<parameter name>``: one array per parameter tensor (``"0.W"``, ``"0.b"``, ...).
 
 Reading is defensive, because a model file may come from anywhere:
@@ -61,7 +62,9 @@ def describe(network: Network, *, loadable: bool = True) -> dict[str, Any]:
 
     With ``loadable`` (for model files), every layer and loss must be registered in
     :mod:`nn.core.registry` so that :func:`load` can rebuild it; a checkpoint only needs to
-    recognize the network it is resumed into, so it passes False.
+    recognize the network it is resumed into, so it passes False. ``input_shape`` (a list) is
+    there only when the network's differs from its first layer's, so a network built without
+    one is described exactly as before shapes existed.
     """
     description: dict[str, Any] = {
         "format": FORMAT,
@@ -70,6 +73,9 @@ def describe(network: Network, *, loadable: bool = True) -> dict[str, Any]:
         "layers": [{"type": type(ly).__name__, "config": ly.config()} for ly in network.layers],
         "loss": {"type": type(network.loss).__name__, "config": network.loss.config()},
     }
+    shape = network.input_shape
+    if shape is not None and shape != getattr(network.layers[0], "input_shape", None):
+        description["input_shape"] = list(shape)  # a list, as JSON reads it back
     parts = [*network.layers, network.loss]
     for part, entry in zip(parts, description["layers"] + [description["loss"]]):
         table = LOSSES if part is network.loss else LAYERS
@@ -142,8 +148,9 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
         description = npz.read_json(_META)
         arrays = {k: v for k, v in npz.headers.items() if k != _META}
         layers, loss = build(description, arrays, npz.error)
-        # absent in files saved before metadata existed
+        # absent in files saved before metadata (or input shapes) existed
         metadata = _checked_metadata(description.get("metadata", {}), npz.error)
+        input_shape = _checked_input_shape(description.get("input_shape"), npz.error)
         for i, layer in enumerate(layers):
             for name in layer.params:
                 arr = npz.read(f"{i}.{name}")
@@ -151,10 +158,26 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> N
                     raise npz.error(f"array '{i}.{name}' holds NaN or infinite weights")
                 layer.params[name] = arr
                 layer.grads[name] = np.zeros_like(arr)
-    # looked up, not imported: nn.core.network imports this module for Network.save
-    net = NETWORKS["Network"](layers, loss)
+    try:
+        # looked up, not imported: nn.core.network imports this module for Network.save
+        net = NETWORKS["Network"](layers, loss, input_shape=input_shape)
+    except ValueError as err:
+        raise ModelFileError(f"{path!r} describes layers that do not fit together: {err}") from None
     net.metadata = metadata
     return net
+
+
+def _checked_input_shape(shape: Any, error: Callable[[str], Exception]) -> tuple[int, ...] | None:
+    """The description's ``input_shape`` as a tuple of positive ints (None when absent)."""
+    if shape is None:
+        return None
+    if (
+        not isinstance(shape, list)
+        or not 1 <= len(shape) <= 32  # NumPy's limit on axes
+        or not all(type(d) is int and d >= 1 for d in shape)
+    ):
+        raise error(f"has an input_shape that is not a list of positive integers: {shape!r}"[:300])
+    return tuple(shape)
 
 
 def _checked_metadata(metadata: Any, error: Callable[[str], Exception]) -> dict[str, Any]:

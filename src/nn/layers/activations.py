@@ -3,7 +3,9 @@
 A network is then a plain list ``[Dense, Sigmoid, Dense, Sigmoid]`` and backprop walks that list
 backwards. An elementwise layer multiplies the incoming gradient by the derivative at ``z``
 (BP1, the second half of BP2); :class:`Softmax` is not elementwise, so its backward pass is a
-Jacobian-vector product.
+Jacobian-vector product. Every activation keeps the shape of its input, whatever it is
+(``(batch, n)`` after a dense layer, ``(batch, C, H, W)`` for images); softmax normalizes over
+the last axis.
 """
 
 from __future__ import annotations
@@ -61,14 +63,14 @@ class Activation(Layer, register=False):
 
         Parameters
         ----------
-        x : ndarray of shape (batch, n)
+        x : ndarray of shape (batch, n), or (batch, *shape) for any shape
             Pre-activations ``z``.
         training : bool
             Unused; activations behave the same in training and prediction.
 
         Returns
         -------
-        ndarray of shape (batch, n)
+        ndarray of the shape of ``x``
             Activations ``a = f(z)``.
         """
         self.z = x
@@ -79,12 +81,12 @@ class Activation(Layer, register=False):
 
         Parameters
         ----------
-        dy : ndarray of shape (batch, n)
+        dy : ndarray of the shape of the last ``x``
             Gradient of the loss with respect to this layer's output ``a``.
 
         Returns
         -------
-        ndarray of shape (batch, n)
+        ndarray of the same shape
             ``delta = dy * f'(z)``.
         """
         return dy * self.derivative(self.z)  # BP1 (output layer) / BP2 (hidden): (.) sigma'(z)
@@ -173,7 +175,9 @@ class LeakyReLU(Activation):
 
 
 class Softmax(Layer):
-    """Softmax over each row as a layer: ``a_j = exp(z_j) / sum_k exp(z_k)``.
+    """Softmax over the last axis as a layer: ``a_j = exp(z_j) / sum_k exp(z_k)``.
+
+    On ``(batch, k)`` that is each row; on ``(batch, T, k)`` (a sequence) each time step.
 
     Backward is not a Hadamard product: each ``a_j`` depends on every ``z_k``, with Jacobian
     ``da_j/dz_k = a_j (1[j = k] - a_k)``. The layer never builds that (k, k) matrix per
@@ -188,15 +192,21 @@ class Softmax(Layer):
     is_activation = True
     output_range = "(0, 1)"
 
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape it is given; an example must have at least one axis to normalize over."""
+        if len(input_shape) == 0:
+            raise ValueError(f"{self!r} normalizes over the last axis; got examples of shape ()")
+        return tuple(input_shape)
+
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        """``softmax(x)`` row by row; x and the result are (batch, k)."""
+        """``softmax(x)`` over the last axis; x and the result are (batch, ..., k)."""
         self.a = softmax(x)
         return self.a
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        """``delta = a (.) (dy - rowsum(dy (.) a))``, shape (batch, k): the JVP above."""
+        """``delta = a (.) (dy - sum_k(dy (.) a))``, summed over the last axis: the JVP above."""
         a = self.a
-        return a * (dy - (dy * a).sum(axis=1, keepdims=True))
+        return a * (dy - (dy * a).sum(axis=-1, keepdims=True))
 
 
 class Identity(Activation):

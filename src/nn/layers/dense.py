@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,30 @@ class Dense(Layer):
         if not need_dx:
             return None
         return dy @ W.T  # BP2 (first half): (W^{l+1})^T delta^{l+1}, in row form delta @ W.T
+
+    @property  # type: ignore[override]
+    def input_shape(self) -> tuple[int, ...]:
+        """``(n_in,)``: one example is a vector of ``n_in`` numbers."""
+        return (self.n_in,)
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """``(n_out,)`` for an example of shape ``(n_in,)``; any other shape is refused.
+
+        Raises
+        ------
+        ValueError
+            Naming the layer, the shape it takes and the shape it was offered (with the
+            usual fix when that shape holds ``n_in`` numbers in more than one axis).
+        """
+        shape = tuple(input_shape)
+        if shape != (self.n_in,):
+            fix = ""
+            if len(shape) > 1 and math.prod(shape) == self.n_in:
+                fix = f"; flatten each example to ({self.n_in},) first"
+            raise ValueError(
+                f"{self!r} takes inputs of shape ({self.n_in},) per example, got {shape}{fix}"
+            )
+        return (self.n_out,)
 
     def config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out}

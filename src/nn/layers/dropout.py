@@ -32,7 +32,7 @@ class Dropout(Layer):
 
     Attributes
     ----------
-    mask : ndarray of shape (batch, n) or None
+    mask : ndarray of the shape of the last training input, or None
         The last training mask, already scaled: entries ``0`` or ``1 / (1 - rate)``.
     """
 
@@ -55,20 +55,21 @@ class Dropout(Layer):
 
         Parameters
         ----------
-        x : ndarray of shape (batch, n)
+        x : ndarray of shape (batch, n), or (batch, *shape) for any shape
+            Every entry is a unit, dropped on its own.
         training : bool
             True inside :meth:`nn.Network.fit` (and ``gradients``), False in ``predict``.
 
         Returns
         -------
-        ndarray of shape (batch, n)
+        ndarray of the shape of ``x``
         """
         if not training or self.rate == 0.0:
             self.mask = None
             return x
         keep = 1.0 - self.rate
         dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-        # (batch, n): 1/keep where kept, 0 where dropped
+        # the shape of x: 1/keep where kept, 0 where dropped
         self.mask = (self.rng.random(x.shape, dtype=dtype) < keep) * dtype.type(1.0 / keep)
         return x * self.mask
 

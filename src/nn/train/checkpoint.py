@@ -234,68 +234,13 @@ def _snapshot(
     run_id: dict[str, Any],
     fail: Any,
 ) -> Snapshot:
-    mine = describe(network, loadable=False)
-    if meta["model"] != mine:
-        raise fail(
-            "was written by a different network; resume with the same architecture "
-            f"(checkpoint: {_summary(meta['model'])}, this network: {_summary(mine)})"
-        )
-    for key in ("n", "x_shape", "t_shape", "batch_size", "crc32"):
-        if meta["run"].get(key) != run_id[key]:
-            what = "batch_size" if key == "batch_size" else "training data"
-            raise fail(
-                f"was written with a different {what} ({key}: {meta['run'].get(key)!r}, now "
-                f"{run_id[key]!r}); resume with exactly the same data and batch_size"
-            )
+    """The checkpoint's contents, each part checked against this run before it is trusted."""
+    _check_same_run(meta, network, optimizer, run_id, fail)
     opt_meta = meta["optimizer"]
-    if opt_meta["type"] != type(optimizer).__name__:
-        raise fail(
-            f"was written with optimizer {opt_meta['type']}, this fit uses "
-            f"{type(optimizer).__name__}; resume with the same optimizer"
-        )
-    expected = {f"param/{k}": (p.shape, p.dtype) for k, p, _ in network.parameters()}
-    names = {f"opt/{k}/{n}" for k, ns in opt_meta["state"].items() for n in ns}
-    if not all(isinstance(k, str) for k in names):
-        raise fail("has invalid optimizer state names")
-    for key, (shape, dtype) in expected.items():
-        if npz.headers.get(key) != (shape, dtype):
-            raise fail(
-                f"array {key!r} is {npz.headers.get(key)}; the network needs {(shape, dtype)}"
-            )
-    extra = set(npz.headers) - set(expected) - names - {"order", _META}
-    if extra or not names <= set(npz.headers):
-        odd = sorted(extra or names - set(npz.headers))
-        raise fail(f"has arrays that do not match its description ({odd})")
-    params = {k[len("param/") :]: npz.read(k) for k in expected}
-    if not all(np.isfinite(p).all() for p in params.values()):
-        raise fail("holds NaN or infinite weights")
-    state = {k: {n: npz.read(f"opt/{k}/{n}") for n in ns} for k, ns in opt_meta["state"].items()}
+    params, state = _arrays(npz, opt_meta["state"], network, fail)
     pos = meta["position"]
-    n_batches = -(-run_id["n"] // run_id["batch_size"])
-    epoch, batch, step = (
-        _int(pos["epoch"], 1),
-        _int(pos["batch"], 0, n_batches),
-        _int(pos["step"], 0),
-    )
-    order = None
-    if "order" in npz.headers:
-        if npz.headers["order"] != ((run_id["n"],), np.dtype(np.int64)):
-            raise fail(
-                f"has an epoch order of {npz.headers['order']}, not a permutation of {run_id['n']}"
-            )
-        order = npz.read("order")
-        if not np.array_equal(np.sort(order), np.arange(run_id["n"])):
-            raise fail("has an epoch order that is not a permutation of the examples")
-    elif batch:
-        raise fail("is in the middle of an epoch but lacks the epoch's order")
-    history = meta["history"]
-    required = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
-    if (
-        not isinstance(history, dict)
-        or not required <= set(history)
-        or not all(isinstance(v, list) for k, v in history.items() if k != "stopped")
-    ):
-        raise fail("has an invalid history")
+    epoch, batch, step, order = _position(pos, npz, run_id, fail)
+    history = _history(meta["history"], fail)
     return Snapshot(
         params=params,
         optimizer={
@@ -316,6 +261,97 @@ def _snapshot(
         correct=_int(pos["correct"], 0),
         history={k: v for k, v in history.items() if k != "stopped"},
     )
+
+
+def _check_same_run(
+    meta: dict[str, Any],
+    network: Network,
+    optimizer: Optimizer,
+    run_id: dict[str, Any],
+    fail: Any,
+) -> None:
+    """Refuse a checkpoint of another network, other data, batch size or optimizer type."""
+    mine = describe(network, loadable=False)
+    if meta["model"] != mine:
+        raise fail(
+            "was written by a different network; resume with the same architecture "
+            f"(checkpoint: {_summary(meta['model'])}, this network: {_summary(mine)})"
+        )
+    for key in ("n", "x_shape", "t_shape", "batch_size", "crc32"):
+        if meta["run"].get(key) != run_id[key]:
+            what = "batch_size" if key == "batch_size" else "training data"
+            raise fail(
+                f"was written with a different {what} ({key}: {meta['run'].get(key)!r}, now "
+                f"{run_id[key]!r}); resume with exactly the same data and batch_size"
+            )
+    if meta["optimizer"]["type"] != type(optimizer).__name__:
+        raise fail(
+            f"was written with optimizer {meta['optimizer']['type']}, this fit uses "
+            f"{type(optimizer).__name__}; resume with the same optimizer"
+        )
+
+
+def _arrays(
+    npz: SafeNpz, state_names: dict[str, Any], network: Network, fail: Any
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
+    """The weights and the optimizer's state arrays, once every header matches the network.
+
+    ``state_names`` maps a parameter key to the names of its optimizer state arrays.
+    """
+    expected = {f"param/{k}": (p.shape, p.dtype) for k, p, _ in network.parameters()}
+    names = {f"opt/{k}/{n}" for k, ns in state_names.items() for n in ns}
+    if not all(isinstance(k, str) for k in names):
+        raise fail("has invalid optimizer state names")
+    for key, (shape, dtype) in expected.items():
+        if npz.headers.get(key) != (shape, dtype):
+            raise fail(
+                f"array {key!r} is {npz.headers.get(key)}; the network needs {(shape, dtype)}"
+            )
+    extra = set(npz.headers) - set(expected) - names - {"order", _META}
+    if extra or not names <= set(npz.headers):
+        odd = sorted(extra or names - set(npz.headers))
+        raise fail(f"has arrays that do not match its description ({odd})")
+    params = {k[len("param/") :]: npz.read(k) for k in expected}
+    if not all(np.isfinite(p).all() for p in params.values()):
+        raise fail("holds NaN or infinite weights")
+    state = {k: {n: npz.read(f"opt/{k}/{n}") for n in ns} for k, ns in state_names.items()}
+    return params, state
+
+
+def _position(
+    pos: dict[str, Any], npz: SafeNpz, run_id: dict[str, Any], fail: Any
+) -> tuple[int, int, int, np.ndarray | None]:
+    """``(epoch, batch, step, order)``: where the run stopped, and its epoch's permutation."""
+    n_batches = -(-run_id["n"] // run_id["batch_size"])
+    epoch, batch, step = (
+        _int(pos["epoch"], 1),
+        _int(pos["batch"], 0, n_batches),
+        _int(pos["step"], 0),
+    )
+    order = None
+    if "order" in npz.headers:
+        if npz.headers["order"] != ((run_id["n"],), np.dtype(np.int64)):
+            raise fail(
+                f"has an epoch order of {npz.headers['order']}, not a permutation of {run_id['n']}"
+            )
+        order = npz.read("order")
+        if not np.array_equal(np.sort(order), np.arange(run_id["n"])):
+            raise fail("has an epoch order that is not a permutation of the examples")
+    elif batch:
+        raise fail("is in the middle of an epoch but lacks the epoch's order")
+    return epoch, batch, step, order
+
+
+def _history(history: Any, fail: Any) -> dict[str, Any]:
+    """The history so far: a dict of per-epoch lists with at least ``fit``'s keys."""
+    required = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+    if (
+        not isinstance(history, dict)
+        or not required <= set(history)
+        or not all(isinstance(v, list) for k, v in history.items() if k != "stopped")
+    ):
+        raise fail("has an invalid history")
+    return history
 
 
 def _int(value: Any, lo: int, hi: int | None = None) -> int:

@@ -34,6 +34,7 @@ How ``fit`` reports an early stop: a warning (:class:`TrainingDiverged` or
 
 from __future__ import annotations
 
+import inspect
 import math
 import signal
 import threading
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nn.core.errors import Diverged  # raised by Network.train_step; re-exported here
 from nn.core.labels import count_correct
 from nn.train import checkpoint as ckpt
 
@@ -65,16 +67,30 @@ class TrainingInterrupted(UserWarning):
     """``fit`` stopped because of Ctrl-C (or a ``KeyboardInterrupt`` from a callback)."""
 
 
-class Diverged(Exception):
-    """Raised inside ``fit``'s loop; turned into a :class:`TrainingDiverged` warning."""
-
-
 def all_finite(network: Network) -> bool:
     """Whether every parameter of ``network`` is finite (min and max propagate NaN)."""
     for _, p, _ in network.parameters():
         if p.size and not (math.isfinite(p.min()) and math.isfinite(p.max())):
             return False
     return True
+
+
+def _caller_of_fit() -> int:
+    """The ``stacklevel`` at which a warning from ``TrainingRun`` names the code calling ``fit``.
+
+    Counted from the function calling ``warnings.warn``, past every frame of the training
+    machinery (:mod:`nn.train`, and ``Network.fit`` in :mod:`nn.core.network`), so that the
+    warning points at the user's line whether ``nn.train.fit`` or ``Network.fit`` was called.
+    """
+    frame = inspect.currentframe()
+    frame = frame.f_back if frame is not None else None  # the caller of warnings.warn
+    level = 1
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not (module.startswith("nn.train.") or module == "nn.core.network"):
+            break
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class TrainingRun:
@@ -280,7 +296,7 @@ class TrainingRun:
             "step": self.step if step is None else step,
             "message": message,
         }
-        warnings.warn(message, category, stacklevel=4)
+        warnings.warn(message, category, stacklevel=_caller_of_fit())
 
     def _replay(self) -> tuple[int, str]:
         """Rewind to the snapshot and redo the steps since, checking weights after each.

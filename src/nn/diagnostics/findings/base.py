@@ -14,13 +14,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nn.diagnostics.measure import dense_layers
 from nn.layers.initializers import WEIGHT_VARIANCE
 
 if TYPE_CHECKING:  # pragma: no cover
+    from nn.core.layer import Layer
     from nn.diagnostics.probe import ProbeRun
 
-__all__ = ["FINDINGS", "Context", "Finding", "Rerun", "fmt", "log_gain", "pct", "weight_scales"]
+__all__ = [
+    "FINDINGS",
+    "Context",
+    "Finding",
+    "Rerun",
+    "fan_in_weights",
+    "fmt",
+    "log_gain",
+    "pct",
+    "weight_scales",
+]
 
 #: Every finding the doctor can make: identifier -> what it means. Stable identifiers.
 FINDINGS: dict[str, str] = {
@@ -146,7 +156,7 @@ class Context:
         self.ref = self.diag.reference
         self.records = self.diag.records
         self.first, self.last = self.records[0], self.records[-1]
-        self.infos = dense_layers(run.initial)
+        self.infos = self.diag.infos  # the measured layers, as the records list them
         #: the initializer the network was built with, if known: never suggested again
         self.init = init
         #: the optimizer's usual starting learning rate, if known
@@ -177,14 +187,17 @@ class Context:
         "Smaller" is the product over the dense layers of RMS(W) x sqrt(n_in): the factor by
         which a signal's size grows through the network at the start. The network's is that
         of its initializer when it is known, else measured (an initializer must then be 10%
-        smaller, above the sampling noise of a small layer).
+        smaller, above the sampling noise of a small layer). Layers without an
+        ``(n_in, n_out)`` matrix ``W`` are left out (:func:`fan_in_weights`); with none, no
+        initializer is suggested.
         """
-        shapes = [self.run.initial.layers[i.index].params["W"].shape for i in self.infos]
+        layers = [self.run.initial.layers[i.index] for i in self.infos]
+        shapes = [W.shape for W in map(fan_in_weights, layers) if W is not None]
         if self.init in WEIGHT_VARIANCE:
             current = log_gain(self.init, shapes)
             margin = 0.0
         else:
-            current = sum(math.log(s) for s in weight_scales(self)[1] if s > 0)
+            current = sum(math.log(s) for s in weight_scales(self)[1] if s is not None and s > 0)
             margin = math.log(1 / 0.9)
         return self.inits(*(n for n in names if log_gain(n, shapes) < current - margin))
 
@@ -208,10 +221,25 @@ class Context:
         return best
 
 
-def weight_scales(ctx: Context) -> tuple[float, list[float]]:
-    """The largest RMS(W) x sqrt(n_in) at the start (1 for N(0, 1/n_in)), and each layer's."""
-    scales = []
+def fan_in_weights(layer: Layer) -> np.ndarray | None:
+    """``layer``'s weight matrix ``W`` of shape (n_in, n_out), or None if it has none.
+
+    The advice about initial weights (RMS(W) x sqrt(n_in), the initializers' fan-in) is only
+    given for such layers: any other layer (a convolution, a per-channel scale) is skipped.
+    """
+    W = layer.params.get("W")
+    return W if W is not None and W.ndim == 2 else None
+
+
+def weight_scales(ctx: Context) -> tuple[float, list[float | None]]:
+    """The largest RMS(W) x sqrt(n_in) at the start (1 for N(0, 1/n_in)), and each measured
+    layer's (None for a layer without an (n_in, n_out) matrix ``W``: not understood)."""
+    scales: list[float | None] = []
     for info in ctx.infos:
-        W = ctx.run.initial.layers[info.index].params["W"].astype(np.float64)
+        W = fan_in_weights(ctx.run.initial.layers[info.index])
+        if W is None:
+            scales.append(None)
+            continue
+        W = W.astype(np.float64)
         scales.append(float(np.sqrt(np.mean(W**2) * W.shape[0])))
-    return max(scales, default=0.0), scales
+    return max((s for s in scales if s is not None), default=0.0), scales

@@ -43,7 +43,7 @@ from nn.diagnostics.findings.base import (
     weight_scales,
 )
 from nn.diagnostics.findings.learning_rate import NOT_LEARNED, examine_learning_rate
-from nn.diagnostics.measure import saturation_range
+from nn.diagnostics.statistics import delta_size, saturation_range
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.diagnostics.probe import ProbeRun
@@ -67,7 +67,7 @@ def _check_gradients(ctx: Context) -> Finding | None:
         )
     if len(ctx.infos) < 2:
         return None
-    widths = [ctx.run.initial.layers[i.index].params["b"].size for i in ctx.infos]
+    widths = [delta_size(ctx.run.initial.layers[i.index]) for i in ctx.infos]  # units
     per_unit = [d / math.sqrt(w) for d, w in zip(deltas, widths)]
     table = ", ".join(f"{ctx.label(i.number)} {fmt(d)}" for i, d in zip(ctx.infos, deltas))
     numbers: dict[str, Any] = {"delta_norm_median": deltas}
@@ -180,7 +180,7 @@ def _check_init(ctx: Context) -> Finding | None:
         return None
     parts, numbers = [], {}
     for info, row, scale in zip(ctx.infos, ctx.first["layers"], weight_scales(ctx)[1]):
-        if scale >= WEIGHT_SCALE and row["z_std"] >= Z_SPREAD:
+        if scale is not None and scale >= WEIGHT_SCALE and row["z_std"] >= Z_SPREAD:
             sat = row["saturated"]
             text = f"{ctx.label(info.number)} {scale:.1f}, {row['z_std']:.1f}"
             parts.append(text + (f", {pct(sat)}" if sat is not None else ""))
@@ -219,7 +219,7 @@ def _check_inputs(ctx: Context) -> Finding | None:
 def _check_saturated_outputs(ctx: Context, found: set[str]) -> Finding | None:
     net = ctx.run.initial
     out = ctx.infos[-1].activation if ctx.infos else None
-    if type(net.loss).__name__ != "SquaredError" or out is None or "lr_too_high" in found:
+    if not getattr(net.loss, "keeps_output_slope", False) or out is None or "lr_too_high" in found:
         return None
     limits = saturation_range(net.layers[out])
     values = [r["wrong_saturated"] for r in ctx.records if r["wrong_saturated"] is not None]

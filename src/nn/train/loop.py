@@ -1,0 +1,319 @@
+"""The training loop, kept outside the model: epochs of shuffled mini-batches.
+
+As in CS231n's ``Solver`` and nanoGPT's ``train.py``, the model knows one step
+(:meth:`nn.Network.train_step`: forward, loss, backward, update) and this module knows the
+rest. Read :func:`fit` top to bottom: it checks every argument and prepares the data
+(:func:`split_off_validation` when asked), then runs epochs; each epoch runs one step per
+mini-batch (``_train_epoch``), and the end of an epoch (``_end_epoch``) evaluates, records
+and prints a row of the history and asks the callbacks whether to stop. What lets training
+stop safely (divergence, Ctrl-C, checkpoints) is the :class:`~nn.train.safeguards.TrainingRun`,
+which the loop only tells what happened; :mod:`nn.train.progress` formats what is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from nn.core.errors import Diverged
+from nn.core.labels import class_labels, count_correct
+from nn.core.validation import check_learning_rate, check_positive_int, check_seed
+from nn.optim.optimizers import SGD, Optimizer
+from nn.train.checks import check_checkpoint_options, check_validation_data
+from nn.train.progress import epoch_line
+from nn.train.safeguards import TrainingRun
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nn.core.network import History, Network
+    from nn.train.callbacks import Callback
+
+__all__ = ["fit", "split_off_validation"]
+
+
+def fit(
+    network: Network,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float | None = None,
+    optimizer: Optimizer | None = None,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    validation_split: float = 0.0,
+    seed: int | np.random.Generator | None = None,
+    verbose: bool = True,
+    validation_name: str = "val",
+    callbacks: Sequence[Callback] = (),
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int | str = "epoch",
+    resume: bool | str | os.PathLike[str] = False,
+) -> History:
+    """Train ``network`` by mini-batch stochastic gradient descent.
+
+    Each epoch shuffles the training set, splits it into mini-batches of ``batch_size``
+    (the last one may be smaller), and for each one runs ``network.train_step``: forward,
+    backward and an optimizer step. Every argument is checked before any work starts.
+    :meth:`nn.Network.fit` calls this.
+
+    Parameters
+    ----------
+    network : Network
+        Or any object with its interface: ``checked_inputs``, ``checked_targets``,
+        ``parameters``, ``layers``, ``train_step`` and ``evaluate``.
+    X : ndarray of shape (n, n_in)
+        Training inputs.
+    Y : ndarray of shape (n, n_out), or (n,) integer class labels
+        Targets: one-hot rows, real-valued rows, or class labels ``0 .. n_out - 1``
+        (for a single output unit, labels 0 and 1).
+    epochs, batch_size : int
+        ``epochs`` counts the whole run: a resumed run stops after epoch ``epochs``.
+    lr : float, optional
+        Learning rate for plain :class:`nn.SGD`; give either ``lr`` or ``optimizer``.
+    optimizer : Optimizer, optional
+    validation_data : (X_val, Y_val), optional
+        Evaluated after every epoch (Nielsen's demo passes the test set here).
+    validation_split : float, default 0
+        Fraction of ``(X, Y)`` to hold out as validation data instead, in (0, 1): before
+        training, a random permutation drawn from ``seed`` (first thing from the same
+        generator as the shuffling) puts ``round(validation_split * n)`` examples in the
+        validation set and trains on the rest, so the same seed gives the same split. Not
+        stratified. Give this or ``validation_data``, not both. Resuming such a run
+        needs the same int ``seed``, since the split is drawn again from it.
+    seed : int or Generator, optional
+        Source of the shuffling (and of the validation split); the same seed gives the
+        same weights bit for bit.
+    verbose : bool
+        Show a line of metrics after each epoch, and a progress bar during it when
+        output goes to a terminal (or a notebook), not to a file or pipe.
+    validation_name : str, default "val"
+        Prefix of the validation figures in those lines: ``"test"`` when
+        ``validation_data`` is the test set, so that they are not taken for a held-out
+        validation set. The history keys stay ``val_loss`` and ``val_accuracy``.
+    callbacks : sequence of Callback
+        Called at the start, after every step, after every epoch and at the end
+        (:mod:`nn.train.callbacks`).
+    checkpoint : path, optional
+        Write a checkpoint there (atomically) every ``checkpoint_every`` and when
+        training ends, is interrupted or diverges (see :mod:`nn.train.checkpoint`).
+    checkpoint_every : int or "epoch"
+        A number of optimizer steps, or "epoch" (the default) for the end of each epoch.
+    resume : bool or path
+        A path: continue the run saved in that checkpoint. True: continue from
+        ``checkpoint`` if that file exists, else start afresh. The data, ``batch_size``,
+        network and optimizer type must be those of the interrupted run; ``seed`` is then
+        replaced by the saved generator state. The result is identical bit for bit to an
+        uninterrupted run.
+
+    Returns
+    -------
+    History
+        Per epoch: ``loss`` and ``accuracy`` on the training set (running averages over
+        the epoch's mini-batches, so they cost nothing extra; accuracy is None for
+        targets that are not classes), ``val_loss`` and ``val_accuracy`` (None without
+        validation data), and ``seconds`` spent in the epoch. When training stopped
+        early because the loss or a weight became NaN or inf, or because of Ctrl-C,
+        ``history["stopped"]`` says so (see :mod:`nn.train.safeguards`), a
+        :class:`nn.TrainingDiverged` or :class:`nn.TrainingInterrupted` warning is
+        issued, and the network keeps the weights of the last finite, completed step.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument (see :mod:`nn.core.validation`), before any work.
+    FileNotFoundError
+        If ``resume`` names a file that does not exist.
+    nn.CheckpointError
+        If the checkpoint to resume from is damaged or was written by another run.
+    """
+    epochs = check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    opt = _optimizer(lr, optimizer)
+    check_seed("seed", seed)
+    if not isinstance(validation_name, str):
+        raise TypeError(f"validation_name must be a str such as 'test', got {validation_name!r}")
+    path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
+    rng = np.random.default_rng(seed)  # draws the validation split first, then every shuffle
+    X, T, labels, validation_data = _prepare_data(
+        network, X, Y, validation_data, validation_split, rng
+    )
+    run = TrainingRun(
+        network, opt, X, T, labels, batch_size=batch_size, seed=rng, checkpoint=path,
+        every=every, resume_from=resume_from,
+    )  # fmt: skip
+    history = run.history
+    if verbose and resume_from is not None:
+        tqdm.write(f"Resuming from {resume_from}: epoch {run.epoch}, {run.step} steps done")
+    plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name)
+    for cb in plan.callbacks:
+        cb.on_train_begin(network, history)
+    try:
+        # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
+        # and a warning turned into an error must not cut an update in half.
+        with run, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while run.epoch <= epochs:
+                start = time.perf_counter()
+                _train_epoch(network, run, plan)
+                if _end_epoch(network, run, plan, start):
+                    break
+            run.finish()
+    except KeyboardInterrupt:
+        run.interrupted()
+    except Diverged as err:
+        run.diverged(err)
+    finally:
+        for cb in plan.callbacks:
+            cb.on_train_end(network, history)
+    return history
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the loop does around the steps, fixed for the whole run."""
+
+    epochs: int
+    callbacks: Sequence[Callback]
+    validation_data: tuple[np.ndarray, np.ndarray] | None
+    verbose: bool
+    validation_name: str
+
+
+def _optimizer(lr: Any, optimizer: Any) -> Optimizer:
+    """The optimizer to train with: ``optimizer``, or plain SGD at learning rate ``lr``."""
+    if (lr is None) == (optimizer is None):
+        raise ValueError("fit: give exactly one of lr=... (plain SGD) or optimizer=...")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"optimizer must be an Optimizer instance such as nn.SGD(lr=0.1), got {optimizer!r}"
+        )
+    return optimizer if optimizer is not None else SGD(check_learning_rate("lr", lr))
+
+
+def _prepare_data(
+    network: Network,
+    X: np.ndarray,
+    Y: np.ndarray,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+    validation_split: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]:
+    """The data checked and as the network's arrays: ``(X, T, labels, validation_data)``.
+
+    ``T`` is ``Y`` as rows (one-hot for classes), ``labels`` the class of each example (None
+    when the targets are not classes); ``validation_split`` takes its examples out of ``X``.
+    """
+    X = network.checked_inputs(X)
+    T = network.checked_targets(Y, len(X))
+    labels = class_labels(Y, T)  # None when the targets are not classes
+    if validation_split:
+        X, T, labels, validation_data = split_off_validation(
+            X, T, labels, np.asarray(Y), validation_split, validation_data, rng
+        )
+    if validation_data is not None:
+        Xv, Yv = check_validation_data(validation_data)
+        Xv = network.checked_inputs(Xv, name="validation X")
+        network.checked_targets(Yv, len(Xv), name="validation Y")
+    return X, T, labels, validation_data
+
+
+def split_off_validation(
+    X: np.ndarray,
+    T: np.ndarray,
+    labels: np.ndarray | None,
+    Y: np.ndarray,
+    fraction: float,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
+    """Hold out ``round(fraction * n)`` random examples for validation.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_in)
+    T : ndarray of shape (n, n_out)
+        The targets as rows.
+    labels : ndarray of shape (n,), or None
+    Y : ndarray of shape (n, n_out) or (n,)
+        The targets as the caller gave them.
+    fraction : float
+        In (0, 1), leaving at least one example on each side.
+    validation_data : None
+        Anything else is an error: give a split or validation data, not both.
+    rng : Generator
+        Draws one permutation of ``n``.
+
+    Returns
+    -------
+    X, T, labels
+        The examples to train on.
+    (X_val, Y_val)
+        The held-out ones, with ``Y_val`` in the caller's format.
+    """
+    if validation_data is not None:
+        raise ValueError("fit: give validation_data or validation_split, not both")
+    fraction = float(fraction)
+    n_val = round(fraction * len(X))
+    if not 0.0 < fraction < 1.0 or not 1 <= n_val < len(X):
+        raise ValueError(
+            f"fit: validation_split must be in (0, 1) and leave at least one example on each "
+            f"side; {fraction!r} of {len(X)} examples gives {n_val} for validation"
+        )
+    order = rng.permutation(len(X))
+    val, train = order[:n_val], order[n_val:]
+    kept = None if labels is None else labels[train]
+    return X[train], T[train], kept, (X[val], Y[val])
+
+
+def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:
+    """The current epoch's remaining mini-batches, one training step each."""
+    X, T, labels, bs = run.X, run.T, run.labels, run.batch_size
+    order = run.begin_epoch()
+    bar = tqdm(
+        range(run.batch * bs, run.n, bs),  # a resumed epoch starts at its next mini-batch
+        desc=f"Epoch {run.epoch}/{plan.epochs}",
+        unit="batch",
+        total=run.n_batches,
+        initial=run.batch,
+        leave=False,
+        disable=None if plan.verbose else True,  # None: off when not a TTY
+    )
+    for i in bar:
+        idx = order[i : i + bs]
+        a, loss = network.train_step(X[idx], T[idx], run.optimizer, run)
+        run.step_done(loss, len(idx), count_correct(a, labels, idx))
+        for cb in plan.callbacks:
+            cb.on_step_end(network, run.epoch, run.step, loss)
+        if run.stop_requested:  # Ctrl-C: stop at this step boundary
+            raise KeyboardInterrupt
+
+
+def _end_epoch(network: Network, run: TrainingRun, plan: _Plan, start: float) -> bool:
+    """Evaluate, record and print the epoch just trained; True if a callback asks to stop."""
+    scores: dict[str, float | None] = {"loss": None, "accuracy": None}
+    if plan.validation_data is not None:
+        scores = network.evaluate(*plan.validation_data)
+    epoch, n = run.epoch, run.n
+    run.close_epoch(
+        {
+            "epoch": epoch,
+            "loss": run.loss_sum / n,
+            "accuracy": run.correct / n if run.labels is not None else None,
+            "val_loss": scores["loss"],
+            "val_accuracy": scores["accuracy"],
+            "seconds": time.perf_counter() - start,
+        }
+    )
+    if plan.verbose:
+        tqdm.write(epoch_line(run.history, plan.epochs, plan.validation_name))
+    stop = False
+    for cb in plan.callbacks:  # every callback hears of the epoch, even after one said stop
+        stop = bool(cb.on_epoch_end(network, epoch, run.history)) or stop
+    if run.stop_requested:
+        raise KeyboardInterrupt
+    return stop

@@ -1,0 +1,234 @@
+"""A third opinion: every layer and loss gives the same gradients by hand as through the engine.
+
+The layers' ``backward`` methods were derived by hand; the tensor engine derives the same
+gradients from the forward formulas alone (``nn.autograd.rules``). Finite differences agree
+with either to about 1e-7 at best; the two analytic routes must agree to about 1e-12, in
+float64, on random non-square shapes with a random upstream gradient. Then whole networks:
+``nn.autograd.engine_gradients`` equals ``Network.gradients`` and ``Network.backward``'s
+``dC/dX``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nn
+from nn.autograd import LAYER_RULES, LOSS_RULES, NoRuleError, Tensor, engine_gradients
+from nn.autograd.rules import layer_rule, loss_rule
+from nn.core import registry
+
+TOL = 1e-12  # relative to the largest entry of the gradient
+SEEDS = range(3)
+
+
+def error(got, expected):
+    """Largest difference relative to the largest entry (0 for two zero arrays)."""
+    scale = max(np.abs(expected).max(initial=0.0), np.abs(got).max(initial=0.0), 1e-300)
+    return float(np.abs(np.asarray(got) - expected).max(initial=0.0)) / scale
+
+
+def shapes(rng):
+    """(batch, n_in, n_out), three different sizes, so no transpose passes by accident."""
+    return tuple(int(n) for n in rng.choice(np.arange(2, 9), size=3, replace=False))
+
+
+LAYERS = {
+    "Dense": lambda n_in, n_out, rng: nn.Dense(n_in, n_out, rng=rng, dtype=np.float64),
+    "Sigmoid": lambda n_in, n_out, rng: nn.Sigmoid(),
+    "Tanh": lambda n_in, n_out, rng: nn.Tanh(),
+    "ReLU": lambda n_in, n_out, rng: nn.ReLU(),
+    "LeakyReLU": lambda n_in, n_out, rng: nn.LeakyReLU(0.1),
+    "Identity": lambda n_in, n_out, rng: nn.Identity(),
+    "Softmax": lambda n_in, n_out, rng: nn.Softmax(),
+    "Dropout": lambda n_in, n_out, rng: nn.Dropout(0.4, rng=rng),
+}
+LOSSES = ["SquaredError", "CrossEntropy", "CategoricalCrossEntropy", "SoftmaxCrossEntropy"]
+
+
+def library_classes(table):
+    return {name for name, cls in table.items() if cls.__module__.startswith("nn.")}
+
+
+def test_every_layer_and_loss_of_the_library_has_a_rule_and_a_case_here():
+    # A layer that lands without a rule fails here: add it to nn.autograd.rules and to LAYERS.
+    assert library_classes(registry.LAYERS) == set(LAYERS) == {c.__name__ for c in LAYER_RULES}
+    assert library_classes(registry.LOSSES) == set(LOSSES) == {c.__name__ for c in LOSS_RULES}
+
+
+def layer_both_ways(layer, x, G):
+    """(output, dx, grads) by the layer's own backward, and the same through the engine."""
+    y = layer.forward(x, training=True)
+    dx = layer.backward(G)
+    hand = (y, dx, {k: g.copy() for k, g in layer.grads.items()})
+    xt = Tensor(x)
+    params = {k: Tensor(p) for k, p in layer.params.items()}
+    out = layer_rule(layer).tensor(layer, xt, params)
+    (out * G).sum().backward()
+    return hand, (out.data, xt.grad, {k: t.grad for k, t in params.items()})
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_gradients_by_hand_equal_the_engine(name, seed):
+    rng = np.random.default_rng(seed)
+    batch, n_in, n_out = shapes(rng)
+    layer = LAYERS[name](n_in, n_out, rng)
+    x = 3 * rng.standard_normal((batch, n_in))
+    out_shape = (batch, n_out if layer.params else n_in)
+    G = rng.standard_normal(out_shape)  # a random dC/dy
+    (y, dx, grads), (ye, dxe, gradse) = layer_both_ways(layer, x, G)
+    assert y.shape == ye.shape == out_shape
+    assert error(ye, y) < TOL, "forward"
+    assert dx.shape == x.shape and error(dx, dxe) < TOL, "dx"
+    assert set(grads) == set(gradse) == set(layer.params)
+    for k in grads:
+        assert grads[k].shape == layer.params[k].shape and error(grads[k], gradse[k]) < TOL, k
+
+
+def test_dropout_replays_the_mask_and_drops_something():
+    rng = np.random.default_rng(0)
+    layer = nn.Dropout(0.5, rng=1)
+    x, G = rng.standard_normal((6, 5)), rng.standard_normal((6, 5))
+    (_, dx, _), (_, dxe, _) = layer_both_ways(layer, x, G)
+    assert np.count_nonzero(dx == 0) > 5  # the test means something: units were dropped
+    assert np.array_equal(dx == 0, dxe == 0) and error(dx, dxe) < TOL
+
+
+def loss_inputs(name, rng, batch, n):
+    """Outputs in the loss's domain, and targets (not one-hot: rows need not sum to 1)."""
+    if name == "CrossEntropy":
+        return rng.uniform(0.05, 0.95, (batch, n)), rng.random((batch, n))
+    if name == "CategoricalCrossEntropy":
+        return nn.softmax(rng.standard_normal((batch, n))), rng.random((batch, n))
+    scale = 3.0 if name == "SoftmaxCrossEntropy" else 1.0
+    return scale * rng.standard_normal((batch, n)), rng.random((batch, n))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", LOSSES)
+def test_loss_gradients_by_hand_equal_the_engine(name, seed):
+    rng = np.random.default_rng(seed)
+    batch, n, _ = shapes(rng)
+    loss = getattr(nn, name)()
+    a, y = loss_inputs(name, rng, batch, n)
+    at = Tensor(a)
+    C = loss_rule(loss).tensor(at, y)
+    C.backward()
+    assert C.shape == ()
+    assert abs(float(C.data) - loss.value(a, y)) < TOL * abs(loss.value(a, y))
+    assert error(loss.gradient(a, y), at.grad) < TOL
+    value, gradient = loss.value_and_gradient(a, y)  # the fused path training takes
+    assert error(gradient, at.grad) < TOL and value == pytest.approx(float(C.data), rel=TOL)
+
+
+# ---------------------------------------------------------------- whole networks
+def network(kind, rng):
+    """A float64 network of every layer family, with random non-square sizes."""
+    batch, n_in, n_out = shapes(rng)
+    hidden = int(rng.integers(2, 7))
+    d = lambda i, o: nn.Dense(i, o, rng=rng, dtype=np.float64)  # noqa: E731
+    layers = {
+        "sigmoid-squared": [d(n_in, hidden), nn.Sigmoid(), d(hidden, n_out), nn.Sigmoid()],
+        "tanh-dropout-cross": [d(n_in, hidden), nn.Tanh(), nn.Dropout(0.3, rng=rng),
+                               d(hidden, n_out), nn.Sigmoid()],
+        "relu-softmax-categorical": [d(n_in, hidden), nn.ReLU(), d(hidden, hidden + 1),
+                                     nn.LeakyReLU(0.2), d(hidden + 1, n_out), nn.Softmax()],
+        "identity-fused": [d(n_in, hidden), nn.Identity(), nn.Dropout(0.5, rng=rng),
+                           d(hidden, n_out)],
+    }[kind]  # fmt: skip
+    loss = {
+        "squared": nn.SquaredError(),
+        "cross": nn.CrossEntropy(),
+        "categorical": nn.CategoricalCrossEntropy(),
+        "fused": nn.SoftmaxCrossEntropy(),
+    }
+    net = nn.Network(layers, loss[kind.rsplit("-", 1)[1]])
+    X = rng.standard_normal((batch, n_in))
+    labels = rng.integers(0, n_out, batch)
+    Y = labels if kind.endswith(("categorical", "fused")) else rng.random((batch, n_out))
+    return net, X, Y
+
+
+KINDS = ["sigmoid-squared", "tanh-dropout-cross", "relu-softmax-categorical", "identity-fused"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_engine_gradients_equal_network_gradients(kind, seed):
+    net, X, Y = network(kind, np.random.default_rng(seed))
+    T = net.checked_targets(Y, len(X))
+    a = net.forward(X, training=True)  # draws the dropout masks the engine replays
+    dX = net.backward(net.loss.gradient(a, T))
+    hand = {key: g.copy() for key, _, g in net.parameters()}
+    got = engine_gradients(net, X, Y)
+    assert list(got) == [*hand, "X"]
+    for key, g in hand.items():
+        assert got[key].shape == g.shape and error(got[key], g) < TOL, key
+    assert error(got["X"], dX) < TOL
+
+
+def test_engine_gradients_leave_the_network_untouched():
+    net, X, Y = network("tanh-dropout-cross", np.random.default_rng(5))
+    net.gradients(X, Y)
+    before = [(p.copy(), g.copy()) for _, p, g in net.parameters()]
+    masks = [getattr(layer, "mask", None) for layer in net.layers]
+    engine_gradients(net, X, Y)
+    for (p0, g0), (_, p, g) in zip(before, net.parameters()):
+        assert np.array_equal(p0, p) and np.array_equal(g0, g)
+    assert all(m is getattr(layer, "mask", None) for m, layer in zip(masks, net.layers))
+
+
+def test_a_float32_network_is_checked_in_float64():
+    net = nn.mlp([4, 5, 3], "tanh", "softmax_cross_entropy", seed=0)  # float32
+    X, y = np.random.default_rng(0).standard_normal((6, 4)), np.arange(6) % 3
+    net.gradients(X, y)
+    got = engine_gradients(net, X, y)
+    for key, _, g in net.parameters():
+        assert got[key].dtype == np.float64 and error(got[key], g) < 1e-5, key
+
+
+# ---------------------------------------------------------------- what the engine refuses
+class Swish(nn.Layer):
+    def forward(self, x, *, training=False):
+        return x * nn.sigmoid(x)
+
+
+class ShiftedSigmoid(nn.Sigmoid):
+    """A subclass that changes the math: it must not borrow Sigmoid's rule."""
+
+
+@pytest.mark.parametrize("layer", [Swish(), ShiftedSigmoid()], ids=["new", "subclass"])
+def test_a_layer_the_engine_does_not_know_is_named(layer):
+    net = nn.Network([nn.Dense(3, 2, dtype=np.float64), layer], nn.SquaredError())
+    with pytest.raises(NoRuleError, match=rf"layer 1 {type(layer).__name__} .*LAYER_RULES"):
+        engine_gradients(net, np.ones((2, 3)), np.zeros((2, 2)))
+
+
+def test_a_loss_the_engine_does_not_know_is_named():
+    class Hinge(nn.Loss, register=False):
+        pass
+
+    net = nn.Network([nn.Dense(3, 2, dtype=np.float64)], Hinge())
+    with pytest.raises(NoRuleError, match="loss Hinge .*LOSS_RULES"):
+        engine_gradients(net, np.ones((2, 3)), np.zeros((2, 2)))
+
+
+def test_dropout_with_no_mask_to_replay_says_what_to_do():
+    net = nn.Network([nn.Dense(3, 2, dtype=np.float64), nn.Dropout(0.5)], nn.SquaredError())
+    X, Y = np.ones((4, 3)), np.zeros((4, 2))
+    net.predict(X)  # a prediction pass keeps no mask
+    with pytest.raises(ValueError, match=r"network.gradients\(X, Y\)"):
+        engine_gradients(net, X, Y)
+    net.gradients(X[:2], Y[:2])  # a mask of another batch
+    with pytest.raises(ValueError, match="shape"):
+        engine_gradients(net, X, Y)
+    net.gradients(X, Y)
+    assert set(engine_gradients(net, X, Y)) == {"0.W", "0.b", "X"}
+
+
+def test_dropout_at_rate_zero_needs_no_mask():
+    net = nn.Network([nn.Dense(3, 2, dtype=np.float64), nn.Dropout(0.0)], nn.SquaredError())
+    X, Y = np.ones((4, 3)), np.zeros((4, 2))
+    net.gradients(X, Y)
+    assert error(engine_gradients(net, X, Y)["0.W"], net.layers[0].dW) < TOL

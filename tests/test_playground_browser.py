@@ -128,7 +128,8 @@ def test_a_bad_url_gets_a_message_and_a_400(page):
     assert page.is_visible("#error-defaults")
     assert any(url.endswith("/api/session") and status == 400 for url, status in statuses)
     assert page.evaluate("window.nnPlayground.id") is None  # nothing trains
-    page.click("#error-defaults")
+    with page.expect_navigation():
+        page.click("#error-defaults")
     page.wait_for_function("window.nnPlayground.frame !== null")
     assert page.is_hidden("#error")
 

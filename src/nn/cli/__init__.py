@@ -20,6 +20,7 @@ from nn.cli.bench import cmd_bench
 from nn.cli.demo import cmd_demo, digit_art, show_digits
 from nn.cli.diagnose import cmd_diagnose
 from nn.cli.evaluate import cmd_evaluate
+from nn.cli.export import add_export_parser, cmd_export
 from nn.cli.gradcheck import cmd_gradcheck
 from nn.cli.options import (
     DATASETS,
@@ -33,6 +34,7 @@ from nn.cli.options import (
     make_schedule,
     network_from_args,
 )
+from nn.cli.playground import add_playground_parser, cmd_playground
 from nn.cli.summary import cmd_summary
 from nn.cli.train import TrainResult, cmd_train, train_from_args
 from nn.io.npz import ModelFileError
@@ -51,7 +53,9 @@ __all__ = [
     "cmd_demo",
     "cmd_diagnose",
     "cmd_evaluate",
+    "cmd_export",
     "cmd_gradcheck",
+    "cmd_playground",
     "cmd_summary",
     "cmd_train",
     "digit_art",
@@ -86,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_diagnose(sub)
     _add_gradcheck(sub)
     _add_bench(sub)
+    add_export_parser(sub)
+    add_playground_parser(sub)
     return parser
 
 

@@ -7,6 +7,17 @@ checkpoints.
 training options, checked before any work). :meth:`nn.Network.fit` calls :func:`fit`.
 """
 
-from nn.train.loop import fit
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["fit"]
+
+
+def __getattr__(name: str) -> Any:
+    """``nn.train.fit``, loaded on first use: the loop brings the progress bar (tqdm), which
+    ``import nn`` need not pay for; ``from nn.train import fit`` works as usual."""
+    if name != "fit":
+        raise AttributeError(f"module 'nn.train' has no attribute {name!r}")
+    return importlib.import_module("nn.train.loop").fit

@@ -28,6 +28,7 @@ from nn.cli.options import (
     STANDARDIZE_HELP,
     activation_names,
     add_shared_options,
+    add_threads_option,
     load_dataset,
     loss_names,
     make_optimizer,
@@ -115,6 +116,7 @@ def _add_demo(sub: _Subcommands) -> None:
         help="seed of the initial weights, the shuffling and the digits drawn (default: 0)",
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_threads_option(demo)
     demo.set_defaults(func=cmd_demo)
 
 

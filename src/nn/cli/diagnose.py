@@ -21,6 +21,7 @@ from nn.io.model_file import load
 from nn.io.paths import check_output_dir, check_output_file
 from nn.layers.initializers import INITIALIZERS
 from nn.preprocessing import Standardizer
+from nn.train.threads import ThreadPolicy
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
@@ -63,6 +64,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     pick = np.random.default_rng(args.seed).permutation(len(Xt))[: args.probe_size]
     snaps = tuple(sorted({0} | {args.steps // 3**k for k in range(4)})) if args.plots else ()
     print(f"Diagnosing {what} on {args.dataset}.")
+    threads = ThreadPolicy(args.threads)
     report = diagnose(
         net,
         X,
@@ -78,8 +80,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         snapshot_steps=snaps,
         init=init,
         usual_lr=DEFAULT_LR[args.optimizer],
+        threads=threads,
     )
     print(report)
+    print(f"\n{threads.summary()}")
     if args.json:
         report.to_json(args.json)
         print(f"\nFindings and measurements written to {args.json}")

@@ -29,6 +29,7 @@ from nn.preprocessing import Standardizer
 from nn.train.callbacks import EarlyStopping
 from nn.train.progress import duration
 from nn.train.safeguards import TrainingDiverged, TrainingInterrupted
+from nn.train.threads import ThreadPolicy
 
 # Imported from here before they moved: cmd_evaluate to nn.cli.evaluate, the other two to
 # nn.cli.options (nn evaluate and nn diagnose both use them).
@@ -106,6 +107,7 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
     validation: dict[str, Any] = {"validation_split": args.validation_split}
     if not args.validation_split:
         validation = {"validation_data": (scaler.transform(Xt) if scaler else Xt, yt)}
+    threads = ThreadPolicy(args.threads)
     start = time.perf_counter()
     with warnings.catch_warnings():  # reported by cmd_train as nn's own messages
         warnings.simplefilter("ignore", TrainingDiverged)
@@ -123,9 +125,11 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
             checkpoint=args.checkpoint,
             checkpoint_every=every,
             resume=args.resume,
+            threads=threads,
             **validation,
         )
     seconds = time.perf_counter() - start
+    print(threads.summary())  # what --threads chose, and why
     stopped = history.get("stopped")
     if stopped is not None and stopped["reason"] == "diverged":
         return TrainResult(net, history, None, None, seconds, stopper, stopped)

@@ -28,6 +28,7 @@ from nn.optim.optimizers import SGD, Optimizer
 from nn.train.checks import check_checkpoint_options, check_validation_data
 from nn.train.progress import epoch_line
 from nn.train.safeguards import TrainingRun
+from nn.train.threads import ThreadPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import History, Network
@@ -54,6 +55,7 @@ def fit(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | str = "epoch",
     resume: bool | str | os.PathLike[str] = False,
+    threads: str | int | ThreadPolicy | None = "auto",
 ) -> History:
     """Train ``network`` by mini-batch stochastic gradient descent.
 
@@ -110,6 +112,16 @@ def fit(
         network and optimizer type must be those of the interrupted run; ``seed`` is then
         replaced by the saved generator state. The result is identical bit for bit to an
         uninterrupted run.
+    threads : "auto", int or None, default "auto"
+        BLAS threads for the matrix products (:mod:`nn.train.threads`). ``"auto"``: one
+        thread for small products; for larger ones, whichever of 1 and the BLAS's count
+        trains faster here, measured on a copy of the network and measured again when the
+        machine changes (a run on N threads falls back to 1 when something else takes a
+        core). A thread count that the environment sets (``OPENBLAS_NUM_THREADS``, ...) is
+        left alone. An int: that many threads. None: leave the BLAS as it is. Or a
+        :class:`~nn.train.threads.ThreadPolicy`, to read afterwards what it chose and why
+        (``nn train`` prints it). The same seed gives the same bits with the same thread
+        count; with ``verbose``, a change of the count during the run is printed.
 
     Returns
     -------
@@ -136,6 +148,7 @@ def fit(
     batch_size = check_positive_int("batch_size", batch_size)
     opt = _optimizer(lr, optimizer)
     check_seed("seed", seed)
+    policy = threads if isinstance(threads, ThreadPolicy) else ThreadPolicy(threads)
     if not isinstance(validation_name, str):
         raise TypeError(f"validation_name must be a str such as 'test', got {validation_name!r}")
     path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
@@ -150,13 +163,14 @@ def fit(
     history = run.history
     if verbose and resume_from is not None:
         tqdm.write(f"Resuming from {resume_from}: epoch {run.epoch}, {run.step} steps done")
-    plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name)
+    plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name, policy)
     for cb in plan.callbacks:
         cb.on_train_begin(network, history)
     try:
         # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
         # and a warning turned into an error must not cut an update in half.
         with run, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            policy.start(network, opt, run.X, run.T, batch_size)
             while run.epoch <= epochs:
                 start = time.perf_counter()
                 _train_epoch(network, run, plan)
@@ -168,6 +182,7 @@ def fit(
     except Diverged as err:
         run.diverged(err)
     finally:
+        policy.stop()
         for cb in plan.callbacks:
             cb.on_train_end(network, history)
     return history
@@ -182,6 +197,7 @@ class _Plan:
     validation_data: tuple[np.ndarray, np.ndarray] | None
     verbose: bool
     validation_name: str
+    threads: ThreadPolicy
 
 
 def _optimizer(lr: Any, optimizer: Any) -> Optimizer:
@@ -272,7 +288,7 @@ def split_off_validation(
 
 def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:
     """The current epoch's remaining mini-batches, one training step each."""
-    X, T, labels, bs = run.X, run.T, run.labels, run.batch_size
+    X, T, labels, bs, threads = run.X, run.T, run.labels, run.batch_size, plan.threads
     order = run.begin_epoch()
     bar = tqdm(
         range(run.batch * bs, run.n, bs),  # a resumed epoch starts at its next mini-batch
@@ -283,12 +299,17 @@ def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:
         leave=False,
         disable=None if plan.verbose else True,  # None: off when not a TTY
     )
+    threads.begin_epoch(run.step)
     for i in bar:
         idx = order[i : i + bs]
         a, loss = network.train_step(X[idx], T[idx], run.optimizer, run)
         run.step_done(loss, len(idx), count_correct(a, labels, idx))
         for cb in plan.callbacks:
             cb.on_step_end(network, run.epoch, run.step, loss)
+        if run.step >= threads.next_check:  # auto's watch: has the machine changed?
+            change = threads.check(run.step, run.epoch)
+            if change is not None and plan.verbose:
+                tqdm.write(change)
         if run.stop_requested:  # Ctrl-C: stop at this step boundary
             raise KeyboardInterrupt
 

@@ -103,12 +103,10 @@ def format_results(results: dict[str, Any], args: argparse.Namespace) -> str:
             lines.append(f"  {phase} (load average {la['start']} -> {la['end']})")
         lines.append(f"  {'':8} {'idle s/epoch':>13} {'loaded s/epoch':>15} {'loaded/idle':>12}")
         for name in entry["idle"]["rows"]:
-            cells = [_seconds(entry[p]["rows"].get(name, {})) for p in ("idle", "loaded")]
-            i, l_ = (
-                entry[p]["rows"].get(name, {}).get("seconds_per_epoch") for p in ("idle", "loaded")
-            )
-            ratio = f"{l_ / i:12.2f}" if i and l_ else f"{'':>12}"
-            lines.append(f"  {name:8} {cells[0]:>13} {cells[1]:>15} {ratio}")
+            rows = [entry[p]["rows"].get(name, {}) for p in ("idle", "loaded")]
+            idle, loaded = (r.get("seconds_per_epoch") for r in rows)
+            ratio = f"{loaded / idle:12.2f}" if idle and loaded else f"{'':>12}"
+            lines.append(f"  {name:8} {_seconds(rows[0]):>13} {_seconds(rows[1]):>15} {ratio}")
         for phase in ("idle", "loaded"):
             threads = entry[phase]["rows"].get("nn", {}).get("threads")
             if threads:

@@ -81,6 +81,7 @@ BLOCK = 0.01
 REPEATS, BUDGET = 5, 0.5
 
 _MEASURED: dict[tuple[Any, ...], Measurement] = {}  # per process: (shapes, batch, N) -> last
+_CONTROLLER: ThreadpoolController | None = None  # see _blas
 
 
 @dataclass(frozen=True)
@@ -311,8 +312,12 @@ def _largest_product(network: Network, batch: int) -> tuple[int, tuple[int, ...]
 
 
 def _blas() -> ThreadpoolController:
-    """The BLAS libraries loaded now (NumPy's, and any other's) under threadpoolctl's control."""
-    return ThreadpoolController().select(user_api="blas")
+    """The BLAS libraries (NumPy's, and any other loaded when first asked) under threadpoolctl's
+    control; found once per process, since looking for them costs a millisecond or more."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController().select(user_api="blas")
+    return _CONTROLLER
 
 
 def _ms(seconds: float) -> str:

@@ -4,7 +4,9 @@ checkpoints.
 ``loop.py`` (:func:`fit`: the loop itself), ``progress.py`` (the epoch line, durations),
 ``callbacks.py`` (hooks, :class:`~nn.train.callbacks.EarlyStopping`), ``safeguards.py``
 (divergence and Ctrl-C), ``checkpoint.py`` (save and resume a run), ``checks.py`` (the
-training options, checked before any work). :meth:`nn.Network.fit` calls :func:`fit`.
+training options, checked before any work), ``threads.py`` (how many BLAS threads the
+products use: :class:`~nn.train.threads.ThreadPolicy`). :meth:`nn.Network.fit` calls
+:func:`fit`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["fit"]
+__all__ = ["ThreadPolicy", "fit"]
+
+_LAZY = {"fit": "nn.train.loop", "ThreadPolicy": "nn.train.threads"}
 
 
 def __getattr__(name: str) -> Any:
-    """``nn.train.fit``, loaded on first use: the loop brings the progress bar (tqdm), which
-    ``import nn`` need not pay for; ``from nn.train import fit`` works as usual."""
-    if name != "fit":
+    """``nn.train.fit`` and ``nn.train.ThreadPolicy``, loaded on first use: the loop brings
+    the progress bar (tqdm) and the policy threadpoolctl, which ``import nn`` need not pay
+    for; ``from nn.train import fit`` works as usual."""
+    if name not in _LAZY:
         raise AttributeError(f"module 'nn.train' has no attribute {name!r}")
-    return importlib.import_module("nn.train.loop").fit
+    return getattr(importlib.import_module(_LAZY[name]), name)

@@ -18,9 +18,9 @@ machine changes (:class:`ThreadPolicy`):
    it could save.
 3. **Otherwise it measures**: training steps of a copy of the network (the real one, its
    optimizer and every random generator of the run are untouched) on 1 thread and on the
-   BLAS's ``N``, in turns, a few times; ``N`` if its median step is :data:`GAIN` times
-   faster. The answer is kept for the process, per shape of network and batch, for
-   :data:`RECHECK` seconds.
+   BLAS's ``N``, in turns, a few times (once, when ``N`` is already many times slower);
+   ``N`` if its median step is :data:`GAIN` times faster. The answer is kept for the
+   process, per shape of network and batch, for :data:`RECHECK` seconds.
 4. **It keeps watching.** On ``N`` threads, two blocks of steps in a row :data:`SLOW` times
    slower than the fastest block mean that something else now runs: it measures again, and
    falls back to 1 thread if 1 is now faster. On 1 thread after ``N`` lost, it measures
@@ -287,8 +287,10 @@ def _measure(network: Network, optimizer: Optimizer, batches: list, n: int) -> M
 
     try:
         warm = max(steps(1, 1), 1e-7)  # also pays the first call's costs
+        warm_n = steps(n, 1)
+        if warm_n > 4 * warm:  # N stalls (something else runs): clear at once, and cheap
+            return Measurement(warm, warm_n, n, time.monotonic())
         k = min(len(batches), max(1, round(0.002 / warm)))
-        steps(n, 1)
         ones, manys, began = [], [], time.perf_counter()
         for _ in range(REPEATS):
             ones.append(steps(1, k))

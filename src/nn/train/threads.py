@@ -235,8 +235,8 @@ class _Watch:
         self.network, self.optimizer, self.n = network, optimizer, n
         starts = range(0, min(len(X) - bs + 1, 4 * bs), bs)  # up to 4 mini-batches
         self.batches = [(X[j : j + bs], T[j : j + bs]) for j in starts]
-        shapes = tuple(p.shape for _, p, _ in network.parameters())
-        self.key = (shapes, network.dtype.str, bs, n)
+        shapes = tuple((p.shape, p.dtype.str) for _, p, _ in network.parameters())
+        self.key = (shapes, bs, n)
         self.block, self.fastest, self.slow_blocks = 1, float("inf"), 0
         self.start, self.step, self.measured_at = time.perf_counter(), 0, 0.0
 

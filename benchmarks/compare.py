@@ -576,7 +576,7 @@ def median_results(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 rows[name]["over_time_limit"] = f"{overs[0]} (in {len(overs)} of {len(runs)} runs)"
             if "threads" in first_row:
                 rows[name]["threads"] = " | ".join(g.get("threads", "?") for g in got)
-        keys = {k for r in per_run for k in r["ratios"]}
+        keys = list(dict.fromkeys(k for r in per_run for k in r["ratios"]))  # in order
         out["configs"].append(
             {
                 "config": first["config"],

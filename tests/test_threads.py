@@ -207,6 +207,36 @@ def test_the_watch_falls_back_to_one_thread_when_steps_slow_down(two_threads, mo
     assert blas_count() == 2
 
 
+def test_a_measurement_kept_from_an_earlier_run_is_checked_against_the_steps(
+    two_threads, monkeypatch
+):
+    """Steps slow from the first block (the machine got busy since the measurement) are
+    compared with the measured step, not only with each other."""
+    calls = fake_measurements(monkeypatch, fast(2), fast(1))
+    monkeypatch.setattr(tp._Watch, "block_done", lambda self, step: 50e-3)
+    X, y = digits()
+    net = nn.mlp([784, 100, 10], seed=0)
+    policy = tp.ThreadPolicy("auto")
+    policy.start(net, nn.SGD(0.5), X, net.checked_targets(y, len(y)), 64)
+    assert policy.check(1, epoch=1) is None and policy.check(2, epoch=1) is not None
+    assert policy.threads == 1 and calls == [2, 2]
+    policy.stop()
+
+
+def test_when_n_still_wins_the_slower_pace_becomes_the_baseline(two_threads, monkeypatch):
+    """A callback that makes every step slower must not make auto measure again and again."""
+    calls = fake_measurements(monkeypatch, fast(2))
+    monkeypatch.setattr(tp._Watch, "block_done", lambda self, step: 10e-3)
+    X, y = digits()
+    net = nn.mlp([784, 100, 10], seed=0)
+    policy = tp.ThreadPolicy("auto")
+    policy.start(net, nn.SGD(0.5), X, net.checked_targets(y, len(y)), 64)
+    for step in range(1, 20):
+        assert policy.check(step, epoch=1) is None
+    assert policy.threads == 2 and calls == [2, 2]  # measured again once, then held
+    policy.stop()
+
+
 def test_on_one_thread_the_watch_looks_again_after_a_while(two_threads, monkeypatch):
     calls = fake_measurements(monkeypatch, fast(1), fast(2))
     monkeypatch.setattr(tp._Watch, "block_done", lambda self, step: 1e-3)

@@ -22,9 +22,10 @@ machine changes (:class:`ThreadPolicy`):
    ``N`` if its median step is :data:`GAIN` times faster. The answer is kept for the
    process, per shape of network and batch, for :data:`RECHECK` seconds.
 4. **It keeps watching.** On ``N`` threads, two blocks of steps in a row :data:`SLOW` times
-   slower than the fastest block mean that something else now runs: it measures again, and
-   falls back to 1 thread if 1 is now faster. On 1 thread after ``N`` lost, it measures
-   again every :data:`RECHECK` seconds, since the machine may be free again.
+   slower than the measured step (or than the fastest block since) mean that something else
+   now runs: it measures again, and falls back to 1 thread if 1 is now faster (if ``N``
+   still wins, the slower pace becomes the one to hold). On 1 thread after ``N`` lost, it
+   measures again every :data:`RECHECK` seconds, since the machine may be free again.
 
 The thread count can change the rounding of a product (OpenBLAS may split it otherwise), so
 the same seed gives the same bits with the same thread count: ``threads=1`` (or any int)
@@ -197,7 +198,8 @@ class ThreadPolicy:
         before = self.threads
         m = watch.measurement(fresh=True)
         self._decide(m, step)
-        if self.threads == before:
+        if self.threads == before:  # N still wins: this pace (callbacks, say) is the baseline
+            watch.fastest = max(watch.fastest, per_step)
             return None
         why = "steps had slowed down" if before > 1 else f"measured again after {RECHECK:g} s"
         self.changes.append(f"{self.threads} from epoch {epoch}, step {step} ({why}; {m})")
@@ -250,7 +252,9 @@ class _Watch:
             _MEASURED[self.key] = m
         self.measured_at = m.at
         self.block = max(1, round(BLOCK / min(m.one, m.many)))
-        self.fastest, self.slow_blocks = float("inf"), 0
+        # the pace to hold on N threads: the trial's, until a block of real steps beats it
+        # (a measurement kept from an earlier run is checked against the steps at once)
+        self.fastest, self.slow_blocks = m.many, 0
         return m
 
     def restart(self, step: int) -> None:

@@ -616,9 +616,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--time-limit",
         type=float,
-        default=120.0,
+        default=60.0,
         help="seconds per contender and configuration, warm-up, epochs and predictions "
-        "together; past it the contender is stopped and reported as over (default 120)",
+        "together; past it the contender is stopped and reported as over (default 60)",
     )
     parser.add_argument("--predict-reps", type=int, default=7)
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")

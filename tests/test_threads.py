@@ -9,8 +9,11 @@ driven with made-up measurements.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits  # the test extra installs it
 
 import nn
 from nn.cli import main
@@ -292,3 +295,27 @@ def test_each_training_command_takes_threads_and_prints_its_choice(argv, capsys)
         main([*argv, "--threads", "many"])
     assert exit_.value.code == 2
     assert "--threads: expected auto or a number of threads" in capsys.readouterr().err
+
+
+def test_without_threadpoolctl_auto_stands_aside_and_a_count_is_refused_before_work():
+    # threadpoolctl is the optional extra "threads": the library must train without it
+    code = """
+import sys
+sys.modules["threadpoolctl"] = None  # `import threadpoolctl` now fails
+import nn
+X, y = nn.datasets.xor()
+net = nn.mlp([2, 3, 1], seed=0)
+from nn.train.threads import ThreadPolicy
+policy = ThreadPolicy("auto")
+net.fit(X, y, epochs=2, batch_size=4, lr=1.0, seed=0, verbose=False, threads=policy)
+print(policy)
+try:
+    net.fit(X, y, epochs=1, batch_size=4, lr=1.0, verbose=False, threads=2)
+except ValueError as err:
+    print("refused:", err)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("BLAS threads: left as they are") and "nn[threads]" in lines[0]
+    assert lines[1].startswith("refused: threads=2 needs threadpoolctl")

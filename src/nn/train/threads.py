@@ -30,7 +30,10 @@ machine changes (:class:`ThreadPolicy`):
 The thread count can change the rounding of a product (OpenBLAS may split it otherwise), so
 the same seed gives the same bits with the same thread count: ``threads=1`` (or any int)
 fixes it; a run in which auto changed the count midway says so (:meth:`ThreadPolicy.summary`).
-The limits are set through threadpoolctl and restored when training ends.
+The limits are set through threadpoolctl and restored when training ends. threadpoolctl is an
+optional extra (``pip install "nn[threads]"``; the library's own dependencies are NumPy and
+tqdm): without it, auto leaves the BLAS as it is and says so, and an explicit count is refused
+before any work.
 """
 
 from __future__ import annotations
@@ -44,12 +47,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from nn.core.errors import Diverged
 from nn.core.validation import check_positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
+    from threadpoolctl import ThreadpoolController
+
     from nn.core.network import Network
     from nn.optim.optimizers import Optimizer
 
@@ -101,18 +105,32 @@ class Measurement:
         return f"a step took {_ms(self.one)} on 1 thread, {_ms(self.many)} on {self.n}"
 
 
+#: What to install for the thread policy (an optional extra, see the module docstring).
+INSTALL = 'pip install "nn[threads]" (or pip install threadpoolctl)'
+
+
 def check_threads(value: Any) -> str | int | None:
-    """``fit``'s ``threads``: ``"auto"``, None (leave the BLAS as it is) or a positive int."""
+    """``fit``'s ``threads``: ``"auto"``, None (leave the BLAS as it is) or a positive int.
+
+    An int needs threadpoolctl to set the count; without it the error says what to install.
+    """
     if value is None or value == "auto":
         return value
     if isinstance(value, str):
         raise ValueError(f"threads must be 'auto', None or a positive integer, got {value!r}")
-    return check_positive_int("threads", value)
+    n = check_positive_int("threads", value)
+    if _blas() is None:
+        raise ValueError(f"threads={n} needs threadpoolctl to set the BLAS's threads: {INSTALL}")
+    return n
 
 
-def blas_threads() -> int:
-    """How many threads the BLAS libraries loaded in this process use now (the most of them)."""
-    return max((lib.num_threads for lib in _blas().lib_controllers), default=1)
+def blas_threads() -> int | None:
+    """How many threads the BLAS libraries loaded in this process use now (the most of them);
+    None when threadpoolctl is not installed to say."""
+    ctl = _blas()
+    if ctl is None:
+        return None
+    return max((lib.num_threads for lib in ctl.lib_controllers), default=1)
 
 
 class ThreadPolicy:
@@ -152,7 +170,7 @@ class ThreadPolicy:
     def summary(self) -> str:
         """One line: ``"BLAS threads: 2 (auto: a step took ...)"``, and any change since."""
         if self.threads is None:
-            return f"BLAS threads: not chosen yet ({self.setting!r})"
+            return f"BLAS threads: {self.reason or f'not chosen yet ({self.setting!r})'}"
         first = self._first if self.changes else self.threads
         return "; ".join([f"BLAS threads: {first} ({self._first_reason})", *self.changes])
 
@@ -164,7 +182,9 @@ class ThreadPolicy:
         self._ctl = _blas()
         self.changes, self.next_check, self._watch = [], float("inf"), None
         n = blas_threads()
-        if self.setting is None:
+        if n is None:  # no threadpoolctl: nothing to read or set (an int was refused earlier)
+            self.threads, self.reason = None, f"left as they are; to let nn choose: {INSTALL}"
+        elif self.setting is None:
             self._use(n, "left as they were: threads=None")
         elif self.setting != "auto":
             self._use(self.setting, "as asked")
@@ -317,11 +337,16 @@ def _largest_product(network: Network, batch: int) -> tuple[int, tuple[int, ...]
     return best
 
 
-def _blas() -> ThreadpoolController:
+def _blas() -> ThreadpoolController | None:
     """The BLAS libraries (NumPy's, and any other loaded when first asked) under threadpoolctl's
-    control; found once per process, since looking for them costs a millisecond or more."""
+    control, or None without threadpoolctl; found once per process, since looking for them
+    costs a millisecond or more."""
     global _CONTROLLER
     if _CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController  # the optional extra "threads"
+        except ImportError:
+            return None
         _CONTROLLER = ThreadpoolController().select(user_api="blas")
     return _CONTROLLER
 

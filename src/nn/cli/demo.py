@@ -68,7 +68,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - start
     acc = history["val_accuracy"][-1]
-    print(f"\nTest accuracy {acc:.2%} after {len(history['epoch'])} epochs ({seconds:.1f} s).")
+    n = len(history["epoch"])
+    print(f"\nTest accuracy {acc:.2%} after {n} epoch{'s' * (n != 1)} ({seconds:.1f} s).")
     print(f"{threads.summary()}\n")
     rng = np.random.default_rng(args.seed)
     pick = rng.choice(len(Xt), size=6, replace=False)

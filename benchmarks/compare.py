@@ -5,13 +5,16 @@ Usage::
     python benchmarks/compare.py                     # every configuration, 3 timed epochs each
     python benchmarks/compare.py --runs 3            # 3 separate runs, medians (the docs' table)
     python benchmarks/compare.py --configs b --epochs 5 --json out.json
+    python benchmarks/compare.py --quick             # 10,000 examples, (a) and (b): a check
 
 For each configuration of ``configs.py`` ((a) the seed's [784, 30, 10] sigmoid network with
 squared error and mini-batches of 10; (b) [784, 256, 128, 10] and (c) [784, 1024, 1024, 10],
 ReLU with softmax cross-entropy) it trains, by plain mini-batch SGD on the 60,000 float32
 training images:
 
-* **nn**: ``Network.fit``, one epoch per call, the way a user calls it;
+* **nn**: ``Network.fit``, one epoch per call, the way a user calls it (so with its default
+  ``threads="auto"``: the thread policy of ``nn.train.threads``; the report says what it chose);
+* **nn-1**: the same on one BLAS thread (``threads=1``);
 * **pytorch**: the same shapes and optimizer in eager mode (``torch.optim.SGD``, a shuffled
   index per epoch, ``loss.item()`` per step as a training loop reports it), starting from the
   same weights as nn;
@@ -28,16 +31,24 @@ training images:
   all into preallocated arrays. No bias, activation, loss or update: a floor no
   implementation of the same step on the same BLAS can go under.
 
+The two yardsticks, numpy and bound, run on ``--yardstick-threads`` BLAS threads (default 1,
+so that ``nn-1/bound`` compares nn with its products on one core, and no yardstick stalls
+when the machine is busy). Every contender has ``--time-limit`` seconds per configuration
+(warm-up and epochs together): one that runs out is stopped and reported as over its limit,
+with the epochs it finished, so the slowest contender cannot decide whether the run ends.
+
 The contenders take turns epoch by epoch (the order rotates every round), so a slow spell
 of a shared machine hits them alike; each figure is the median over the timed epochs. Other
 processes on the machine still add noise: trust the ratios more than the seconds, and
 ``--runs 3`` for figures you quote. Each contender first trains, untimed, on 2,000 examples.
 
-The BLAS is limited to the machine's cores (``OMP_NUM_THREADS`` and friends, set before
-NumPy loads, and ``torch.set_num_threads``); the header says which OpenBLAS kernel runs (via
-threadpoolctl, if installed). Environments that set ``OPENBLAS_CORETYPE`` force an older
-kernel; run with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` to let OpenBLAS pick the
-machine's own, and say which you used.
+The header states the conditions (``conditions.py``): CPU model and AVX-512, cores, load
+average at the start (and the report's last line at the end), the BLAS with its kernel and
+default thread count (threadpoolctl), PyTorch's threads. No thread variable is set here: a
+``OPENBLAS_NUM_THREADS`` in the environment would also make nn's auto policy stand aside.
+Environments that set ``OPENBLAS_CORETYPE`` force an older kernel; run with ``env -u
+OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` to let OpenBLAS pick the machine's own (the header
+says which kernel ran).
 
 Prediction throughput (``net.predict`` against ``model(X)`` under ``torch.inference_mode``)
 is timed on the 10,000 test images, and the peak memory of training (c) is measured in a
@@ -58,17 +69,18 @@ from collections.abc import Callable
 from typing import Any
 
 _THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, str(_THREADS))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
+from conditions import OverTime, conditions, describe, load_average, time_limit  # noqa: E402
 from configs import CONFIGS, Config  # noqa: E402
 from handwritten import HandwrittenLoop  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 import nn  # noqa: E402
+from nn.train.threads import ThreadPolicy  # noqa: E402
 
 WARMUP = 2000  # examples trained on, untimed, before the timed epochs
 
@@ -94,16 +106,23 @@ class Contender:
 
 
 class NNContender(Contender):
-    name = "nn"
+    """``Network.fit`` with ``threads`` (``"auto"``: named nn; a number k: nn-k)."""
 
-    def __init__(self, cfg: Config, data: dict[str, np.ndarray], seed: int) -> None:
+    def __init__(
+        self, cfg: Config, data: dict[str, np.ndarray], seed: int, threads: str | int = "auto"
+    ) -> None:
         self.cfg, self.data = cfg, data
+        self.name = "nn" if threads == "auto" else f"nn-{threads}"
         self.net = build_nn(cfg, seed)
         self.rng = np.random.default_rng(seed)
+        self.policy = ThreadPolicy(threads)  # what it chose in the last epoch: str(policy)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         bs, lr = self.cfg.batch_size, self.cfg.lr
-        self.net.fit(X, y, epochs=1, batch_size=bs, lr=lr, seed=self.rng, verbose=False)
+        self.net.fit(
+            X, y, epochs=1, batch_size=bs, lr=lr, seed=self.rng, verbose=False,
+            threads=self.policy,
+        )  # fmt: skip
 
     def warmup(self) -> None:
         self._fit(self.data["X"][:WARMUP], self.data["y"][:WARMUP])
@@ -242,9 +261,9 @@ class NumpyContender(Contender):
     name = "numpy"
 
     def __init__(
-        self, cfg: Config, data: dict[str, np.ndarray], seed: int, start: list[Any]
+        self, cfg: Config, data: dict[str, np.ndarray], seed: int, start: list[Any], threads: int
     ) -> None:
-        self.data, self.rng = data, np.random.default_rng(seed)
+        self.data, self.rng, self.threads = data, np.random.default_rng(seed), threads
         self.X = np.ascontiguousarray(data["X"], dtype=np.float32)
         self.T = np.eye(cfg.sizes[-1], dtype=np.float32)[data["y"]]
         weights, biases = zip(*start)
@@ -253,7 +272,8 @@ class NumpyContender(Contender):
         )
 
     def _epoch(self, n: int) -> None:
-        self.loop.epoch(self.X, self.T, self.data["y"], self.rng.permutation(n))
+        with threadpool_limits(limits=self.threads, user_api="blas"):
+            self.loop.epoch(self.X, self.T, self.data["y"], self.rng.permutation(n))
 
     def warmup(self) -> None:
         self._epoch(WARMUP)
@@ -271,9 +291,9 @@ class BoundContender(Contender):
 
     name = "bound"
 
-    def __init__(self, cfg: Config, data: dict[str, np.ndarray], seed: int) -> None:
+    def __init__(self, cfg: Config, data: dict[str, np.ndarray], seed: int, threads: int) -> None:
         rng = np.random.default_rng(seed)
-        self.X, bs = data["X"], cfg.batch_size
+        self.X, bs, self.threads = data["X"], cfg.batch_size, threads
         pairs = list(zip(cfg.sizes[:-1], cfg.sizes[1:]))
         # N(0, 1/n_in) weights keep the values O(1): no inf/NaN, no denormals to slow BLAS
         self.W = [(rng.standard_normal((i, o)) / np.sqrt(i)).astype(np.float32) for i, o in pairs]
@@ -283,6 +303,10 @@ class BoundContender(Contender):
         self.bs = bs
 
     def _epoch(self, n: int) -> None:
+        with threadpool_limits(limits=self.threads, user_api="blas"):
+            self._products(n)
+
+    def _products(self, n: int) -> None:
         X, W, z, dx, dW = self.X, self.W, self.z, self.dx, self.dW
         for i in range(0, n, self.bs):
             x = X[i : i + self.bs]
@@ -306,20 +330,7 @@ class BoundContender(Contender):
 
 
 # ------------------------------------------------------------------------------ running
-def blas_info() -> str:
-    """Which BLAS and kernel NumPy uses, with how many threads."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return f"threadpoolctl not installed; OMP/OPENBLAS_NUM_THREADS={_THREADS}"
-    parts = []
-    for info in threadpool_info():
-        if info.get("user_api") == "blas":
-            parts.append(
-                f"{info.get('internal_api')} {info.get('version')} "
-                f"kernel {info.get('architecture')}, {info.get('num_threads')} threads"
-            )
-    return "; ".join(parts) or "no BLAS found by threadpoolctl"
+CONTENDERS = ("nn", "nn-1", "pytorch", "sklearn", "numpy", "bound")
 
 
 def median_time(fn: Callable[[], Any], reps: int) -> float:
@@ -332,113 +343,146 @@ def median_time(fn: Callable[[], Any], reps: int) -> float:
 
 
 def make_contenders(
-    cfg: Config, data: dict[str, np.ndarray], skip: set[str], seed: int
+    cfg: Config, data: dict[str, np.ndarray], names: list[str], args: argparse.Namespace
 ) -> tuple[list[Contender], list[str]]:
-    """Every contender of a configuration that can run here, and notes on those that cannot."""
+    """The contenders ``names`` of a configuration that can run here, and notes on the rest.
+
+    ``nn`` is ``Network.fit`` as a user calls it (``threads="auto"``), ``nn-K`` the same on K
+    BLAS threads; every contender starts from nn's initial weights.
+    """
     contenders: list[Contender] = []
     notes: list[str] = []
-    start = None
-    if "nn" not in skip:
+    try:
+        dense = [layer for layer in build_nn(cfg, args.seed).layers if hasattr(layer, "W")]
+        start = [(layer.W.copy(), layer.b.copy()) for layer in dense]
+    except ValueError as err:
+        return [], [f"nn cannot build this configuration: {err}"]
+    for name in names:
         try:
-            c = NNContender(cfg, data, seed)
-            contenders.append(c)
-            dense = [layer for layer in c.net.layers if hasattr(layer, "W")]
-            start = [(layer.W.copy(), layer.b.copy()) for layer in dense]
-        except ValueError as err:
-            notes.append(f"nn skipped: {err}")
-    if "pytorch" not in skip:
-        try:
-            contenders.append(TorchContender(cfg, data, seed, start))
+            if name == "nn" or name.startswith("nn-"):
+                threads = "auto" if name == "nn" else int(name[3:])
+                contenders.append(NNContender(cfg, data, args.seed, threads))
+            elif name == "pytorch":
+                contenders.append(TorchContender(cfg, data, args.seed, start))
+            elif name == "sklearn":
+                contenders.append(SklearnContender(cfg, data, args.seed))
+            elif name == "numpy":
+                t = args.yardstick_threads
+                contenders.append(NumpyContender(cfg, data, args.seed, start, t))
+            elif name == "bound":
+                contenders.append(BoundContender(cfg, data, args.seed, args.yardstick_threads))
+            else:
+                notes.append(f"{name} skipped: no such contender")
         except ImportError:
-            notes.append("pytorch skipped: not installed (pip install torch)")
-    if "sklearn" not in skip:
-        try:
-            contenders.append(SklearnContender(cfg, data, seed))
-        except ImportError:
-            notes.append("sklearn skipped: not installed (pip install scikit-learn)")
+            package = {"pytorch": "torch", "sklearn": "scikit-learn"}.get(name, name)
+            notes.append(f"{name} skipped: not installed (pip install {package})")
         except ValueError as err:
-            notes.append(f"sklearn skipped: {err}")
-    if "numpy" not in skip and start is not None:
-        contenders.append(NumpyContender(cfg, data, seed, start))
-    if "bound" not in skip:
-        contenders.append(BoundContender(cfg, data, seed))
+            notes.append(f"{name} skipped: {err}")
     return contenders, notes
+
+
+class Budget:
+    """Each contender's seconds left of ``limit`` for one configuration."""
+
+    def __init__(self, contenders: list[Contender], limit: float) -> None:
+        self.limit = limit
+        self.left = {c.name: limit for c in contenders}
+        self.over: dict[str, str] = {}  # name -> what it was doing when time ran out
+
+    def run(self, c: Contender, fn: Callable[[], Any], doing: str) -> float | None:
+        """Seconds ``fn()`` took, or None if ``c`` ran out of time (then it is out)."""
+        start = time.perf_counter()
+        try:
+            with time_limit(self.left[c.name]):
+                fn()
+        except OverTime:
+            self.over[c.name] = doing
+            return None
+        seconds = time.perf_counter() - start
+        self.left[c.name] -= seconds
+        return seconds
 
 
 def run_config(
     cfg: Config, data: dict[str, np.ndarray], args: argparse.Namespace
 ) -> dict[str, Any]:
-    """Time every contender of ``cfg``, interleaved epoch by epoch."""
-    contenders, notes = make_contenders(cfg, data, set(args.skip), args.seed)
+    """Time every contender of ``cfg``, interleaved epoch by epoch, each within its limit."""
+    contenders, notes = make_contenders(cfg, data, args.contenders, args)
+    budget = Budget(contenders, args.time_limit)
     for c in contenders:
-        c.warmup()
+        budget.run(c, c.warmup, "warming up")
     times: dict[str, list[float]] = {c.name: [] for c in contenders}
     for r in range(args.epochs):
-        k = r % len(contenders)  # rotate who goes first
-        for c in contenders[k:] + contenders[:k]:
-            start = time.perf_counter()
-            c.epoch()
-            times[c.name].append(time.perf_counter() - start)
-    n = len(data["X"])
+        alive = [c for c in contenders if c.name not in budget.over]
+        k = r % max(1, len(alive))  # rotate who goes first
+        for c in alive[k:] + alive[:k]:
+            seconds = budget.run(c, c.epoch, f"epoch {len(times[c.name]) + 1}")
+            if seconds is not None:
+                times[c.name].append(seconds)
     result: dict[str, Any] = {"config": cfg.name, "describe": cfg.describe(), "notes": notes}
-    rows = {}
-    for c in contenders:
-        sec = statistics.median(times[c.name])
-        rows[c.name] = {
-            "seconds_per_epoch": sec,
-            "best_seconds": min(times[c.name]),
-            "epoch_times": times[c.name],
-            "samples_per_second": n / sec,
-            "test_accuracy": c.accuracy(),
-        }
-    # prediction throughput, interleaved too
-    predictors = {c.name: c.predict() for c in contenders}
-    predictors = {k: f for k, f in predictors.items() if f is not None}
-    pred_times: dict[str, list[float]] = {k: [] for k in predictors}
-    for f in predictors.values():
-        f()
-    for _ in range(args.predict_reps):
-        for k, f in predictors.items():
-            pred_times[k].append(median_time(f, 1))
-    for k in predictors:
-        rows[k]["predict_samples_per_second"] = len(data["X_test"]) / statistics.median(
-            pred_times[k]
-        )
+    rows = {c.name: row(c, times[c.name], budget, len(data["X"])) for c in contenders}
+    predict_throughput(contenders, rows, budget, data, args.predict_reps)
     result["rows"] = rows
     result["ratios"] = ratios(rows)
     return result
 
 
+def row(c: Contender, times: list[float], budget: Budget, n: int) -> dict[str, Any]:
+    """A contender's figures: median and best epoch, or how far it got within its limit."""
+    out: dict[str, Any] = {"epoch_times": times, "seconds_per_epoch": None, "best_seconds": None}
+    if c.name in budget.over:
+        out["over_time_limit"] = f"over its {budget.limit:g} s limit while {budget.over[c.name]}"
+    elif times:
+        sec = statistics.median(times)
+        out.update(seconds_per_epoch=sec, best_seconds=min(times), samples_per_second=n / sec)
+        out["test_accuracy"] = c.accuracy()
+    if isinstance(c, NNContender):
+        out["threads"] = str(c.policy)  # what the thread policy chose in the last epoch
+    return out
+
+
+def predict_throughput(
+    contenders: list[Contender],
+    rows: dict[str, dict[str, Any]],
+    budget: Budget,
+    data: dict[str, np.ndarray],
+    reps: int,
+) -> None:
+    """Samples per second of predicting the test set, interleaved, into ``rows``."""
+    predictors = {c: c.predict() for c in contenders if c.name not in budget.over and reps}
+    predictors = {c: f for c, f in predictors.items() if f is not None}
+    pred_times: dict[str, list[float]] = {c.name: [] for c in predictors}
+    for c, f in predictors.items():
+        budget.run(c, f, "predicting")
+    for _ in range(reps):
+        for c, f in predictors.items():
+            if c.name not in budget.over:
+                seconds = budget.run(c, f, "predicting")
+                if seconds is not None:
+                    pred_times[c.name].append(seconds)
+    for name, ts in pred_times.items():
+        if ts and name not in budget.over:
+            rows[name]["predict_samples_per_second"] = len(data["X_test"]) / statistics.median(ts)
+
+
 def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """Speed-up of nn over PyTorch and sklearn; nn's time over the bound's and the numpy
-    loop's; the numpy loop's over the bound's; nn's prediction throughput over PyTorch's."""
-    out: dict[str, float] = {}
-    if "nn" not in rows:
-        return out
-    t = rows["nn"]["seconds_per_epoch"]
-    for peer in ("pytorch", "sklearn"):
-        if peer in rows:
-            out[f"{peer}/nn"] = rows[peer]["seconds_per_epoch"] / t
-    if "bound" in rows:
-        out["nn/bound"] = t / rows["bound"]["seconds_per_epoch"]
-    if "numpy" in rows:
-        out["nn/numpy"] = t / rows["numpy"]["seconds_per_epoch"]
-        if "bound" in rows:
-            out["numpy/bound"] = (
-                rows["numpy"]["seconds_per_epoch"] / rows["bound"]["seconds_per_epoch"]
-            )
+    """Speed-up of nn over PyTorch and sklearn; nn's (and nn-1's) time over the bound's and
+    the numpy loop's; the numpy loop's over the bound's; nn's prediction throughput over
+    PyTorch's. Contenders without a time (over their limit) give no ratio."""
+    sec = {k: r["seconds_per_epoch"] for k, r in rows.items() if r["seconds_per_epoch"]}
+    best = {k: r["best_seconds"] for k, r in rows.items() if r["best_seconds"]}
+    pairs = [
+        ("pytorch", "nn"), ("sklearn", "nn"), ("nn", "bound"), ("nn-1", "bound"),
+        ("nn", "numpy"), ("numpy", "bound"), ("nn", "nn-1"),
+    ]  # fmt: skip
+    out = {f"{a}/{b}": sec[a] / sec[b] for a, b in pairs if a in sec and b in sec}
     # the same from each contender's fastest epoch: less hit by other processes' bursts
-    best = rows["nn"]["best_seconds"]
-    if "pytorch" in rows:
-        out["best: pytorch/nn"] = rows["pytorch"]["best_seconds"] / best
-    if "bound" in rows:
-        out["best: nn/bound"] = best / rows["bound"]["best_seconds"]
-    if "numpy" in rows and "bound" in rows:
-        out["best: numpy/bound"] = rows["numpy"]["best_seconds"] / rows["bound"]["best_seconds"]
-    if "pytorch" in rows and "predict_samples_per_second" in rows["pytorch"]:
-        out["predict nn/pytorch"] = (
-            rows["nn"]["predict_samples_per_second"] / rows["pytorch"]["predict_samples_per_second"]
-        )
+    for a, b in (("pytorch", "nn"), ("nn", "bound"), ("nn-1", "bound"), ("numpy", "bound")):
+        if a in best and b in best:
+            out[f"best: {a}/{b}"] = best[a] / best[b]
+    pred = {k: r.get("predict_samples_per_second") for k, r in rows.items()}
+    if pred.get("nn") and pred.get("pytorch"):
+        out["predict nn/pytorch"] = pred["nn"] / pred["pytorch"]
     return out
 
 
@@ -453,36 +497,47 @@ def run_memory(config: str) -> dict[str, Any] | None:
 
 
 # ------------------------------------------------------------------------------ output
+def _num(x: float | None, fmt: str, width: int) -> str:
+    return f"{'' if x is None else format(x, fmt):>{width}}"
+
+
+def format_config(res: dict[str, Any]) -> list[str]:
+    """The table of one configuration: a row per contender, the ratios, the notes."""
+    lines = ["", res["describe"]]
+    lines.append(
+        f"  {'':8} {'s/epoch':>9} {'best':>7} {'samples/s':>11} {'test acc':>9} {'predict/s':>11}"
+    )
+    for name, r in res["rows"].items():
+        if r["seconds_per_epoch"] is None:
+            done = len(r["epoch_times"])
+            why = r.get("over_time_limit", "no epoch timed")
+            lines.append(f"  {name:8} {why}, after {done} epoch{'s' if done != 1 else ''}")
+            continue
+        lines.append(
+            f"  {name:8} {r['seconds_per_epoch']:9.3f} {r['best_seconds']:7.3f} "
+            f"{_num(r.get('samples_per_second'), ',.0f', 11)} "
+            f"{_num(r.get('test_accuracy'), '.4f', 9)} "
+            f"{_num(r.get('predict_samples_per_second'), ',.0f', 11)}"
+        )
+    main = {k: v for k, v in res["ratios"].items() if not k.startswith("best")}
+    best = {k[6:]: v for k, v in res["ratios"].items() if k.startswith("best")}
+    if main:
+        lines.append("  " + ", ".join(f"{k} = {v:.2f}" for k, v in main.items()))
+    if best:
+        lines.append(
+            "  (from the best epochs: " + ", ".join(f"{k} = {v:.2f}" for k, v in best.items()) + ")"
+        )
+    for name, r in res["rows"].items():
+        if "threads" in r:
+            lines.append(f"  {name}: {r['threads']}")
+    lines += [f"  note: {note}" for note in res["notes"]]
+    return lines
+
+
 def format_report(results: dict[str, Any], title: str) -> str:
     lines = [title]
     for res in results["configs"]:
-        lines.append("")
-        lines.append(res["describe"])
-        lines.append(
-            f"  {'':8} {'s/epoch':>9} {'best':>7} {'samples/s':>11} {'test acc':>9} "
-            f"{'predict/s':>11}"
-        )
-        for name, row in res["rows"].items():
-            acc = row["test_accuracy"]
-            pred = row.get("predict_samples_per_second")
-            lines.append(
-                f"  {name:8} {row['seconds_per_epoch']:9.3f} {row['best_seconds']:7.3f} "
-                f"{row['samples_per_second']:11,.0f} "
-                f"{'' if acc is None else f'{acc:9.4f}':>9} "
-                f"{'' if pred is None else f'{pred:11,.0f}':>11}"
-            )
-        main = {k: v for k, v in res["ratios"].items() if not k.startswith("best")}
-        best = {k[6:]: v for k, v in res["ratios"].items() if k.startswith("best")}
-        if main:
-            lines.append("  " + ", ".join(f"{k} = {v:.2f}" for k, v in main.items()))
-        if best:
-            lines.append(
-                "  (from the best epochs: "
-                + ", ".join(f"{k} = {v:.2f}" for k, v in best.items())
-                + ")"
-            )
-        for note in res["notes"]:
-            lines.append(f"  note: {note}")
+        lines += format_config(res)
     mem = results.get("memory")
     if mem:
         lines.append("")
@@ -492,35 +547,44 @@ def format_report(results: dict[str, Any], title: str) -> str:
             f"(training set {mem['train_set_mb']:.0f} MB + parameters {mem['params_mb']:.1f} MB); "
             f"peak covers {mem['peak_covers']}; loading peaked at {mem['load_peak_mb']:.0f} MB"
         )
+    if "load_end" in results:
+        lines.append(f"\nload average at the end {results['load_end']}")
     return "\n".join(lines)
 
 
+def _median(values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
 def median_results(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-figure medians over separate runs (ratios: the median of each run's ratio)."""
-    out = {"header": runs[0]["header"], "configs": [], "runs": len(runs)}
+    """Per-figure medians over separate runs (ratios: the median of each run's ratio); a
+    figure missing from a run (a contender over its limit) is left out of its median."""
+    out = {"header": runs[0]["header"], "conditions": runs[0].get("conditions"), "configs": []}
+    out["runs"], out["load_end"] = len(runs), runs[-1].get("load_end")
     for i, first in enumerate(runs[0]["configs"]):
         per_run = [r["configs"][i] for r in runs]
         rows: dict[str, Any] = {}
-        for name in first["rows"]:
-            rows[name] = {}
-            for key, value in first["rows"][name].items():
-                if key == "epoch_times":
-                    rows[name][key] = [t for r in per_run for t in r["rows"][name][key]]
-                elif value is not None:
-                    rows[name][key] = statistics.median(r["rows"][name][key] for r in per_run)
-                else:
-                    rows[name][key] = None
-        ratio_keys = first["ratios"]
+        for name, first_row in first["rows"].items():
+            got = [r["rows"].get(name, {}) for r in per_run]
+            rows[name] = {"epoch_times": [t for g in got for t in g.get("epoch_times", [])]}
+            keys = set().union(*(g.keys() for g in got))
+            for key in keys - {"epoch_times", "threads", "over_time_limit"}:
+                rows[name][key] = _median([g.get(key) for g in got])
+            overs = [g["over_time_limit"] for g in got if "over_time_limit" in g]
+            if overs:
+                rows[name]["over_time_limit"] = f"{overs[0]} (in {len(overs)} of {len(runs)} runs)"
+            if "threads" in first_row:
+                rows[name]["threads"] = " | ".join(g.get("threads", "?") for g in got)
+        keys = list(dict.fromkeys(k for r in per_run for k in r["ratios"]))  # in order
         out["configs"].append(
             {
                 "config": first["config"],
                 "describe": first["describe"],
                 "notes": first["notes"],
                 "rows": rows,
-                "ratios": {
-                    k: statistics.median(r["ratios"][k] for r in per_run) for k in ratio_keys
-                },
-                "ratios_per_run": {k: [r["ratios"][k] for r in per_run] for k in ratio_keys},
+                "ratios": {k: _median([r["ratios"].get(k) for r in per_run]) for k in keys},
+                "ratios_per_run": {k: [r["ratios"].get(k) for r in per_run] for k in keys},
             }
         )
     mems = [r["memory"] for r in runs if r.get("memory")]
@@ -531,27 +595,56 @@ def median_results(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configs", default="a,b,c", help="comma-separated, from a, b, c")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per contender")
     parser.add_argument("--n", type=int, default=None, help="training examples (default all)")
+    parser.add_argument(
+        "--contenders",
+        default=",".join(CONTENDERS),
+        help="comma-separated, from nn (auto threads), nn-K (K BLAS threads), pytorch, "
+        "sklearn, numpy, bound (default: %(default)s)",
+    )
     parser.add_argument("--skip", default="", help="contenders to leave out, e.g. sklearn")
+    parser.add_argument(
+        "--yardstick-threads",
+        type=int,
+        default=1,
+        help="BLAS threads of the numpy and bound yardsticks (default 1)",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds per contender and configuration, warm-up, epochs and predictions "
+        "together; past it the contender is stopped and reported as over (default 60)",
+    )
     parser.add_argument("--predict-reps", type=int, default=7)
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     parser.add_argument("--runs", type=int, default=1, help="separate runs; report medians")
+    parser.add_argument(
+        "--quick", action="store_true", help="a check, not figures: --n 10000 --configs a,b"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
-    args.skip = [s for s in args.skip.split(",") if s]
-    names = [c for c in args.configs.split(",") if c]
-    for c in names:
+    if args.quick:
+        args.n, args.configs = args.n or 10_000, "a,b" if args.configs == "a,b,c" else args.configs
+    skip = {s for s in args.skip.split(",") if s}
+    args.contenders = [c for c in args.contenders.split(",") if c and c not in skip]
+    args.names = [c for c in args.configs.split(",") if c]
+    for c in args.names:
         if c not in CONFIGS:
             parser.error(f"unknown configuration {c!r}; choose from {', '.join(CONFIGS)}")
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.runs > 1:
         runs = []
-        child = [a for a in (argv if argv is not None else sys.argv[1:])]
+        child = list(argv if argv is not None else sys.argv[1:])
         for k in range(args.runs):
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, "run.json")
@@ -564,13 +657,20 @@ def main(argv: list[str] | None = None) -> int:
         results = median_results(runs)
         title = f"{results['header']}\nmedians of {args.runs} runs"
     else:
-        results = {"header": header(args), "configs": []}
         data = load_data(args.n)
-        for c in names:
+        for module in ("torch", "sklearn"):  # loaded first, so the header names them
+            try:
+                __import__(module)
+            except ImportError:
+                pass
+        results = {"conditions": conditions(), "configs": []}
+        results["header"] = header(args, results["conditions"])
+        for c in args.names:
             results["configs"].append(run_config(CONFIGS[c], data, args))
             print(f"({c}) done", file=sys.stderr, flush=True)
-        if "c" in names and not args.no_memory and "nn" not in args.skip:
+        if "c" in args.names and not args.no_memory and "nn" in args.contenders:
             results["memory"] = run_memory("c")
+        results["load_end"] = load_average()
         title = results["header"]
     print(format_report(results, title))
     if args.json:
@@ -593,28 +693,16 @@ def _without_runs(argv: list[str]) -> list[str]:
     return out
 
 
-def header(args: argparse.Namespace) -> str:
-    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
-    versions = [f"numpy {np.__version__}"]
-    try:
-        import torch
-
-        versions.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    except ImportError:
-        pass
-    try:
-        import sklearn
-
-        versions.append(f"scikit-learn {sklearn.__version__}")
-    except ImportError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+def header(args: argparse.Namespace, cond: dict[str, Any]) -> str:
+    torch_threads = ""
+    if "torch" in sys.modules:
+        torch_threads = f"; PyTorch on {sys.modules['torch'].get_num_threads()} threads"
+    n = f"{args.n:,}" if args.n else "all 60,000"
     return (
-        f"compare.py: Fashion-MNIST, float32, {args.epochs} timed epochs per contender "
-        f"(median), {_THREADS} cores\n"
-        f"{', '.join(versions)}\nBLAS: {blas_info()}; "
-        f"{'env ' + str(env) if env else 'OPENBLAS_CORETYPE unset'}\n"
-        f"load average at start {load} (other processes share the machine)"
+        f"compare.py: Fashion-MNIST ({n} training images), float32, {args.epochs} timed "
+        f"epochs per contender (median), limit {args.time_limit:g} s per contender\n"
+        f"{describe(cond)}\n"
+        f"numpy and bound on {args.yardstick_threads} BLAS thread(s){torch_threads}"
     )
 
 

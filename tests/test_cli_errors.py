@@ -23,7 +23,7 @@ def no_work(monkeypatch):
     def work(*args, **kwargs):
         raise AssertionError("the command started work before checking its options")
 
-    for module in ("nn.cli.train", "nn.cli.diagnose"):
+    for module in ("nn.cli.train", "nn.cli.diagnose", "nn.cli.evaluate"):
         monkeypatch.setattr(f"{module}.load_dataset", work)
     monkeypatch.setattr("nn.bench.report.measure", work)
     monkeypatch.setattr("nn.bench.report.format_report", work)
@@ -37,7 +37,7 @@ def _error(capsys) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("option", ["--save", "--checkpoint"])
+@pytest.mark.parametrize("option", ["--save", "--checkpoint", "--plot"])
 def test_train_output_in_a_missing_directory_fails_before_training(option, no_work, capsys):
     path = "/nonexistent/dir/m.npz"
     assert main(["train", option, path, "--epochs", "1"]) == 2
@@ -45,7 +45,7 @@ def test_train_output_in_a_missing_directory_fails_before_training(option, no_wo
     assert f"{option} {path}" in line and "mkdir -p /nonexistent/dir" in line
 
 
-@pytest.mark.parametrize("option", ["--save", "--checkpoint"])
+@pytest.mark.parametrize("option", ["--save", "--checkpoint", "--plot"])
 def test_train_output_that_is_a_directory_fails_before_training(option, tmp_path, no_work, capsys):
     assert main(["train", option, str(tmp_path)]) == 2
     assert "is a directory" in _error(capsys)
@@ -90,6 +90,8 @@ def test_save_errors_name_the_users_path_not_the_temporary_file(where, tmp_path)
     [
         ["bench", "backprop", "--from-json", str(DOCS_JSON), "--plot", "x.png"],
         ["diagnose", "--plots", "pictures"],
+        ["train", "--plot", "curves.png"],
+        ["evaluate", "no-such-model.npz", "--misclassified-png", "m.png"],
     ],
 )
 def test_missing_matplotlib_is_one_error_line_before_any_work(

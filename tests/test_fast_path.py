@@ -193,6 +193,29 @@ def test_sigmoid_backward_is_dy_times_sigma_prime_bit_for_bit():
         assert layer.backward(dy) is not dy  # a new array: the caller's dy is left alone
 
 
+def test_relu_backward_is_dy_times_relu_prime_bit_for_bit():
+    rng = np.random.default_rng(8)
+    for dtype in (np.float32, np.float64):
+        z = rng.normal(0, 1, size=(6, 5)).astype(dtype)
+        z[0, :2] = 0.0  # the kink: relu'(0) = 0
+        dy = rng.standard_normal((6, 5)).astype(dtype)
+        dy[1, :3] = [-0.0, np.inf, np.nan]  # signed zeros, inf and NaN pass as the formula says
+        layer = nn.ReLU()
+        layer.forward(z)
+        with np.errstate(invalid="ignore"):  # inf * 0 is NaN in both
+            delta, plain = layer.backward(dy), dy * nn.relu_prime(z)
+        assert delta.dtype == dtype and delta.tobytes() == plain.tobytes()
+
+
+def test_a_relu_subclass_with_its_own_derivative_gets_it():
+    class HalfReLU(nn.ReLU):
+        derivative = staticmethod(lambda z: 0.5 * nn.relu_prime(z))
+
+    layer = HalfReLU()
+    layer.forward(np.array([[1.0, -1.0]]))
+    assert layer.backward(np.array([[2.0, 2.0]])).tolist() == [[1.0, 0.0]]
+
+
 # ---------------------------------------------------------------- float32 end to end
 class _DtypeSpy(nn.Layer):
     """Wraps a layer and records the dtype of everything that passes through it."""

@@ -284,7 +284,7 @@ def _file(kind: str, directory: str) -> str:
 def fake_data(monkeypatch):
     """Small random datasets in place of the real ones, and a count of the steps trained."""
     calls = {"load": 0, "steps": 0}
-    for module in ("nn.cli.train", "nn.cli.diagnose"):
+    for module in ("nn.cli.train", "nn.cli.diagnose", "nn.cli.evaluate"):
         monkeypatch.setattr(f"{module}.load_dataset", _checked_fake(calls))
     real_step = nn.Network.train_step
 

@@ -173,6 +173,7 @@ HEAVY = (
     "nn.cli",
     "nn.datasets.mnist_loaders",
     "matplotlib",
+    "tqdm",  # the progress bar comes with the loop, on first use
 )
 
 

@@ -11,6 +11,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
+from matplotlib.colors import to_rgb  # noqa: E402
+
 import nn  # noqa: E402
 from nn import plots  # noqa: E402
 from nn.diagnostics.doctor import diagnose  # noqa: E402
@@ -60,7 +62,8 @@ def test_every_picture_is_written(moons_run, tmp_path):
     plots.decision_boundaries(pair, X, y, resolution=40, path=tmp_path / "seq.png")
     digits_net = nn.mlp([784, 30, 10], seed=0)
     fig = plots.first_layer_weights(digits_net, max_units=5, path=tmp_path / "w.png")
-    assert [len(ax.images) for ax in fig.axes] == [1] * 5
+    assert [len(ax.images) for ax in fig.axes] == [1] * 5 + [0]  # and the colour bar
+    assert "largest |weight|" in fig.axes[-1].get_ylabel()
     for name in ("curves", "loss", "speed", "a", "boundary", "seq", "w"):
         assert is_png(tmp_path / f"{name}.png"), name
 
@@ -69,7 +72,50 @@ def test_decision_boundary_of_a_multiclass_network(tmp_path):
     X, y = nn.datasets.spirals(seed=0)
     net = nn.mlp([2, 10, 3], seed=0)
     fig = plots.decision_boundary(net, X, y, path=tmp_path / "s.png")
-    assert is_png(tmp_path / "s.png") and len(fig.axes) == 1
+    assert is_png(tmp_path / "s.png") and len(fig.axes) == 1  # the legend names the colours
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["class 0", "class 1", "class 2"]
+    dots = [h.get_facecolor()[0][:3] for h in legend.legend_handles]
+    assert np.allclose(dots, [to_rgb(f"C{k}") for k in range(3)])  # the regions' colours too
+
+
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_every_colour_is_named(moons_run):
+    """A legend or a colour bar says what each colour of every picture means."""
+    net, X, y, diag, history = moons_run
+    fig = plots.decision_boundary(net, X, y, resolution=30)
+    assert legend_texts(fig.axes[0]) == ["output 0.5", "class 0", "class 1"]
+    assert len(fig.axes) == 2 and "network output" in fig.axes[1].get_ylabel()  # colour bar
+    start = nn.mlp([2, 8, 1], seed=0)
+    fig = plots.decision_boundaries([("start", start), ("end", net)], X, y, resolution=30)
+    assert len(fig.axes) == 3 and fig.axes[2].get_ylabel() == "network output"  # one bar
+    assert legend_texts(fig.axes[0]) == ["output 0.5", "class 0", "class 1"]
+    fig = plots.learning_curves(history, validation_name="test")
+    assert legend_texts(fig.axes[0]) == ["training loss", "test loss"]
+    assert legend_texts(fig.axes[1]) == ["training accuracy", "test accuracy"]
+    fig = plots.learning_curves(history)
+    assert legend_texts(fig.axes[0]) == ["training loss", "validation loss"]
+    for fig in (plots.loss_curve(diag), plots.speed_of_learning(diag)):
+        assert len(legend_texts(fig.axes[0])) == len(fig.axes[0].lines)
+
+
+def test_misclassified_images(tmp_path):
+    (X, y), _ = nn.datasets.digits()
+    fig = plots.misclassified(
+        X[:3], y[:3], [9, 9, 9], [0.9, 0.8, 0.7], class_names=list("abcdefghij"),
+        path=tmp_path / "m.png",
+    )  # fmt: skip
+    assert is_png(tmp_path / "m.png")
+    assert [len(ax.images) for ax in fig.axes] == [1, 1, 1, 0]  # three images, a colour bar
+    assert fig.axes[0].get_title() == f"true {'abcdefghij'[y[0]]}\nnet j (0.90)"
+    assert fig.axes[-1].get_ylabel() == "pixel"
+    with pytest.raises(ValueError, match="no images"):
+        plots.misclassified(X[:0], [], [])
+    with pytest.raises(ValueError, match="not"):
+        plots.misclassified(np.zeros((2, 5)), [0, 1], [1, 0])
 
 
 def test_pictures_refuse_networks_they_cannot_draw():

@@ -21,13 +21,14 @@ def python_blocks(text: str) -> list[tuple[str, list[str]]]:
 
 def expected_output(block: str, table: list[str]) -> list[str]:
     """The trailing comment of every top-level ``print(...)`` line, in order; a comment
-    saying "the table below" stands for the lines of the text block after the example."""
+    saying "the table below" stands for the lines of the text block after the example, and
+    an example without commented prints must print exactly that text block."""
     expected = []
     for line in block.splitlines():
         if line.startswith("print(") and "# " in line:
             comment = line.rsplit("# ", 1)[1].strip()
             expected += table if comment == "the table below" else [comment]
-    return expected
+    return expected or table  # no commented print: the text block is the whole output
 
 
 BLOCKS = python_blocks(README.read_text())

@@ -11,6 +11,8 @@ GENERATORS = {
     "moons": (ds.moons, {"n": 101}, 2),
     "circles": (ds.circles, {"n": 101}, 2),
     "spirals": (ds.spirals, {"n": 101, "classes": 4}, 4),
+    "gaussians": (ds.gaussians, {"n": 101}, 2),
+    "xor": (ds.xor, {"n": 101}, 2),
 }
 
 
@@ -108,6 +110,61 @@ def test_xor():
     assert X.dtype == np.float32 and y.dtype == np.int64
     assert y.tolist() == [0, 1, 1, 0]
     assert ds.xor(dtype=np.float64)[0].dtype == np.float64
+    assert ds.xor(np.float64)[0].dtype == np.float64  # dtype stays the first argument
+
+
+def test_xor_points_are_labelled_by_their_quadrant_before_the_noise():
+    X, y = ds.xor(n=400, seed=3)
+    assert ((X >= 0) & (X <= 1)).all()
+    np.testing.assert_array_equal(y, (X[:, 0] > 0.5) != (X[:, 1] > 0.5))
+    # each of the four points stands for its quadrant
+    corners, labels = ds.xor()
+    for corner, label in zip(corners, labels):
+        near = np.all(np.abs(X - corner) < 0.5, axis=1)
+        assert near.any() and (y[near] == label).all()
+    Xn, yn = ds.xor(n=400, noise=0.2, seed=3)
+    np.testing.assert_array_equal(yn, y)  # the same draws, labels from the clean points
+    assert 0.15 < np.std(Xn - X) < 0.25
+
+
+def test_gaussians_are_two_clouds_mirrored_through_the_origin():
+    X, y = ds.gaussians(4000, noise=0.1, seed=0)
+    np.testing.assert_allclose(X[y == 1].mean(axis=0), [0.4, 0.4], atol=0.01)
+    np.testing.assert_allclose(X[y == 0].mean(axis=0), [-0.4, -0.4], atol=0.01)
+    np.testing.assert_allclose(X[y == 1].std(axis=0), [0.1, 0.1], atol=0.01)
+    X0, _ = ds.gaussians(10, noise=0, seed=0)
+    np.testing.assert_allclose(np.abs(X0), 0.4, rtol=1e-6)
+
+
+def test_regression_sets_give_their_functions_as_target_rows():
+    X, Y = ds.plane(300, seed=0)
+    assert X.shape == (300, 2) and Y.shape == (300, 1) and Y.dtype == np.float32
+    assert (np.abs(X) <= 1).all()
+    np.testing.assert_allclose(Y[:, 0], (X[:, 0] + X[:, 1]) / 2, atol=1e-6)
+    X, Y = ds.bumps(300, seed=0, dtype=np.float64)
+    assert Y.shape == (300, 1) and Y.dtype == np.float64
+    from nn.datasets.toy_regression import BUMP_WIDTH, BUMPS
+
+    i = 17
+    expected = sum(
+        s * np.exp(-((X[i, 0] - cx) ** 2 + (X[i, 1] - cy) ** 2) / (2 * BUMP_WIDTH**2))
+        for cx, cy, s in BUMPS
+    )
+    assert Y[i, 0] == pytest.approx(expected, abs=1e-12)
+    assert -1.01 < Y.min() < -0.5 and 0.5 < Y.max() < 1.01
+
+
+@pytest.mark.parametrize("fn", [ds.plane, ds.bumps])
+def test_regression_sets_seed_noise_and_checks(fn):
+    a, b = fn(50, seed=4), fn(50, seed=4)
+    assert a[0].tobytes() == b[0].tobytes() and a[1].tobytes() == b[1].tobytes()
+    noisy = fn(50, noise=0.3, seed=4)
+    np.testing.assert_array_equal(noisy[0], a[0])  # noise moves the targets only
+    assert 0.15 < float(np.std(noisy[1] - a[1])) < 0.45
+    with pytest.raises(ValueError, match="noise"):
+        fn(5, noise=-1)
+    with pytest.raises(ValueError, match="n"):
+        fn(0)
 
 
 @pytest.mark.parametrize(
@@ -125,6 +182,10 @@ def test_xor():
         (lambda: ds.spirals(10, noise=-1), ["noise", "-1"]),
         (lambda: ds.moons(10, dtype=np.int32), ["dtype", "int32"]),
         (lambda: ds.moons(10, seed=-1), ["seed", "-1"]),
+        (lambda: ds.xor(n=0), ["n", "0"]),
+        (lambda: ds.xor(n=5, noise=-1), ["noise", "-1"]),
+        (lambda: ds.gaussians(1), ["n", ">= 2", "1"]),
+        (lambda: ds.gaussians(10, noise=float("inf")), ["noise", "inf"]),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_them(call, words):

@@ -104,6 +104,17 @@ def test_integers_and_booleans_are_accepted_as_inputs():
     net.predict(X > 0.5)
 
 
+def test_large_finite_inputs_whose_sum_overflows_are_accepted_and_nan_still_found():
+    """The finiteness check sums the data in one pass; a sum that overflows float32 must not
+    be taken for an inf, and a NaN or inf among huge values must still be found."""
+    net = nn.mlp([3, 4, 3], seed=0)
+    big = np.full((5, 3), 3e38, dtype=np.float32)  # finite, but the sum is inf in float32
+    assert net.checked_inputs(big) is big
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match="X holds 1 (NaN|inf)"):
+            net.checked_inputs(with_value(big, (4, 2), bad))
+
+
 def test_a_network_with_nan_weights_is_refused_before_training():
     net = nn.mlp([3, 4, 3], seed=0)
     net.layers[0].W[0, 0] = np.nan

@@ -16,8 +16,9 @@ names), ``functional`` (the math as plain functions), ``layers``, ``losses.py``,
 ``models`` (builders such as ``mlp``), ``train`` (the loop, callbacks, safeguards,
 checkpoints), ``io`` (files), ``check`` (gradient checking), ``diagnostics`` (measurements and
 the doctor), ``reference`` (slow twins without NumPy), ``bench`` (timing them), ``datasets``,
-``cli``. Imports point one way, down this list; the heavy parts (the doctor, plots, the slow
-references, the downloaders, the command line) load only when first used.
+``book`` (Nielsen's ``network.py`` and ``mnist_loader.py`` over the rest), ``cli``. Imports
+point one way, down this list; the heavy parts (the doctor, plots, the slow references, the
+downloaders, the book's API, the command line) load only when first used.
 """
 
 from __future__ import annotations
@@ -61,8 +62,7 @@ from nn.preprocessing import MinMaxScaler, Standardizer
 from nn.train.callbacks import Callback, EarlyStopping
 from nn.train.checkpoint import CheckpointError
 from nn.train.safeguards import TrainingDiverged, TrainingInterrupted
-
-__version__ = "0.1.0"
+from nn.version import __version__ as __version__
 
 #: Public names whose modules load on first use: ``nn.diagnose`` runs the doctor (and its
 #: experiments), ``nn.datasets`` may download, ``nn.reference`` holds the slow twins.

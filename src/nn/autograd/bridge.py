@@ -19,7 +19,7 @@ as a comparison does anyway; the network itself is never modified.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,12 +51,16 @@ class EngineRun:
         The last layer's output (logits for a loss with ``takes_logits``).
     loss : Tensor of shape ()
         The cost of the batch.
+    layer_outputs : list of Tensor
+        Each layer's output, the last one ``outputs`` (a layer that passes its input on
+        unchanged, such as ``Identity``, gives its input itself).
     """
 
     inputs: Tensor
     params: dict[str, Tensor]
     outputs: Tensor
     loss: Tensor
+    layer_outputs: list[Tensor] = field(default_factory=list)
 
 
 def engine_run(network: Network, X: np.ndarray, Y: np.ndarray) -> EngineRun:
@@ -84,11 +88,12 @@ def engine_run(network: Network, X: np.ndarray, Y: np.ndarray) -> EngineRun:
     T = np.asarray(network.checked_targets(Y, len(X)), dtype=np.float64)
     inputs = Tensor(X, label=INPUT_KEY)
     params = {key: Tensor(p, label=key) for key, p, _ in network.parameters()}
-    a = inputs
+    a, layer_outputs = inputs, []
     for i, layer in enumerate(network.layers):
         own = {name: params[f"{i}.{name}"] for name in layer.params}
         a = layer_rule(layer, i).tensor(layer, a, own)
-    return EngineRun(inputs, params, a, loss_rule(network.loss).tensor(a, T))
+        layer_outputs.append(a)
+    return EngineRun(inputs, params, a, loss_rule(network.loss).tensor(a, T), layer_outputs)
 
 
 def engine_gradients(network: Network, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,11 +1,16 @@
-"""Timing the five routes to a gradient: the measurements behind ``nn bench backprop``.
+"""Timing the routes to a gradient: the measurements behind ``nn bench backprop``.
 
-One gradient of a mini-batch is timed for every route (see :mod:`nn.reference`) on the
-networks of a *ladder*, smallest first. Timing follows ``timeit``: ``time.perf_counter``
-around enough calls to make each sample last a few milliseconds, garbage collection off,
-several samples, the median kept. On one network the routes are sampled in turn
-(round robin), so a burst of load from other jobs on the machine slows them alike and the
-ratios between them, which are what matter, survive it.
+One gradient of a mini-batch is timed for every route on the networks of a *ladder*,
+smallest first. Five routes, slowest first, split backprop's speed into its causes (see
+:mod:`nn.reference`); two more, the scalar and the tensor autograd engines
+(:mod:`nn.autograd`), measure what generality costs: each runs the same algorithm as a
+hand-written route (pure-Python backprop, the NumPy mini-batch) but derives the backward
+pass from the forward formulas, one graph node per operation.
+
+Timing follows ``timeit``: ``time.perf_counter`` around enough calls to make each sample
+last a few milliseconds, garbage collection off, several samples, the median kept. On one
+network the routes are sampled in turn (round robin), so a burst of load from other jobs on
+the machine slows them alike and the ratios between them, which are what matter, survive it.
 
 A route is not run when its predicted time exceeds the budget: its operation count on the
 network times the seconds per operation measured on smaller ones, calibrated on a few small
@@ -20,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from nn.autograd import engine_gradients, scalar_gradients
 from nn.bench.predict import (
     CALIBRATION_CAP,
     CALIBRATION_ENOUGH,
@@ -40,6 +46,8 @@ from nn.reference.numpy_routes import matrix_gradients, per_example_gradients
 __all__ = [
     "CALIBRATION_CAP",
     "CALIBRATION_ENOUGH",
+    "CHAIN",
+    "ENGINES",
     "LABELS",
     "LADDERS",
     "ROUTES",
@@ -79,12 +87,15 @@ class Route:
     ``make(network, X, T)`` prepares the inputs the route works on (outside the timing) and
     returns a call with no arguments that computes one gradient; ``cost(sizes, batch)``
     counts its operations, for predicting its time on a network not yet measured.
+    ``against`` names the hand-written route an engine is compared with (None for the
+    five routes of the chain, each compared with the one before it).
     """
 
     name: str  # key in the JSON file
     label: str  # column header in the tables
     make: Callable[[Network, np.ndarray, np.ndarray], Callable[[], object]]
     cost: Callable[[Sequence[int], int], float]
+    against: str | None = None
 
 
 def _pure(fn: Callable) -> Callable[[Network, np.ndarray, np.ndarray], Callable[[], object]]:
@@ -95,14 +106,15 @@ def _pure(fn: Callable) -> Callable[[Network, np.ndarray, np.ndarray], Callable[
     return make
 
 
-def _numpy(fn: Callable) -> Callable[[Network, np.ndarray, np.ndarray], Callable[[], object]]:
+def _on_network(fn: Callable) -> Callable[[Network, np.ndarray, np.ndarray], Callable[[], object]]:
     def make(network: Network, X: np.ndarray, T: np.ndarray) -> Callable[[], object]:
         return lambda: fn(network, X, T)
 
     return make
 
 
-#: The routes, slowest first; each one's speed-up is reported over the route before it.
+#: The routes: the chain, slowest first, each one's speed-up reported over the route before
+#: it; then the engines, each reported against the hand-written route it names.
 ROUTES: tuple[Route, ...] = (
     Route(
         "finite_differences",
@@ -125,16 +137,35 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "per_example_numpy",
         "per-example loop, NumPy",
-        _numpy(per_example_gradients),
+        _on_network(per_example_gradients),
         backprop.multiply_adds,
     ),
     Route(
         "matrix_numpy",
         "mini-batch matrix, NumPy",
-        _numpy(matrix_gradients),
+        _on_network(matrix_gradients),
         backprop.multiply_adds,
     ),
+    # one Value per number and per operation: the graph of pure-Python backprop's arithmetic
+    Route(
+        "scalar_engine",
+        "scalar engine, pure Python",
+        _on_network(scalar_gradients),
+        backprop.multiply_adds,
+        against="backprop_python",
+    ),
+    # one Tensor per layer operation; it computes dC/dX too, which the matrix route skips
+    Route(
+        "tensor_engine",
+        "tensor engine, NumPy",
+        _on_network(engine_gradients),
+        backprop.multiply_adds,
+        against="matrix_numpy",
+    ),
 )
+#: The five routes from finite differences to the NumPy mini-batch, and the two engines.
+CHAIN = tuple(route for route in ROUTES if route.against is None)
+ENGINES = tuple(route for route in ROUTES if route.against is not None)
 #: Route name -> its column header (in the tables) and legend entry (in the plot).
 LABELS = {route.name: route.label for route in ROUTES}
 

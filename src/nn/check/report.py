@@ -1,13 +1,18 @@
 """The result of :func:`nn.check_gradients`: per-entry errors, and the verdict on them.
 
-Entries whose relative error is over the tolerance are sorted into three kinds (see
-:mod:`nn.check.gradcheck` for how they are measured): *mismatches*, shown wrong because backprop is
+Against finite differences (the default reference), entries whose relative error is over the
+tolerance are sorted into three kinds (see :mod:`nn.check.finite_differences` for how they
+are measured): *mismatches*, shown wrong because backprop is
 off by more than ``DISAGREEMENT_MARGIN`` times what the finite differences at ``eps`` and
 ``eps / 3`` disagree by there, and by more than the round-off floor; *unresolved* entries,
 where the finite
 differences cannot tell (round-off, truncation or a kink); and entries *not measured again*
 (over the ``recheck`` cap, or a row built without per-entry errors), which cannot pass. A
 gradient or finite difference that is inf or NaN is a mismatch, however it compares.
+
+Against the autograd engine (``reference="autograd"``, :mod:`nn.check.autograd_reference`)
+there is one kind: an entry off by more than the tolerance, relative to the largest entry of
+its tensor, is a mismatch. The words of the verdict are in :mod:`nn.check.explain`.
 """
 
 from __future__ import annotations
@@ -17,13 +22,24 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nn.check.explain import departed, entries, keys, not_finite, reasons, unexamined
+
 __all__ = [
+    "AUTOGRAD_TOL",
     "DISAGREEMENT_MARGIN",
     "RECHECK_FRACTION",
     "RECHECK_LIMIT",
+    "REFERENCES",
     "GradCheckReport",
     "GradCheckRow",
 ]
+
+#: What backprop's gradients can be compared with: finite differences of the loss (the
+#: default; any layer) or the tensor engine of nn.autograd (exact; layers it has rules for).
+REFERENCES = ("finite_differences", "autograd")
+#: The default tolerance against the engine, relative to each tensor's largest entry: the two
+#: exact routes agree to about 1e-15, a wrong derivative errs by about the gradient's size.
+AUTOGRAD_TOL = 1e-10
 
 #: The second and third steps, as fractions of eps: round-off grows 3x and 10x, truncation
 #: shrinks 3^order and 10^order times, and a kink closer than 2 eps often leaves the stencil.
@@ -37,6 +53,8 @@ DISAGREEMENT_MARGIN = 10.0
 #: kink can put a hidden unit's whole column of weights (784 in [784, 30, 10]) over tol.
 RECHECK_LIMIT = 1000
 RECHECK_FRACTION = 0.05
+#: The tolerance of a finite-difference check unless told otherwise.
+FINITE_DIFFERENCES_TOL = 1e-6
 
 
 def _empty(dtype: type = float) -> np.ndarray:
@@ -57,7 +75,8 @@ class GradCheckRow:
     checked: int  # entries compared (all of them unless max_entries capped it)
     max_rel_error: float
     max_abs_error: float
-    # per checked entry, (checked,) each: errors against the finite difference at eps
+    # per checked entry, (checked,) each: errors against the finite difference at eps (against
+    # the engine: relative to the largest entry of the tensor, in either route)
     rel_errors: np.ndarray = field(default_factory=_empty, repr=False, compare=False)
     abs_errors: np.ndarray = field(default_factory=_empty, repr=False, compare=False)
     # |fd(eps) - fd(eps/3)|, what the two least noisy finite differences disagree by; NaN
@@ -69,7 +88,7 @@ class GradCheckRow:
         default_factory=lambda: _empty(bool), repr=False, compare=False
     )
     nonfinite_grads: int = 0  # entries of the whole gradient tensor that are inf or NaN
-    nonfinite_fds: int = 0  # checked entries whose finite difference is inf or NaN
+    nonfinite_fds: int = 0  # checked entries whose finite difference (engine's) is inf or NaN
 
 
 class _Masks(NamedTuple):
@@ -81,7 +100,7 @@ class _Masks(NamedTuple):
 
 
 @dataclass(frozen=True)
-class _Sorted:
+class SortedEntries:
     """Entries over a tolerance, sorted: one mask per row for each kind, plus errors."""
 
     mismatch: list[np.ndarray]
@@ -102,19 +121,25 @@ class _Sorted:
 
 @dataclass(frozen=True)
 class GradCheckReport:
-    """Per-tensor errors of one gradient check; ``str(report)`` is a table and a verdict."""
+    """Per-tensor errors of one gradient check; ``str(report)`` is a table and a verdict.
+
+    The methods that judge take ``tol``, by default the one the check ran with.
+    """
 
     rows: tuple[GradCheckRow, ...]
-    eps: float
+    eps: float  # finite differences' step and order (0 for the autograd reference)
     order: int
     round_off: float = 0.0  # floor: one finite difference's round-off at the loss's scale
-    tol: float = 1e-6  # entries over this relative error were re-measured
+    tol: float = FINITE_DIFFERENCES_TOL  # entries over this relative error were re-measured
     recheck: int | None = RECHECK_LIMIT  # at most this many (None: all)
     # class names of the network's layers, by trait (nn.core.layer), for the wording only
     kinks: tuple[str, ...] = ()  # has_kink: a jump in the derivative (ReLU at 0)
     saturating: tuple[str, ...] = ()  # saturation_range: flat far from 0 (sigmoid, tanh)
     dying: tuple[str, ...] = ()  # can_die: output and gradient exactly 0 (ReLU)
     dropout: tuple[str, ...] = ()  # is_random: drop units while training (dropout)
+    reference: str = "finite_differences"  # one of REFERENCES: what backprop was compared with
+    # against the engine: where backprop first parts from it, walking down from the loss
+    departure: str = ""
 
     @property
     def max_rel_error(self) -> float:
@@ -127,15 +152,16 @@ class GradCheckReport:
         """The worst absolute error over every checked entry (NaN if any is)."""
         return float(np.max([r.max_abs_error for r in self.rows], initial=0.0))
 
-    def failures_in(self, row: GradCheckRow, tol: float = 1e-6) -> np.ndarray:
+    def failures_in(self, row: GradCheckRow, tol: float | None = None) -> np.ndarray:
         """Mask of the entries of ``row`` shown wrong (mismatches).
 
         Parameters
         ----------
         row : GradCheckRow
             One of :attr:`rows`.
-        tol : float
-            Relative errors up to this pass without further question.
+        tol : float, optional
+            Relative errors up to this pass without further question (default: the
+            tolerance the check ran with, :attr:`tol`).
 
         Returns
         -------
@@ -145,31 +171,34 @@ class GradCheckReport:
             ``DISAGREEMENT_MARGIN`` times the finite differences' disagreement there and
             more than the round-off floor.
         """
-        mismatch = self._masks(row, tol).mismatch
+        mismatch = self._masks(row, self._tol(tol)).mismatch
         return mismatch if mismatch.size == row.checked else np.zeros(row.checked, bool)
 
-    def failures(self, tol: float = 1e-6) -> np.ndarray:
+    def failures(self, tol: float | None = None) -> np.ndarray:
         """Relative errors of the mismatches, the entries shown wrong.
 
         Parameters
         ----------
-        tol : float
-            Relative errors up to this pass without further question.
+        tol : float, optional
+            Relative errors up to this pass without further question (default: the
+            tolerance the check ran with, :attr:`tol`).
 
         Returns
         -------
         ndarray of shape (n_mismatches,)
         """
+        tol = self._tol(tol)
         parts = [r.rel_errors[self.failures_in(r, tol)] for r in self.rows]
         return np.concatenate([_empty(), *parts])
 
-    def passed(self, tol: float = 1e-6) -> bool:
+    def passed(self, tol: float | None = None) -> bool:
         """Whether no entry is shown wrong and every entry over ``tol`` was judged.
 
         Parameters
         ----------
-        tol : float
-            Relative errors up to this pass without further question.
+        tol : float, optional
+            Relative errors up to this pass without further question (default: the
+            tolerance the check ran with, :attr:`tol`).
 
         Returns
         -------
@@ -180,60 +209,73 @@ class GradCheckReport:
             per-entry errors). Unresolved entries, where the finite differences cannot tell,
             pass; :meth:`verdict` counts them and says why.
         """
-        s = self._sort(tol)
+        s = self._sort(self._tol(tol))
         nonfinite = any(r.nonfinite_grads for r in self.rows)
         return not nonfinite and s.count("mismatch") == 0 and s.count("unexamined") == 0
 
-    def verdict(self, tol: float = 1e-6) -> str:
+    def verdict(self, tol: float | None = None) -> str:
         """One line: ok, MISMATCH or NOT CHECKED, with the evidence and what to try.
 
         Parameters
         ----------
-        tol : float
-            Relative errors up to this pass without further question.
+        tol : float, optional
+            Relative errors up to this pass without further question (default: the
+            tolerance the check ran with, :attr:`tol`).
 
         Returns
         -------
         str
             Never advises a setting this check already used.
         """
-        head = (
-            f"worst relative error {self.max_rel_error:.2e} (order {self.order}, eps={self.eps:g})"
-        )
+        tol = self._tol(tol)
         s = self._sort(tol)
-        nonfinite = self._not_finite()
+        engine = self.reference == "autograd"
+        head = f"worst relative error {self.max_rel_error:.2e} " + (
+            "(compared with: the autograd engine, exact to rounding)"
+            if engine
+            else f"(order {self.order}, eps={self.eps:g})"
+        )
+        nonfinite = not_finite(self)
         if nonfinite:
             return f"{head}: MISMATCH: not finite: {nonfinite}"
         if s.count("mismatch"):
-            keys = _keys(self.rows, s.mismatch)
-            return (
-                f"{head}: MISMATCH: a gradient is wrong: {_entries(s.count('mismatch'))} of "
-                f"{keys} off by up to {s.max_abs('mismatch'):.2e}, over "
-                f"{DISAGREEMENT_MARGIN:g}x what the finite differences at eps and eps/3 disagree "
-                f"by there; check the backward of {keys}"
+            where = keys(self.rows, s.mismatch)
+            found = (
+                f"{head}: MISMATCH: a gradient is wrong: {entries(s.count('mismatch'))} of "
+                f"{where} off by up to {s.max_abs('mismatch'):.2e}, over "
             )
+            if not engine:
+                return (
+                    f"{found}{DISAGREEMENT_MARGIN:g}x what the finite differences at eps and "
+                    f"eps/3 disagree by there; check the backward of {where}"
+                )
+            culprit = (
+                departed(self.departure) if self.departure else f"check the backward of {where}"
+            )
+            return f"{found}{tol:g} of the largest entry of their tensor; {culprit}"
         if s.count("unexamined"):
-            unexamined = f"{head}: NOT CHECKED: " + self._unexamined(s, tol)
+            not_judged = f"{head}: NOT CHECKED: " + unexamined(self, s, tol)
             if s.count("unresolved"):  # the same as below, for those measured again
-                unexamined += f"; {_entries(s.count('unresolved'))} unresolved: {self._reasons(s)}"
-            return unexamined
+                not_judged += f"; {entries(s.count('unresolved'))} unresolved: {reasons(self, s)}"
+            return not_judged
         n = s.count("unresolved")
         if not n:
             return f"{head}: ok"
         return (  # the good news first: the large relative error above is one of these
-            f"{head}: ok (all entries within {tol:g} but {_entries(n)} where the finite "
+            f"{head}: ok (all entries within {tol:g} but {entries(n)} where the finite "
             f"differences disagree with themselves (steps eps, eps/3, eps/10), so they cannot "
-            f"judge backprop there: {self._reasons(s)}; absolute errors of those entries at "
+            f"judge backprop there: {reasons(self, s)}; absolute errors of those entries at "
             f"most {s.max_abs('unresolved'):.2e})"
         )
 
-    def to_text(self, tol: float = 1e-6) -> str:
+    def to_text(self, tol: float | None = None) -> str:
         """The table, one row per tensor, and the :meth:`verdict` at ``tol``.
 
         Parameters
         ----------
-        tol : float
-            Relative errors up to this pass without further question.
+        tol : float, optional
+            Relative errors up to this pass without further question (default: the
+            tolerance the check ran with, :attr:`tol`).
 
         Returns
         -------
@@ -243,6 +285,12 @@ class GradCheckReport:
             f"{'parameter':<10} {'layer':<10} {'shape':<12} {'checked':>8} "
             f"{'max rel err':>12} {'max abs err':>12}"
         ]
+        if self.reference == "autograd":
+            lines.insert(
+                0,
+                "compared with: the autograd engine (exact to rounding); rel err: relative to "
+                "the largest entry of the tensor",
+            )
         for r in self.rows:
             shape = "x".join(map(str, r.shape))
             lines.append(
@@ -255,6 +303,9 @@ class GradCheckReport:
     def __str__(self) -> str:
         return self.to_text()
 
+    def _tol(self, tol: float | None) -> float:
+        return self.tol if tol is None else tol
+
     def _masks(self, row: GradCheckRow, tol: float) -> _Masks:
         """The entries of ``row`` over ``tol``: mismatches, unresolved, not measured again."""
         rel, err = row.rel_errors, row.abs_errors
@@ -263,6 +314,10 @@ class GradCheckReport:
             return _Masks(
                 mismatch=no, unresolved=no, unexamined=np.array([row.max_rel_error > tol])
             )
+        if self.reference == "autograd":  # exact against exact: over tol is wrong
+            no = np.zeros(row.checked, bool)
+            with np.errstate(invalid="ignore"):
+                return _Masks(~np.isfinite(err) | (rel > tol), unresolved=no, unexamined=no)
         spread = row.spreads if row.spreads.size == row.checked else np.full(row.checked, np.nan)
         nonfinite = ~np.isfinite(err)  # NaN compares False with everything: handled apart
         over = rel > tol
@@ -275,7 +330,7 @@ class GradCheckReport:
         unresolved = over & ~mismatch & (floored | examined)
         return _Masks(mismatch, unresolved, unexamined=over & ~floored & ~examined)
 
-    def _sort(self, tol: float) -> _Sorted:
+    def _sort(self, tol: float) -> SortedEntries:
         masks = [self._masks(r, tol) for r in self.rows]
         errs, large = [], []
         for r, m in zip(self.rows, masks):
@@ -283,106 +338,10 @@ class GradCheckReport:
             errs.append(r.abs_errors if data else np.array([r.max_abs_error]))
             ok = data and r.large_step_off.size == r.checked
             large.append(r.large_step_off if ok else np.zeros(m.mismatch.size, bool))
-        return _Sorted(
+        return SortedEntries(
             mismatch=[m.mismatch for m in masks],
             unresolved=[m.unresolved for m in masks],
             unexamined=[m.unexamined for m in masks],
             abs_errors=errs,
             large_step_off=large,
         )
-
-    def _unexamined(self, s: _Sorted, tol: float) -> str:
-        bare = [
-            r.key
-            for r, m in zip(self.rows, s.unexamined)
-            if m.any() and (r.rel_errors.size != r.checked or r.abs_errors.size != r.checked)
-        ]
-        n = s.count("unexamined")
-        parts = [f"{_entries(n)} over {tol:g} were not measured again, so may be wrong"]
-        if bare:
-            parts.append(f"{', '.join(bare)} carry no per-entry errors: rerun check_gradients")
-        if tol < self.tol:
-            parts.append(
-                f"the check re-measured only entries over {self.tol:g}: pass tol={tol:g} to "
-                "check_gradients"
-            )
-        elif len(bare) < n and self.recheck is not None:
-            total = n - len(bare) + self._examined_count()
-            parts.append(
-                f"only the {self.recheck} with the largest absolute errors were: rerun with "
-                f"recheck={total} (--recheck {total})"
-            )
-        return "; ".join(parts)
-
-    def _not_finite(self) -> str:
-        """What is inf or NaN, per tensor ("" if nothing), and what to check."""
-        parts, keys = [], []
-        for r in self.rows:
-            errs = int(np.count_nonzero(~np.isfinite(r.abs_errors)))
-            size = int(np.prod(r.shape))
-            if r.nonfinite_grads:
-                parts.append(
-                    f"backprop gave inf/NaN for {r.nonfinite_grads} of {size} entries of {r.key}"
-                )
-            if r.nonfinite_fds:
-                parts.append(
-                    f"the finite difference is inf/NaN for {r.nonfinite_fds} of {r.checked} "
-                    f"entries of {r.key} (the loss is not finite within 2 eps of them)"
-                )
-            if errs and not (r.nonfinite_grads or r.nonfinite_fds):
-                parts.append(f"the error is inf/NaN for {errs} entries of {r.key}")
-            if r.nonfinite_grads or errs:
-                keys.append(r.key)
-        if not parts:
-            return ""
-        return "; ".join(parts) + (f"; check the backward of {', '.join(keys)}" if keys else "")
-
-    def _examined_count(self) -> int:
-        return sum(int(np.sum(~np.isnan(r.spreads))) for r in self.rows)
-
-    def _reasons(self, s: _Sorted) -> str:
-        large = sum(int((m & g).sum()) for m, g in zip(s.unresolved, s.large_step_off))
-        small = s.count("unresolved") - large
-        reasons = []
-        if large and self.kinks:
-            smaller = self.eps / 100
-            reasons.append(
-                f"{large} likely at a kink of {'/'.join(self.kinks)} within 2 eps, where the "
-                f"step eps is the odd one out: try eps={smaller:g} (--eps {smaller:g})"
-            )
-        elif large:
-            smaller = self.eps / 100
-            fix = (
-                "order=4 (--order 4)" if self.order == 2 else f"eps={smaller:g} (--eps {smaller:g})"
-            )
-            reasons.append(
-                f"{large} likely truncation, the step eps being the odd one out: try {fix}"
-            )
-        if small:
-            why = f"{small} round-off on gradients near zero{self._near_zero_example()}"
-            if self.order == 2:
-                why += ": try order=4 (--order 4)"
-            reasons.append(why)
-        return "; ".join(reasons)
-
-    def _near_zero_example(self) -> str:
-        """Where this network's gradients near zero come from, by its layer types."""
-        sources = []
-        if self.saturating:
-            sources.append(f"saturated {'/'.join(self.saturating)} units")
-        if self.dying:
-            sources.append(f"dead {'/'.join(self.dying)} units")
-        shallow = [name for name in self.kinks if name not in self.dying]
-        if shallow:  # a kink that cannot die has a shallow side instead (leaky ReLU)
-            sources.append(f"{'/'.join(shallow)} units on their shallow side")
-        if self.dropout:
-            sources.append(f"units dropped by {'/'.join(self.dropout)}")
-        return f", e.g. of {' or '.join(sources)}" if sources else ""
-
-
-def _keys(rows: tuple[GradCheckRow, ...], masks: list[np.ndarray]) -> str:
-    return ", ".join(r.key for r, m in zip(rows, masks) if m.any())
-
-
-def _entries(n: int) -> str:
-    return f"{n} entr{'y' if n == 1 else 'ies'}"

@@ -1,6 +1,7 @@
 """The ``nn`` command: the demo, training, evaluation and gradient checks from a shell.
 
-``nn`` with no arguments runs the demo. ``nn --help`` and ``nn COMMAND --help`` list the rest.
+``nn`` with no arguments (or with only the demo's options) runs the demo; ``nn --version``
+prints the version. ``nn --help`` and ``nn COMMAND --help`` list the rest.
 Each command is a ``cmd_<name>`` function in a module of this package; its options are declared
 here, one ``_add_<name>`` function per command that :func:`build_parser` calls, and the options
 ``train`` and ``diagnose`` share in :mod:`nn.cli.options`.
@@ -14,10 +15,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from nn.check.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT
+from nn.check.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT, REFERENCES
+from nn.check.report import AUTOGRAD_TOL, FINITE_DIFFERENCES_TOL
 from nn.cli.bench import cmd_bench
 from nn.cli.demo import cmd_demo, digit_art, show_digits
 from nn.cli.diagnose import cmd_diagnose
+from nn.cli.evaluate import cmd_evaluate
+from nn.cli.export import add_export_parser, cmd_export
 from nn.cli.gradcheck import cmd_gradcheck
 from nn.cli.options import (
     DATASETS,
@@ -25,14 +29,18 @@ from nn.cli.options import (
     STANDARDIZE_HELP,
     activation_names,
     add_shared_options,
+    add_threads_option,
     load_dataset,
     loss_names,
     make_optimizer,
     make_schedule,
     network_from_args,
 )
-from nn.cli.train import TrainResult, cmd_evaluate, cmd_train, train_from_args
+from nn.cli.playground import add_playground_parser, cmd_playground
+from nn.cli.summary import cmd_summary
+from nn.cli.train import TrainResult, cmd_train, train_from_args
 from nn.io.npz import ModelFileError
+from nn.version import __version__
 
 # Re-exported so `from nn.cli import ...` keeps working. A test that monkeypatches a name
 # must patch the module that looks it up: `nn.cli.cmd_demo` for build_parser, but
@@ -47,7 +55,10 @@ __all__ = [
     "cmd_demo",
     "cmd_diagnose",
     "cmd_evaluate",
+    "cmd_export",
     "cmd_gradcheck",
+    "cmd_playground",
+    "cmd_summary",
     "cmd_train",
     "digit_art",
     "load_dataset",
@@ -72,22 +83,41 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nn",
         description="Neural networks from scratch. With no command, runs the demo.",
     )
+    parser.add_argument("--version", action="version", version=f"nn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo(sub)
     _add_train(sub)
     _add_evaluate(sub)
+    _add_summary(sub)
     _add_diagnose(sub)
     _add_gradcheck(sub)
     _add_bench(sub)
+    add_export_parser(sub)
+    add_playground_parser(sub)
     return parser
 
 
 def _add_demo(sub: _Subcommands) -> None:
     """``nn demo``, also what ``nn`` with no command runs."""
-    demo = sub.add_parser("demo", help="the seed network learns handwritten digits (default)")
-    demo.add_argument("--epochs", type=int, default=10)
-    demo.add_argument("--seed", type=int, default=0)
+    demo = sub.add_parser(
+        "demo",
+        help="the seed network learns handwritten digits (default)",
+        description="Nielsen's [784, 30, 10] sigmoid network learns 8,000 of the embedded "
+        "handwritten digits by SGD (mini-batches of 10, eta = 3.0), prints its accuracy on "
+        "2,000 others after every epoch, and draws six of them with its answers. `nn` with no "
+        "command (or with only these options) runs it.",
+    )
+    demo.add_argument(
+        "--epochs", type=int, default=10, help="passes over the training digits (default: 10)"
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the initial weights, the shuffling and the digits drawn (default: 0)",
+    )
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_threads_option(demo)
     demo.set_defaults(func=cmd_demo)
 
 
@@ -142,13 +172,25 @@ def _add_train(sub: _Subcommands) -> None:
         action="store_true",
         help="continue the run saved in --checkpoint (identical result to an uninterrupted run)",
     )
+    train.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="draw the learning curves (loss and accuracy per epoch, training and test or "
+        "validation) into FILE as PNG; needs matplotlib",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
 
 
 def _add_evaluate(sub: _Subcommands) -> None:
-    """``nn evaluate MODEL``."""
-    ev = sub.add_parser("evaluate", help="evaluate a saved model on a dataset's test split")
+    """``nn evaluate MODEL``: the data, and how many mistakes to show."""
+    ev = sub.add_parser(
+        "evaluate",
+        help="evaluate a saved model on a dataset's test split",
+        description="Print a saved model's loss and accuracy on a dataset's test split, the "
+        "confusion matrix (rows: true classes, columns: the model's answers) and each class's "
+        "accuracy.",
+    )
     ev.add_argument("model", help="path of a model saved by `nn train --save`")
     ev.add_argument(
         "--dataset",
@@ -159,7 +201,31 @@ def _add_evaluate(sub: _Subcommands) -> None:
         "--data-dir", metavar="DIR", help="directory with the IDX files (mnist, fashion-mnist)"
     )
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument(
+        "--misclassified",
+        type=int,
+        metavar="N",
+        help="also show the N mistakes the model is surest of (terminal art for images)",
+    )
+    ev.add_argument(
+        "--misclassified-png",
+        metavar="FILE",
+        help="draw those mistakes (N of them, default 24) into FILE as PNG; needs matplotlib",
+    )
     ev.set_defaults(func=cmd_evaluate)
+
+
+def _add_summary(sub: _Subcommands) -> None:
+    """``nn summary MODEL``."""
+    sm = sub.add_parser(
+        "summary",
+        help="the layers of a saved model: output shapes and parameter counts",
+        description="Print a saved model's layers in a table: the shape of what each one "
+        "gives per example and its number of parameters, with the totals (the table of "
+        "Network.summary()).",
+    )
+    sm.add_argument("model", help="path of a model saved by `nn train --save` or Network.save")
+    sm.set_defaults(func=cmd_summary)
 
 
 def _add_diagnose(sub: _Subcommands) -> None:
@@ -193,7 +259,9 @@ def _add_diagnose(sub: _Subcommands) -> None:
 
 def _add_gradcheck(sub: _Subcommands) -> None:
     """``nn gradcheck``: a random network (or a saved one), and the check's settings."""
-    gc = sub.add_parser("gradcheck", help="check backprop against finite differences")
+    gc = sub.add_parser(
+        "gradcheck", help="check backprop against finite differences or the autograd engine"
+    )
     gc.add_argument("--sizes", help="layer sizes of a random network (default: 5,4,3)")
     gc.add_argument("--activation", choices=activation_names(), help="default: sigmoid")
     gc.add_argument(
@@ -209,10 +277,19 @@ def _add_gradcheck(sub: _Subcommands) -> None:
     gc.add_argument("--order", type=int, choices=[2, 4], default=4, help="finite-difference order")
     gc.add_argument("--max-entries", type=int, default=None, help="entries checked per tensor")
     gc.add_argument(
+        "--reference",
+        choices=REFERENCES,
+        default="finite_differences",
+        help="compare with finite differences (default; any layer) or with the tensor engine "
+        "of nn.autograd (exact to rounding; names the layer whose backward is wrong)",
+    )
+    gc.add_argument(
         "--tol",
         type=float,
-        default=1e-6,
-        help="largest relative error passed without measuring the entry again at eps/3, eps/10",
+        default=None,
+        help="largest relative error passed without measuring the entry again at eps/3, eps/10 "
+        f"(default {FINITE_DIFFERENCES_TOL:g}); with --reference autograd, the largest error "
+        f"relative to the tensor's largest entry (default {AUTOGRAD_TOL:g})",
     )
     gc.add_argument(
         "--recheck",
@@ -232,8 +309,9 @@ def _add_bench(sub: _Subcommands) -> None:
     bp = what.add_parser(
         "backprop",
         help="seconds per gradient: finite differences, unmemoized chain rule, backprop",
-        description="Time one gradient by five routes on ladders of networks; print tables of "
-        "seconds, speed-ups and growth with W. See docs/why-backprop-is-fast.md.",
+        description="Time one gradient by five routes on ladders of networks, and by the two "
+        "autograd engines; print tables of seconds, speed-ups, the engines' cost and growth "
+        "with W. See docs/why-backprop-is-fast.md and docs/autograd.md.",
     )
     from nn.bench.report import add_arguments  # here: `import nn.cli` leaves nn.bench unloaded
 
@@ -244,9 +322,12 @@ def _add_bench(sub: _Subcommands) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``nn`` command; returns the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["demo", *argv]  # `nn --epochs 3`: options of the default command
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["demo", *(argv or [])])
+        args = parser.parse_args(["demo"])
     try:
         return int(args.func(args))
     except (ValueError, TypeError, FileNotFoundError, ModelFileError, OSError) as err:

@@ -20,6 +20,7 @@ from nn.cli.options import (
     DATASET_CLASSES,
     DATASET_INPUTS,
     NETWORK_DEFAULTS,
+    check_matplotlib,
     make_schedule,
     network_options,
     parse_sizes,
@@ -157,10 +158,13 @@ def check_train_options(args: argparse.Namespace) -> None:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """``--save`` and ``--checkpoint``: writable, distinct, and not over the other kind."""
-    for option in ("save", "checkpoint"):
-        if getattr(args, option) is not None:  # "" too: an error, not "do not save"
+    """``--save``, ``--checkpoint`` and ``--plot``: writable; the first two distinct, and
+    neither over the other kind of file."""
+    for option in ("save", "checkpoint", "plot"):
+        if getattr(args, option, None) is not None:  # "" too: an error, not "do not save"
             check_output_file(f"--{option}", getattr(args, option), probe=True)
+    if getattr(args, "plot", None) is not None:
+        check_matplotlib("--plot")  # after the path: a typo is reported first
     if args.save is not None and args.checkpoint is not None:
         if os.path.abspath(args.save) == os.path.abspath(args.checkpoint):
             raise ValueError(

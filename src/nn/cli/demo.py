@@ -10,6 +10,7 @@ import numpy as np
 from nn import datasets
 from nn.core.validation import check_positive_int
 from nn.models.mlp import mlp
+from nn.train.threads import ThreadPolicy
 
 
 def digit_art(image: np.ndarray) -> list[str]:
@@ -51,6 +52,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"measured on {len(Xt):,} digits it never trains on.\n"
     )
     net = mlp([784, 30, 10], seed=args.seed)
+    threads = ThreadPolicy(args.threads)
     start = time.perf_counter()
     history = net.fit(
         X,
@@ -62,10 +64,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         verbose=not args.quiet,
         validation_name="test",
+        threads=threads,
     )
     seconds = time.perf_counter() - start
     acc = history["val_accuracy"][-1]
-    print(f"\nTest accuracy {acc:.2%} after {len(history['epoch'])} epochs ({seconds:.1f} s).\n")
+    n = len(history["epoch"])
+    print(f"\nTest accuracy {acc:.2%} after {n} epoch{'s' * (n != 1)} ({seconds:.1f} s).")
+    print(f"{threads.summary()}\n")
     rng = np.random.default_rng(args.seed)
     pick = rng.choice(len(Xt), size=6, replace=False)
     print(show_digits(Xt[pick], yt[pick], net.classify(Xt[pick])))

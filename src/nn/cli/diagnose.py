@@ -11,16 +11,18 @@ from nn.cli.checks import check_diagnose_options
 from nn.cli.options import (
     DEFAULT_LR,
     check_matplotlib,
+    check_model_inputs,
+    dataset_of,
     load_dataset,
     make_optimizer,
     network_from_args,
     network_options,
 )
-from nn.cli.train import check_model_inputs, dataset_of
 from nn.io.model_file import load
 from nn.io.paths import check_output_dir
 from nn.layers.initializers import INITIALIZERS
 from nn.preprocessing import Standardizer
+from nn.train.threads import ThreadPolicy
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
@@ -59,6 +61,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     pick = np.random.default_rng(args.seed).permutation(len(Xt))[: args.probe_size]
     snaps = tuple(sorted({0} | {args.steps // 3**k for k in range(4)})) if args.plots else ()
     print(f"Diagnosing {what} on {args.dataset}.")
+    threads = ThreadPolicy(args.threads)
     report = diagnose(
         net,
         X,
@@ -74,8 +77,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         snapshot_steps=snaps,
         init=init,
         usual_lr=DEFAULT_LR[args.optimizer],
+        threads=threads,
     )
     print(report)
+    print(f"\n{threads.summary()}")
     if args.json:
         report.to_json(args.json)
         print(f"\nFindings and measurements written to {args.json}")

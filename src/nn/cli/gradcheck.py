@@ -1,4 +1,5 @@
-"""``nn gradcheck``: backprop against finite differences, on a random or a saved network."""
+"""``nn gradcheck``: backprop against finite differences or the autograd engine, on a random
+or a saved network."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def check_output_fits_loss(net: Network, from_file: bool = False) -> None:
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
-    """Backprop against finite differences on a random float64 network and batch."""
+    """Backprop against finite differences (or the engine) on a random float64 network and
+    batch."""
     check_positive_int("--batch", args.batch)
     if args.eps is not None:
         check_learning_rate("--eps", args.eps)
@@ -57,7 +59,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         check_positive_int("--max-entries", args.max_entries)
     if args.recheck is not None:
         check_positive_int("--recheck", args.recheck)
-    check_real("--tol", args.tol, 0.0)
+    if args.tol is not None:
+        check_real("--tol", args.tol, 0.0)
     if args.seed < 0:
         raise ValueError(f"--seed must be 0 or more, got {args.seed}")
     network = {"sizes": args.sizes, "activation": args.activation, "loss": args.loss}
@@ -104,6 +107,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         seed=rng,
         tol=args.tol,
         recheck=args.recheck,
+        reference=args.reference,
     )
     print(f"Gradient check of {net!r}\non a random batch of {args.batch} (float64)\n")
     print(report.to_text(args.tol))

@@ -4,13 +4,15 @@ Both commands describe a network, the data it learns and the optimizer that trai
 same options, declared once by :func:`add_shared_options`. The functions below turn those
 options into the dataset (:func:`load_dataset`), the network (:func:`network_from_args`) and the
 optimizer (:func:`make_optimizer`), so the two commands build identical things from identical
-options.
+options. :func:`dataset_of` and :func:`check_model_inputs` pair a saved model with its data
+(``nn evaluate``, ``nn diagnose --model``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -141,6 +143,35 @@ def add_shared_options(
     parser.add_argument("--standardize", action="store_true", help=standardize_help)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: float32")
+    add_threads_option(parser)
+
+
+def add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """``--threads N|auto``: the BLAS threads of training (:mod:`nn.train.threads`)."""
+    parser.add_argument(
+        "--threads",
+        type=parse_threads,
+        default="auto",
+        metavar="N|auto",
+        help="BLAS threads for the matrix products: a number, or auto (the default: one for "
+        "small products, else whichever of 1 and all cores trains faster here and now, "
+        "checked again when the machine gets busier or freer); the choice is printed",
+    )
+
+
+def parse_threads(text: str) -> str | int:
+    """``--threads``'s value: ``"auto"`` or a whole number of threads, 1 or more."""
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected auto or a number of threads (1, 2, ...), got {text!r}"
+        )
+    return n
 
 
 def check_data_dir(name: str, data_dir: str | None) -> None:
@@ -313,3 +344,46 @@ def check_matplotlib(option: str) -> None:
             f'{option} draws with matplotlib, which is not installed: pip install "nn[plot]" '
             "(or pip install matplotlib)"
         ) from None
+
+
+def dataset_of(net: Network, path: str, dataset: str | None) -> str:
+    """The dataset to use with the model saved in ``path``.
+
+    Parameters
+    ----------
+    net : Network
+        The model loaded from ``path``; ``nn train --save`` records its dataset in
+        ``net.metadata["dataset"]`` (models saved by older versions have none).
+    path : str
+        Where the model was loaded from, for the warning.
+    dataset : str or None
+        The ``--dataset`` the user gave, if any.
+
+    Returns
+    -------
+    str
+        ``dataset`` if given, else the recorded one, else ``"digits"``. A warning is printed
+        to stderr when the given dataset is not the recorded one; :func:`check_model_inputs`
+        then catches a dataset whose examples the model cannot take.
+    """
+    trained_on = net.metadata.get("dataset")  # None for models saved by older versions
+    dataset = dataset or (trained_on if trained_on in DATASETS else "digits")
+    if trained_on is not None and dataset != trained_on:
+        print(f"nn: warning: {path} was trained on {trained_on}, not {dataset}", file=sys.stderr)
+    return dataset
+
+
+def check_model_inputs(net: Network, path: str, dataset: str, n_features: int) -> None:
+    """Raise a ValueError naming the ``--dataset`` choices that fit when ``dataset``'s
+    examples (``n_features`` each) are not the width of the model's input layer."""
+    if net.n_in is None or n_features == net.n_in:
+        return
+    fits = [name for name in DATASETS if DATASET_INPUTS[name] == net.n_in]
+    if fits:
+        names = ", ".join(fits[:-1]) + (f" or {fits[-1]}" if len(fits) > 1 else fits[-1])
+        fix = f"give --dataset with a built-in dataset of {net.n_in} inputs: {names}"
+    else:
+        fix = f"none of the built-in datasets ({', '.join(DATASETS)}) has {net.n_in} inputs"
+    raise ValueError(
+        f"{path} takes {net.n_in} inputs but {dataset} examples have {n_features} features; {fix}"
+    )

@@ -1,4 +1,4 @@
-"""``nn train`` and ``nn evaluate``: train an mlp on a built-in dataset, score a saved one."""
+"""``nn train``: train an mlp on a built-in dataset. (``nn evaluate``: :mod:`nn.cli.evaluate`.)"""
 
 from __future__ import annotations
 
@@ -16,22 +16,37 @@ import numpy as np
 
 from nn.cli.advice import diagnose_command, resume_refused
 from nn.cli.checks import check_train_options
+from nn.cli.evaluate import cmd_evaluate
 from nn.cli.options import (
-    DATASET_INPUTS,
-    DATASETS,
+    check_model_inputs,
+    dataset_of,
     load_dataset,
     make_optimizer,
     network_from_args,
     network_options,
 )
 from nn.core.network import History, Network
-from nn.io.model_file import load
 from nn.preprocessing import Standardizer
 from nn.train.callbacks import EarlyStopping
 from nn.train.checkpoint import CheckpointError
 from nn.train.interrupts import HeldInterrupts
 from nn.train.progress import duration
 from nn.train.safeguards import TrainingDiverged, TrainingInterrupted
+from nn.train.threads import ThreadPolicy
+
+# Imported from here before they moved: cmd_evaluate to nn.cli.evaluate, the other two to
+# nn.cli.options (nn evaluate and nn diagnose both use them).
+__all__ = [
+    "TrainResult",
+    "check_model_inputs",
+    "cmd_evaluate",
+    "cmd_train",
+    "dataset_of",
+    "plot_history",
+    "plural",
+    "report_training",
+    "train_from_args",
+]
 
 
 @dataclass
@@ -84,6 +99,7 @@ def train_from_args(
     validation: dict[str, Any] = {"validation_split": args.validation_split}
     if not args.validation_split:
         validation = {"validation_data": (scaler.transform(Xt) if scaler else Xt, yt)}
+    threads = ThreadPolicy(args.threads)
     guard = None if hold is None else hold.enter_context(HeldInterrupts())  # until saved
     start = time.perf_counter()
     with warnings.catch_warnings():  # reported by cmd_train as nn's own messages
@@ -103,11 +119,13 @@ def train_from_args(
                 checkpoint=args.checkpoint,
                 checkpoint_every=every,
                 resume=args.resume,
+                threads=threads,
                 **validation,
             )
         except CheckpointError as err:
             raise resume_refused(err, args.checkpoint) from None
     seconds = time.perf_counter() - start
+    print(threads.summary())  # what --threads chose, and why
     stopped = history.get("stopped")
     if stopped is not None and stopped["reason"] == "diverged":
         return TrainResult(net, history, None, None, seconds, stopper, stopped, n_train, guard)
@@ -138,7 +156,7 @@ CHANCE_MARGIN = 0.02
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train an mlp on a built-in dataset.
+    """Train an mlp on a built-in dataset; ``--plot FILE`` draws its learning curves.
 
     From the start of training until the model is saved, Ctrl-C is held: the first stops
     training at the next step boundary, and neither it nor any other cuts the checkpoint or
@@ -146,16 +164,40 @@ def cmd_train(args: argparse.Namespace) -> int:
     """
     with contextlib.ExitStack() as hold:
         result = train_from_args(args, hold)
-        status = _report(args, result)
+        status = report_training(args, result)
         late = result.interrupts is not None and result.interrupts.requested
     if late and status == 0:  # Ctrl-C after training, while testing or saving: now it stops
         print("\nnn: interrupted after training ended; the model was saved", file=sys.stderr)
         return 130
+    if getattr(args, "plot", None):
+        plot_history(args, result.history)
     return status
 
 
-def _report(args: argparse.Namespace, result: TrainResult) -> int:
-    """Say how training ended, save the model if asked, and return the exit status."""
+def plot_history(args: argparse.Namespace, history: History) -> None:
+    """Draw the learning curves of ``history`` into ``args.plot`` (``nn train --plot FILE``).
+
+    Drawn however training ended, as long as one epoch finished: the curves of a run that
+    diverged or was interrupted show how it got there.
+    """
+    if not history["epoch"]:
+        print(f"nn: no epoch finished: no learning curves to draw in {args.plot}", file=sys.stderr)
+        return
+    from nn.diagnostics.plots import learning_curves
+
+    options = network_options(args)
+    learning_curves(
+        history,
+        title=f"{args.dataset}: {options['activation']} units, {options['loss']} loss, "
+        f"{args.optimizer}",
+        validation_name="validation" if args.validation_split else "test",
+        path=args.plot,
+    )
+    print(f"Learning curves written to {args.plot}")
+
+
+def report_training(args: argparse.Namespace, result: TrainResult) -> int:
+    """Print how a run of ``nn train`` ended, save the model if asked; the exit status."""
     net, history, stopped = result.network, result.history, result.stopped
     if stopped is not None and stopped["reason"] == "diverged":
         print(f"nn: {stopped['message']}\nnn: the model was not saved", file=sys.stderr)
@@ -205,63 +247,4 @@ def _report(args: argparse.Namespace, result: TrainResult) -> int:
     if args.save:
         net.save(args.save)
         print(f"Saved to {args.save}; `nn evaluate {args.save}` tests it on {args.dataset}")
-    return 0
-
-
-def dataset_of(net: Network, path: str, dataset: str | None) -> str:
-    """The dataset to use with the model saved in ``path``.
-
-    Parameters
-    ----------
-    net : Network
-        The model loaded from ``path``; ``nn train --save`` records its dataset in
-        ``net.metadata["dataset"]`` (models saved by older versions have none).
-    path : str
-        Where the model was loaded from, for the warning.
-    dataset : str or None
-        The ``--dataset`` the user gave, if any.
-
-    Returns
-    -------
-    str
-        ``dataset`` if given, else the recorded one, else ``"digits"``. A warning is printed
-        to stderr when the given dataset is not the recorded one; :func:`check_model_inputs`
-        then catches a dataset whose examples the model cannot take.
-    """
-    trained_on = net.metadata.get("dataset")  # None for models saved by older versions
-    dataset = dataset or (trained_on if trained_on in DATASETS else "digits")
-    if trained_on is not None and dataset != trained_on:
-        print(f"nn: warning: {path} was trained on {trained_on}, not {dataset}", file=sys.stderr)
-    return dataset
-
-
-def check_model_inputs(net: Network, path: str, dataset: str, n_features: int) -> None:
-    """Raise a ValueError naming the ``--dataset`` choices that fit when ``dataset``'s
-    examples (``n_features`` each) are not the width of the model's input layer."""
-    if net.n_in is None or n_features == net.n_in:
-        return
-    fits = [name for name in DATASETS if DATASET_INPUTS[name] == net.n_in]
-    if fits:
-        names = ", ".join(fits[:-1]) + (f" or {fits[-1]}" if len(fits) > 1 else fits[-1])
-        fix = f"give --dataset with a built-in dataset of {net.n_in} inputs: {names}"
-    else:
-        fix = f"none of the built-in datasets ({', '.join(DATASETS)}) has {net.n_in} inputs"
-    raise ValueError(
-        f"{path} takes {net.n_in} inputs but {dataset} examples have {n_features} features; {fix}"
-    )
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Evaluate a saved model on a dataset's test split."""
-    net = load(args.model)
-    dataset = dataset_of(net, args.model, args.dataset)
-    _, (Xt, yt) = load_dataset(dataset, data_dir=args.data_dir, seed=args.seed)
-    check_model_inputs(net, args.model, dataset, Xt.shape[1])
-    scores = net.evaluate(Xt, yt)
-    acc = scores["accuracy"]
-    acc_text = f", accuracy {acc:.2%}" if acc is not None else ""
-    print(
-        f"{args.model} on {dataset} ({len(Xt):,} test examples): "
-        f"loss {scores['loss']:.4f}{acc_text}"
-    )
     return 0

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nn.optim.optimizers import Optimizer
     from nn.train.callbacks import Callback
     from nn.train.safeguards import TrainingRun
+    from nn.train.threads import ThreadPolicy
 
 __all__ = ["Network", "History"]
 
@@ -221,6 +222,7 @@ class Network(NetworkShapes):
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_every: int | str = "epoch",
         resume: bool | str | os.PathLike[str] = False,
+        threads: str | int | ThreadPolicy | None = "auto",
     ) -> History:
         """Train by mini-batch stochastic gradient descent: :func:`nn.train.fit` on this network.
 
@@ -256,6 +258,7 @@ class Network(NetworkShapes):
         resume : bool or path
             Continue the run saved in that checkpoint (True: in ``checkpoint`` if it
             exists); the result is identical bit for bit to an uninterrupted run.
+        threads : "auto" (measured: :mod:`nn.train.threads`), int, or None (leave the BLAS alone)
 
         Returns
         -------
@@ -273,8 +276,8 @@ class Network(NetworkShapes):
         return fit(
             self, X, Y, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
             validation_data=validation_data, validation_split=validation_split, seed=seed,
-            verbose=verbose, validation_name=validation_name, callbacks=callbacks,
-            checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+            verbose=verbose, validation_name=validation_name, callbacks=callbacks, resume=resume,
+            checkpoint=checkpoint, checkpoint_every=checkpoint_every, threads=threads,
         )  # fmt: skip
 
     def train_step(

@@ -155,19 +155,30 @@ def _to_float(name: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """
     with np.errstate(over="ignore", invalid="ignore"):
         out = arr.astype(dtype, copy=False)
-    if out.size and out.dtype.kind == "f":
-        # min and max propagate NaN and expose inf: two reductions, no temporary array.
-        lo, hi = out.min(), out.max()
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-                raise ValueError(_nonfinite_report(name, arr))
-            big = float(np.abs(arr).max())
-            raise ValueError(
-                f"{name} holds values too large for {dtype} (largest magnitude {big:.3g}, "
-                f"{dtype} reaches {float(np.finfo(dtype).max):.3g}); rescale the data, or "
-                "build the network with dtype=np.float64"
-            )
+    if out.size and out.dtype.kind == "f" and not _all_finite(out):
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise ValueError(_nonfinite_report(name, arr))
+        big = float(np.abs(arr).max())
+        raise ValueError(
+            f"{name} holds values too large for {dtype} (largest magnitude {big:.3g}, "
+            f"{dtype} reaches {float(np.finfo(dtype).max):.3g}); rescale the data, or "
+            "build the network with dtype=np.float64"
+        )
     return out
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether every value of the float array ``a`` is finite: one pass when they are.
+
+    A NaN or an inf anywhere makes the sum NaN or inf, so a finite sum clears every value
+    (one reduction, no temporary array: ``fit`` runs this over the whole training set at
+    every call). Finite values can overflow the sum too; only then do min and max, which
+    propagate NaN and expose inf, decide.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(a.sum()):
+            return True
+    return math.isfinite(a.min()) and math.isfinite(a.max())
 
 
 def _as_shape(shape: Shape | int | None) -> Shape | None:

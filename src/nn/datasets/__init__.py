@@ -3,9 +3,11 @@
 Every loader returns batch-first NumPy arrays: inputs ``X`` as floats and class labels ``y`` as
 int64 integers (one-hot encoding, where a loss wants it, is left to the caller).
 
-* Toy problems that fit on a plot: :func:`xor`, :func:`moons`, :func:`circles`, :func:`spirals`.
-  Their randomness comes only from the ``seed`` argument (see :func:`as_generator`): the same
-  seed gives the same bits. In :mod:`nn.datasets.toy`.
+* Toy problems that fit on a plot: :func:`xor`, :func:`moons`, :func:`circles`, :func:`spirals`,
+  :func:`gaussians` (classes, in :mod:`nn.datasets.toy`); :func:`plane` and :func:`bumps`
+  (regression, real targets of shape (n, 1), in :mod:`nn.datasets.toy_regression`). Their
+  randomness comes only from the ``seed`` argument (see :func:`as_generator`): the same seed
+  gives the same bits.
 * :func:`digits`: 10,000 real MNIST digits shipped inside the package (``nn/data/digits.npz``),
   split once into 8,000 training and 2,000 test examples; works offline.
   In :mod:`nn.datasets.embedded`.
@@ -44,18 +46,30 @@ from nn.datasets.mnist_loaders import (  # noqa: F401
     fashion_mnist,
     mnist,
 )
-from nn.datasets.toy import Seed, as_generator, circles, moons, spirals, xor  # noqa: F401
+from nn.datasets.toy import (  # noqa: F401
+    Seed,
+    as_generator,
+    circles,
+    gaussians,
+    moons,
+    spirals,
+    xor,
+)
+from nn.datasets.toy_regression import bumps, plane
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
     "DownloadError",
     "IDXError",
     "as_generator",
+    "bumps",
     "circles",
     "digits",
     "fashion_mnist",
+    "gaussians",
     "mnist",
     "moons",
+    "plane",
     "read_idx",
     "spirals",
     "write_idx",

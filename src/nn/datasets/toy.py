@@ -1,8 +1,8 @@
-"""Toy 2-D problems that fit on a plot: xor, moons, circles and spirals.
+"""Toy 2-D classification problems that fit on a plot: xor, moons, circles, spirals, gaussians.
 
 Each returns inputs ``X`` of shape (n, 2) and int64 labels ``y`` of shape (n,). Their randomness
 comes only from the ``seed`` argument (see :func:`as_generator`): the same seed gives the same
-bits.
+bits. (Regression sets are in :mod:`nn.datasets.toy_regression`.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from nn.datasets.common import Split, float_dtype
 
-__all__ = ["as_generator", "circles", "moons", "spirals", "xor"]
+__all__ = ["as_generator", "circles", "gaussians", "moons", "spirals", "xor"]
 
 Seed = int | np.random.Generator | None
 
@@ -59,7 +59,8 @@ def as_generator(seed: Seed = None) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
+def check_int(name: str, value: object, minimum: int) -> int:
+    """``value`` as an int if it is an integer >= ``minimum`` (TypeError or ValueError if not)."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise TypeError(
             f"{name} must be an int >= {minimum}, found {type(value).__name__} {value!r}"
@@ -69,7 +70,7 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
-def _check_real(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+def check_real(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
     """Return ``value`` as a float if it is a finite real number for which ``ok`` holds."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
         raise TypeError(f"{name} must be a number {expected}, found {type(value).__name__}")
@@ -84,23 +85,44 @@ def _check_real(name: str, value: object, expected: str, ok: Callable[[float], b
 # --------------------------------------------------------------------------------------------
 
 
-def xor(dtype: object = np.float32) -> Split:
-    """The four points of the XOR problem, the smallest task a linear model cannot solve.
+def xor(
+    dtype: object = np.float32, *, n: int | None = None, noise: float = 0.0, seed: Seed = None
+) -> Split:
+    """The XOR problem, the smallest task a linear model cannot solve.
+
+    Without ``n``: its four points ``[0, 0], [0, 1], [1, 0], [1, 1]`` with labels
+    ``[0, 1, 1, 0]``. With ``n``: ``n`` points drawn uniformly from the unit square, labelled
+    ``(x0 > 1/2) XOR (x1 > 1/2)`` (the quadrants around the square's centre, so each of the four
+    points stands for its quadrant), then moved by Gaussian noise of standard deviation
+    ``noise``; the label is that of the point before the noise, so noise can carry a point
+    across the boundary.
 
     Parameters
     ----------
     dtype : floating dtype, default numpy.float32
+    n : int, optional
+        Number of points, >= 1; None for the four points.
+    noise : float, default 0
+        Standard deviation of the noise, >= 0 (only with ``n``).
+    seed : int, numpy.random.Generator or None
+        See :func:`as_generator` (only with ``n``).
 
     Returns
     -------
-    X : ndarray of shape (4, 2)
-        The inputs ``[0, 0], [0, 1], [1, 0], [1, 1]``.
-    y : ndarray of shape (4,), int64
-        ``x0 XOR x1``: ``[0, 1, 1, 0]``.
+    X : ndarray of shape (4, 2) or (n, 2)
+    y : ndarray of shape (4,) or (n,), int64 labels in {0, 1}
     """
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float_dtype(dtype))
-    y = np.array([0, 1, 1, 0], dtype=np.int64)
-    return X, y
+    dt = float_dtype(dtype)
+    if n is None:
+        X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dt)
+        return X, np.array([0, 1, 1, 0], dtype=np.int64)
+    n = check_int("n", n, 1)
+    noise = check_real("noise", noise, ">= 0", lambda v: v >= 0)
+    rng = as_generator(seed)
+    X = rng.uniform(0.0, 1.0, size=(n, 2))  # (n, 2), drawn in float64 and rounded once
+    y = ((X[:, 0] > 0.5) != (X[:, 1] > 0.5)).astype(np.int64)
+    X += noise * rng.standard_normal(X.shape)
+    return X.astype(dt), y
 
 
 def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, dt: np.dtype) -> Split:
@@ -136,8 +158,8 @@ def moons(
     X : ndarray of shape (n, 2)
     y : ndarray of shape (n,), int64 labels in {0, 1}
     """
-    n = _check_int("n", n, 2)
-    noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
+    n = check_int("n", n, 2)
+    noise = check_real("noise", noise, ">= 0", lambda v: v >= 0)
     dt = float_dtype(dtype)
     rng = as_generator(seed)
 
@@ -184,9 +206,9 @@ def circles(
     X : ndarray of shape (n, 2)
     y : ndarray of shape (n,), int64 labels in {0, 1}
     """
-    n = _check_int("n", n, 2)
-    noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
-    factor = _check_real("factor", factor, "strictly between 0 and 1", lambda v: 0 < v < 1)
+    n = check_int("n", n, 2)
+    noise = check_real("noise", noise, ">= 0", lambda v: v >= 0)
+    factor = check_real("factor", factor, "strictly between 0 and 1", lambda v: 0 < v < 1)
     dt = float_dtype(dtype)
     rng = as_generator(seed)
 
@@ -233,11 +255,11 @@ def spirals(
     X : ndarray of shape (n, 2)
     y : ndarray of shape (n,), int64 labels in {0, ..., classes - 1}
     """
-    classes = _check_int("classes", classes, 2)
-    n = _check_int("n", n, 1)
+    classes = check_int("classes", classes, 2)
+    n = check_int("n", n, 1)
     if n < classes:
         raise ValueError(f"n must be >= classes ({classes}) so every class has a point, found {n}")
-    noise = _check_real("noise", noise, ">= 0", lambda v: v >= 0)
+    noise = check_real("noise", noise, ">= 0", lambda v: v >= 0)
     dt = float_dtype(dtype)
     rng = as_generator(seed)
 
@@ -249,4 +271,38 @@ def spirals(
         arms.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
     X = np.concatenate(arms)  # (n, 2)
     y = np.repeat(np.arange(classes, dtype=np.int64), sizes)
+    return _shuffled(X, y, rng, dt)
+
+
+def gaussians(
+    n: int = 200, *, noise: float = 0.15, seed: Seed = None, dtype: object = np.float32
+) -> Split:
+    """Two round Gaussian clouds, class 1 around ``(0.4, 0.4)`` and class 0 around its mirror.
+
+    The easiest problem here: a straight line separates the clouds unless ``noise`` (their
+    spread) makes them overlap. The examples are shuffled.
+
+    Parameters
+    ----------
+    n : int, default 200
+        Number of points, >= 2 (``n // 2`` of class 0, the rest of class 1).
+    noise : float, default 0.15
+        Standard deviation of each cloud along each axis, >= 0.
+    seed : int, numpy.random.Generator or None
+        See :func:`as_generator`.
+    dtype : floating dtype, default numpy.float32
+
+    Returns
+    -------
+    X : ndarray of shape (n, 2)
+    y : ndarray of shape (n,), int64 labels in {0, 1}
+    """
+    n = check_int("n", n, 2)
+    noise = check_real("noise", noise, ">= 0", lambda v: v >= 0)
+    dt = float_dtype(dtype)
+    rng = as_generator(seed)
+
+    y = np.repeat(np.array([0, 1], dtype=np.int64), [n // 2, n - n // 2])
+    centres = np.where(y[:, None] == 1, 0.4, -0.4)  # (n, 2)
+    X = centres + noise * rng.standard_normal((n, 2))
     return _shuffled(X, y, rng, dt)

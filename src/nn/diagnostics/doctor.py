@@ -186,6 +186,7 @@ def diagnose(
     snapshot_steps: tuple[int, ...] = (),
     init: str | None = None,
     usual_lr: float | None = None,
+    threads: Any = "auto",
 ) -> Report:
     """Run a probe training of a copy of ``network`` and say what is wrong with it.
 
@@ -216,6 +217,8 @@ def diagnose(
     usual_lr : float, optional
         The optimizer's usual starting learning rate (``nn diagnose`` passes its default for
         ``--lr``): what to suggest when the rate in use overflows a sound network at once.
+    threads : "auto", int, None or ThreadPolicy
+        BLAS threads of the probes, as ``fit``'s ``threads`` (:mod:`nn.train.threads`).
 
     Returns
     -------
@@ -232,7 +235,7 @@ def diagnose(
     if probe is None:
         pick = np.random.default_rng(seed).permutation(len(X))[:probe_size]
         probe = (np.asarray(X)[pick], np.asarray(Y)[pick])
-    kwargs = dict(batch_size=batch_size, steps=steps, every=every, seed=seed)
+    kwargs = dict(batch_size=batch_size, steps=steps, every=every, seed=seed, threads=threads)
     run = run_probe(network, X, Y, probe, optimizer=opt, snapshot_steps=snapshot_steps, **kwargs)
     tried: dict[str, float] = {}
 

@@ -12,7 +12,11 @@ call ``fig.savefig``).
 * :func:`activation_histograms`: the activations of every layer, e.g. at the start and the end;
 * :func:`decision_boundary` and :func:`decision_boundaries`: the classes a 2-D network draws,
   once or as a sequence over training;
-* :func:`first_layer_weights`: each first-layer unit's weights as an image (for digits).
+* :func:`first_layer_weights`: each first-layer unit's weights as an image (for digits), and
+  :func:`misclassified`: the examples a network gets wrong (both from
+  :mod:`nn.diagnostics.image_plots`).
+
+Every colour is named: by a legend, a colour bar, or the title of its panel.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nn.diagnostics.figures import PathLike, finish, new_figure
+from nn.diagnostics.image_plots import first_layer_weights, misclassified
 from nn.diagnostics.statistics import layer_outputs, measured_layers, saturation_range
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,33 +46,18 @@ __all__ = [
     "first_layer_weights",
     "learning_curves",
     "loss_curve",
+    "misclassified",
     "report_plots",
     "speed_of_learning",
 ]
 
-PathLike = str | os.PathLike[str]
-
-
-def _figure(width: float, height: float) -> Figure:
-    """A figure not attached to any window (rendered by the Agg canvas when saved)."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "nn.diagnostics.plots needs matplotlib: "
-            'pip install "nn[plot]" (or pip install matplotlib)'
-        ) from err
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _done(fig: Figure, path: PathLike | None) -> Figure:
-    if path is not None:
-        fig.savefig(path, dpi=110)
-    return fig
-
 
 def learning_curves(
-    history: History, *, title: str | None = None, path: PathLike | None = None
+    history: History,
+    *,
+    title: str | None = None,
+    validation_name: str = "validation",
+    path: PathLike | None = None,
 ) -> Figure:
     """Loss and accuracy per epoch, on the training data and the validation data.
 
@@ -75,18 +66,20 @@ def learning_curves(
     history : History
         What :meth:`nn.Network.fit` returned.
     title : str, optional
+    validation_name : str, default "validation"
+        What the legends call ``val_loss`` and ``val_accuracy``: ``"test"`` when ``fit`` was
+        given the test set as ``validation_data``.
     path : str or path-like, optional
         Write the figure there as PNG.
     """
-    fig = _figure(9, 3.6)
+    fig = new_figure(9, 3.6)
     ax_loss, ax_acc = fig.subplots(1, 2)
     epochs = history["epoch"]
-    for key, style in (("loss", "-"), ("val_loss", "--")):
-        if any(v is not None for v in history.get(key, [])):
-            ax_loss.plot(epochs, _values(history[key]), style, marker="o", ms=3, label=key)
-    for key, style in (("accuracy", "-"), ("val_accuracy", "--")):
-        if any(v is not None for v in history.get(key, [])):
-            ax_acc.plot(epochs, _values(history[key]), style, marker="o", ms=3, label=key)
+    for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        for key, style, name in ((metric, "-", "training"), (f"val_{metric}", "--", None)):
+            if any(v is not None for v in history.get(key, [])):
+                label = f"{name or validation_name} {metric}"
+                ax.plot(epochs, _values(history[key]), style, marker="o", ms=3, label=label)
     ax_loss.set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
@@ -95,7 +88,7 @@ def learning_curves(
             ax.legend()
     if title:
         fig.suptitle(title)
-    return _done(fig, path)
+    return finish(fig, path)
 
 
 def loss_curve(
@@ -106,7 +99,7 @@ def loss_curve(
     The dashed line is the loss of guessing the class frequencies
     (:func:`nn.diagnostics.measure.guessing_loss`): a curve that stays on it has learned nothing.
     """
-    fig = _figure(7, 4)
+    fig = new_figure(7, 4)
     ax = fig.subplots()
     losses = np.asarray(diagnostics.step_losses, dtype=np.float64)
     if losses.size:
@@ -119,7 +112,7 @@ def loss_curve(
     ax.set(xlabel="step", ylabel="loss", yscale="log", title=title or "loss during training")
     ax.grid(True, alpha=0.3)
     ax.legend()
-    return _done(fig, path)
+    return finish(fig, path)
 
 
 def speed_of_learning(
@@ -138,7 +131,7 @@ def speed_of_learning(
         Which per-layer measurement to draw (``"delta_norm"``, ``"grad_W_norm"``,
         ``"update_ratio"``, ...).
     """
-    fig = _figure(7, 4)
+    fig = new_figure(7, 4)
     ax = fig.subplots()
     names = diagnostics.reference.get("layers", [])
     for number, name in enumerate(names, start=1):
@@ -150,7 +143,7 @@ def speed_of_learning(
     ax.grid(True, alpha=0.3, which="both")
     if ax.lines:
         ax.legend(fontsize="small")
-    return _done(fig, path)
+    return finish(fig, path)
 
 
 def activation_histograms(
@@ -172,7 +165,7 @@ def activation_histograms(
     """
     infos = measured_layers(networks[0][1], np.shape(X)[1:])
     rows, cols = len(networks), len(infos)
-    fig = _figure(2.6 * cols + 0.6, 2.1 * rows + 0.4)
+    fig = new_figure(2.6 * cols + 0.6, 2.1 * rows + 0.4)
     axes = np.asarray(fig.subplots(rows, cols, squeeze=False))
     for r, (label, net) in enumerate(networks):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -194,7 +187,7 @@ def activation_histograms(
             if c == 0:
                 ax.set_ylabel(label)
     fig.suptitle("activations per layer")
-    return _done(fig, path)
+    return finish(fig, path)
 
 
 def _grid(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -218,6 +211,10 @@ def decision_boundary(
 ) -> Figure:
     """The regions a network with 2 inputs gives to each class, with the examples on top.
 
+    A legend names the colour of each class's examples; with one output unit a colour bar
+    reads the shading as the network's output (class 1 above the black line at 0.5), with
+    one output per class each region takes the colour of the class the network answers.
+
     Parameters
     ----------
     network : Network
@@ -227,33 +224,59 @@ def decision_boundary(
     ax : matplotlib Axes, optional
         Draw into it instead of a new figure.
     """
+    if ax is None:
+        fig = new_figure(5.2, 4.2)
+        ax = fig.subplots()
+    shading, handles = _draw_boundary(network, X, y, ax, resolution)
+    if shading is not None:
+        ax.figure.colorbar(shading, ax=ax, label="network output (class 1 above 0.5)")
+    ax.legend(handles=handles, fontsize="x-small", framealpha=0.8)
+    if title:
+        ax.set_title(title, fontsize="small")
+    return finish(ax.figure, path)  # type: ignore[arg-type]
+
+
+def _draw_boundary(
+    network: Network, X: np.ndarray, y: np.ndarray, ax: Axes, resolution: int
+) -> tuple[Any, list[Any]]:
+    """Shade ``ax`` by the network's answer and scatter the examples by class.
+
+    Returns the shading to make a colour bar of (None when the colours are classes) and the
+    legend's handles, one per class (and the 0.5 line for one output unit).
+    """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_boundary needs 2-D inputs, got X of shape {X.shape}")
-    if ax is None:
-        fig = _figure(4.5, 4.2)
-        ax = fig.subplots()
     gx, gy, grid = _grid(X, resolution)
     with np.errstate(over="ignore", invalid="ignore"):
         out = network.predict(grid.astype(network.dtype))
     labels = np.asarray(y)
+    handles: list[Any] = []
+    shading = None
     if out.shape[1] == 1:
         p = out[:, 0].reshape(gx.shape)
-        ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45)
+        levels = np.linspace(0, 1, 11)
+        shading = ax.contourf(gx, gy, p, levels=levels, cmap="RdBu_r", alpha=0.45)
         ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1)
-        colors = np.where(labels == 1, "#c0392b", "#2166ac")
+        colors = {0: "#2166ac", 1: "#c0392b"}  # the blue and red ends of the shading
+        handles.append(ax.plot([], [], "k-", lw=1, label="output 0.5")[0])
     else:
         k = out.shape[1]
         cls = out.argmax(axis=1).reshape(gx.shape)
         levels = np.arange(k + 1) - 0.5
+        # tab10 over 0..9 gives class c the colour C{c}: the regions match the dots
         ax.contourf(gx, gy, cls, levels=levels, cmap="tab10", vmin=0, vmax=9, alpha=0.3)
-        colors = [f"C{int(c) % 10}" for c in labels]
-    ax.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolors="white", linewidths=0.5)
+        colors = {c: f"C{c % 10}" for c in range(max(k, int(labels.max(initial=0)) + 1))}
+    for c in np.unique(labels):
+        at = labels == c
+        handles.append(
+            ax.scatter(
+                X[at, 0], X[at, 1], color=colors.get(int(c), "k"), s=14, edgecolors="white",
+                linewidths=0.5, label=f"class {int(c)}",
+            )
+        )  # fmt: skip
     ax.set(xticks=[], yticks=[])
-    if title:
-        ax.set_title(title, fontsize="small")
-    fig = ax.figure
-    return _done(fig, path)  # type: ignore[arg-type]
+    return shading, handles
 
 
 def decision_boundaries(
@@ -264,54 +287,27 @@ def decision_boundaries(
     resolution: int = 120,
     path: PathLike | None = None,
 ) -> Figure:
-    """:func:`decision_boundary` for a sequence of networks, e.g. snapshots over training."""
+    """:func:`decision_boundary` for a sequence of networks, e.g. snapshots over training.
+
+    One legend (in the first panel) and, for one output unit, one colour bar serve them all.
+    """
     n = len(networks)
     cols = min(n, 5)
     rows = math.ceil(n / cols)
-    fig = _figure(3.0 * cols, 3.0 * rows)
+    fig = new_figure(3.0 * cols + 1.0, 3.0 * rows)
     axes = np.asarray(fig.subplots(rows, cols, squeeze=False)).ravel()
+    shading = None
     for ax, (label, net) in zip(axes, networks):
-        decision_boundary(net, X, y, ax=ax, resolution=resolution, title=label)
+        shading, handles = _draw_boundary(net, X, y, ax, resolution)
+        ax.set_title(label, fontsize="small")
+        if ax is axes[0]:
+            ax.legend(handles=handles, fontsize="x-small", framealpha=0.8)
+    if shading is not None:
+        fig.colorbar(shading, ax=axes[:n].tolist(), shrink=0.8, label="network output")
     for ax in axes[n:]:
         ax.set_axis_off()
     fig.suptitle("decision boundary over training")
-    return _done(fig, path)
-
-
-def first_layer_weights(
-    network: Network,
-    *,
-    shape: tuple[int, int] = (28, 28),
-    max_units: int = 30,
-    path: PathLike | None = None,
-) -> Figure:
-    """The weights into each first-layer unit as an image: what that unit looks for.
-
-    Red is a positive weight (ink there excites the unit), blue a negative one; each image has
-    its own colour scale, symmetric about 0. The first layer is the first measured layer; it
-    must have a weight matrix ``W`` of shape (n_in, n_out) (a dense layer).
-    """
-    info = measured_layers(network)[0]
-    W = network.layers[info.index].params.get("W")
-    if W is None or W.ndim != 2:
-        raise ValueError(f"the first layer ({info.name}) has no (n_in, n_out) weight matrix W")
-    W = np.asarray(W, dtype=np.float64)  # (n_in, n_out)
-    if W.shape[0] != shape[0] * shape[1]:
-        raise ValueError(f"the first layer has {W.shape[0]} inputs, not {shape[0]} x {shape[1]}")
-    n = min(W.shape[1], max_units)
-    cols = min(n, 10)
-    rows = math.ceil(n / cols)
-    fig = _figure(1.2 * cols, 1.3 * rows + 0.4)
-    axes = np.asarray(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for j, ax in enumerate(axes):
-        ax.set_axis_off()
-        if j < n:
-            w = W[:, j].reshape(shape)
-            v = float(np.max(np.abs(w))) or 1.0
-            ax.imshow(w, cmap="RdBu_r", vmin=-v, vmax=v)
-            ax.set_title(str(j + 1), fontsize="x-small")
-    fig.suptitle(f"first-layer weights ({info.name}), one image per unit")
-    return _done(fig, path)
+    return finish(fig, path)
 
 
 def _values(seq: Sequence[Any]) -> list[float]:

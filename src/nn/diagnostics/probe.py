@@ -90,6 +90,7 @@ def run_probe(
     every: int,
     seed: int = 0,
     snapshot_steps: tuple[int, ...] = (),
+    threads: Any = "auto",
 ) -> ProbeRun:
     """Train a copy of ``network`` for ``steps`` mini-batch steps with :class:`Diagnostics`.
 
@@ -122,6 +123,7 @@ def run_probe(
                 seed=rng,
                 verbose=False,
                 callbacks=[diag, snaps, _StopAt(steps)],
+                threads=threads,
             )
         except _Done:
             pass

@@ -5,9 +5,10 @@ As in CS231n's ``Solver`` and nanoGPT's ``train.py``, the model knows one step
 rest. Read :func:`fit` top to bottom: it checks every argument and prepares the data
 (:func:`split_off_validation` when asked), then runs the epochs (``_run``); each epoch runs
 one step per mini-batch (``_train_epoch``), and the end of an epoch (``_end_epoch``)
-evaluates, records and prints a row of the history and asks the callbacks whether to stop. What lets training
-stop safely (divergence, Ctrl-C, checkpoints) is the :class:`~nn.train.safeguards.TrainingRun`,
-which the loop only tells what happened; :mod:`nn.train.progress` formats what is printed.
+evaluates, records and prints a row of the history and asks the callbacks whether to stop.
+What lets training stop safely (divergence, Ctrl-C, checkpoints) is the
+:class:`~nn.train.safeguards.TrainingRun`, which the loop only tells what happened;
+:mod:`nn.train.progress` formats what is printed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from nn.train.checks import (
 from nn.train.progress import epoch_line, resume_line
 from nn.train.safeguards import TrainingRun
 from nn.train.settings import run_settings
+from nn.train.threads import ThreadPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import History, Network
@@ -63,6 +65,7 @@ def fit(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | str = "epoch",
     resume: bool | str | os.PathLike[str] = False,
+    threads: str | int | ThreadPolicy | None = "auto",
 ) -> History:
     """Train ``network`` by mini-batch stochastic gradient descent.
 
@@ -123,6 +126,16 @@ def fit(
         must be that of the interrupted run, or the resume is refused naming the first that
         differs; ``epochs`` may grow. The result is identical bit for bit to an
         uninterrupted run; a run already finished has nothing left to train.
+    threads : "auto", int or None, default "auto"
+        BLAS threads for the matrix products (:mod:`nn.train.threads`). ``"auto"``: one
+        thread for small products; for larger ones, whichever of 1 and the BLAS's count
+        trains faster here, measured on a copy of the network and measured again when the
+        machine changes (a run on N threads falls back to 1 when something else takes a
+        core). A thread count that the environment sets (``OPENBLAS_NUM_THREADS``, ...) is
+        left alone. An int: that many threads. None: leave the BLAS as it is. Or a
+        :class:`~nn.train.threads.ThreadPolicy`, to read afterwards what it chose and why
+        (``nn train`` prints it). The same seed gives the same bits with the same thread
+        count; with ``verbose``, a change of the count during the run is printed.
 
     Returns
     -------
@@ -151,6 +164,7 @@ def fit(
     opt = _optimizer(lr, optimizer)
     check_seed("seed", seed)
     check_reporting(verbose, validation_name)
+    policy = threads if isinstance(threads, ThreadPolicy) else ThreadPolicy(threads)
     path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
     validation_split = check_validation_split(validation_split)
     callbacks = check_callbacks(callbacks)
@@ -171,7 +185,7 @@ def fit(
     said = resume_line(run, epochs, resume_from)  # raises if the run is past `epochs`
     if verbose and said:
         tqdm.write(said)
-    plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name)
+    plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name, policy)
     for cb in plan.callbacks:
         cb.on_train_begin(network, history)
     _run(network, run, plan)
@@ -206,6 +220,7 @@ class _Plan:
     validation_data: tuple[np.ndarray, np.ndarray] | None
     verbose: bool
     validation_name: str
+    threads: ThreadPolicy
 
 
 def _optimizer(lr: Any, optimizer: Any) -> Optimizer:
@@ -310,6 +325,7 @@ def _run(network: Network, run: TrainingRun, plan: _Plan) -> None:
             # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
             # and a warning turned into an error must not cut an update in half.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                plan.threads.start(network, run.optimizer, run.X, run.T, run.batch_size)
                 stopped = run.finished == "callback"  # a resumed run a callback had ended
                 while run.epoch <= plan.epochs and not stopped:
                     start = time.perf_counter()
@@ -321,13 +337,14 @@ def _run(network: Network, run: TrainingRun, plan: _Plan) -> None:
         except Diverged as err:
             run.diverged(err)
         finally:
+            plan.threads.stop()
             for cb in plan.callbacks:
                 cb.on_train_end(network, history)
 
 
 def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:
     """The current epoch's remaining mini-batches, one training step each."""
-    X, T, labels, bs = run.X, run.T, run.labels, run.batch_size
+    X, T, labels, bs, threads = run.X, run.T, run.labels, run.batch_size, plan.threads
     order = run.begin_epoch()
     bar = tqdm(
         range(run.batch * bs, run.n, bs),  # a resumed epoch starts at its next mini-batch
@@ -338,6 +355,7 @@ def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:
         leave=False,
         disable=None if plan.verbose else True,  # None: off when not a TTY
     )
+    threads.begin_epoch(run.step)
     for i in bar:
         idx = order[i : i + bs]
         run.in_step = True  # until step_done: an exception in between left the step half done
@@ -345,6 +363,10 @@ def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:
         run.step_done(loss, len(idx), count_correct(a, labels, idx))
         for cb in plan.callbacks:
             cb.on_step_end(network, run.epoch, run.step, loss)
+        if run.step >= threads.next_check:  # auto's watch: has the machine changed?
+            change = threads.check(run.step, run.epoch)
+            if change is not None and plan.verbose:
+                tqdm.write(change)
         if run.stop_requested:  # Ctrl-C: stop at this step boundary
             raise KeyboardInterrupt
 

@@ -80,8 +80,9 @@ class Embedding(Layer):
             Naming the first id that is not one.
         """
         x = np.asarray(x)
-        ids = x.astype(np.intp)
-        bad = (ids != x) | (ids < 0) | (ids >= self.n_tokens)
+        bad = ~np.isfinite(x) if x.dtype.kind in "fc" else np.zeros(x.shape, dtype=bool)
+        ids = np.where(bad, 0, x).astype(np.intp)
+        bad |= (ids != x) | (ids < 0) | (ids >= self.n_tokens)
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             raise ValueError(

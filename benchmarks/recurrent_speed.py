@@ -106,7 +106,7 @@ def products_step(cell: str, batch: int, seed: int = 0):
         return rng.standard_normal(shape).astype(f32)
 
     N = batch * T
-    x, Wx, Wh, Wo, Wemb = r(N, E), r(E, G * H), r(H, G * H), r(H, V), r(V, E)
+    x, Wx, Wh, Wo = r(N, E), r(E, G * H), r(H, G * H), r(H, V)
     onehot, dy = r(N, V), r(N, V)
     A, hs, dA, dhs = r(N, G * H), r(N, H), r(N, G * H), r(N, H)
     h, a, dh = r(batch, H), r(batch, G * H), r(batch, H)
@@ -170,7 +170,8 @@ def run_worker(threads: int, args: argparse.Namespace) -> dict:
 def table(rows: list[dict]) -> str:
     """A Markdown table: ms per step for nn, torch and the products, and the ratios."""
     lines = [
-        "| cell | batch | threads | nn (ms) | torch (ms) | products (ms) | torch / nn | nn / products |",
+        "| cell | batch | threads | nn (ms) | torch (ms) | products (ms) | torch / nn "
+        "| nn / products |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -17,6 +17,12 @@ import sys
 import numpy as np
 
 from nn import datasets
+from nn.cli.sequence import (
+    SEQUENCE_DATASETS,
+    add_sequence_options,
+    load_sequence_dataset,
+    sequence_network_from_args,
+)
 from nn.core.network import Network
 from nn.core.registry import ACTIVATIONS, LOSSES, snake_case
 from nn.layers.initializers import DEFAULT_INIT, INITIALIZERS
@@ -24,10 +30,11 @@ from nn.models.mlp import mlp
 from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
 from nn.optim.schedules import CosineDecay, Schedule, StepDecay
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals")
+DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals", "names")
 #: Inputs per example of each of :data:`DATASETS`: 28 x 28 pixels, or a point in the plane.
 DATASET_INPUTS = {"digits": 784, "mnist": 784, "fashion-mnist": 784}
 DATASET_INPUTS |= {"xor": 2, "moons": 2, "circles": 2, "spirals": 2}
+DATASET_INPUTS |= SEQUENCE_DATASETS  # names: sequences of 14 character ids
 
 #: Default learning rate of each ``--optimizer``: the seed's 3.0 for plain SGD; momentum
 #: multiplies the effective step by about 1 / (1 - mu) = 10, so a tenth of it; Adam and
@@ -134,6 +141,7 @@ def add_shared_options(
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     add_threads_option(parser)
+    add_sequence_options(parser)  # --cell, --hidden, --embedding: the model of --dataset names
 
 
 def add_threads_option(parser: argparse.ArgumentParser) -> None:
@@ -190,6 +198,8 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
             text = str(err).replace("(the path argument)", "(--data-dir)")
             text = text.replace("as the path argument", "with --data-dir DIR")
             raise type(err)(text) from None
+    if name in SEQUENCE_DATASETS:
+        return load_sequence_dataset(name)
     if name == "digits":
         return datasets.digits()
     if name == "xor":
@@ -239,6 +249,8 @@ def network_from_args(
         Training and test labels; together they give the number of classes. Two classes get
         a single output unit, except on ``digits``.
     """
+    if args.dataset in SEQUENCE_DATASETS:
+        return sequence_network_from_args(args, y)
     n_classes = int(max(y.max(), yt.max())) + 1
     n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
     sizes = _sizes(args.sizes, X.shape[1], n_out)

@@ -81,6 +81,7 @@ def through_time(layer: Any) -> list[float] | None:
         return None
     return [float(v) for v in np.asarray(norms, dtype=np.float64)[::-1]]
 
+
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import Network
 

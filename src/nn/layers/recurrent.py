@@ -116,7 +116,7 @@ class Recurrent(Layer, register=False):
         self.return_sequences = bool(return_sequences)
         if init not in RECURRENT_INITS:
             raise ValueError(f"{name}: init must be one of {RECURRENT_INITS}, got {init!r}")
-        self.params = self._initial_params(init, np.random.default_rng(rng), np.dtype(dtype))
+        self.params = self.initial_params(init, np.random.default_rng(rng), np.dtype(dtype))
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.initial_state: tuple[np.ndarray, ...] | None = None
         self.final_state: tuple[np.ndarray, ...] | None = None
@@ -126,7 +126,7 @@ class Recurrent(Layer, register=False):
         self.workspace = Workspace()
         self.cache: Any = None
 
-    def _initial_params(
+    def initial_params(
         self, init: str, rng: np.random.Generator, dtype: np.dtype
     ) -> dict[str, np.ndarray]:
         H, G = self.n_hidden, self.n_gates
@@ -279,10 +279,10 @@ class LSTM(Recurrent):
     n_gates = 4
     n_states = 2
 
-    def _initial_params(
+    def initial_params(
         self, init: str, rng: np.random.Generator, dtype: np.dtype
     ) -> dict[str, np.ndarray]:
-        params = super()._initial_params(init, rng, dtype)
+        params = super().initial_params(init, rng, dtype)
         H = self.n_hidden
         params["b"][H : 2 * H] = 1.0  # forget gate open at the start (Gers et al. 2000)
         return params
@@ -300,10 +300,10 @@ class GRU(Recurrent):
     n_gates = 3
     n_states = 1
 
-    def _initial_params(
+    def initial_params(
         self, init: str, rng: np.random.Generator, dtype: np.dtype
     ) -> dict[str, np.ndarray]:
-        params = super()._initial_params(init, rng, dtype)
+        params = super().initial_params(init, rng, dtype)
         params["bh"] = np.zeros(self.n_hidden, dtype)
         return params
 

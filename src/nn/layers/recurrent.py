@@ -97,6 +97,10 @@ class Recurrent(Layer, register=False):
     cell: ClassVar[str] = ""
     n_gates: ClassVar[int] = 1
     n_states: ClassVar[int] = 1
+    #: Trait: the additive path through time along which the gradient is multiplied by a gate
+    #: rather than by ``Wh`` and ``tanh'`` (None: there is none, the plain RNN). The doctor
+    #: reads it to choose its advice about gradients that vanish through time.
+    memory_path: ClassVar[str | None] = None
     can_skip_dx = True  # the first layer of a network is not asked for dC/dx
 
     def __init__(
@@ -262,6 +266,7 @@ class RNN(Recurrent):
     cell = "rnn"
     n_gates = 1
     n_states = 1
+    memory_path = None  # no additive path: every step back multiplies by diag(tanh') Wh^T
     saturation_range = (-0.98, 0.98)  # h = tanh(z): tanh' < 0.04 out there
     output_range = "(-1, 1)"
 
@@ -278,6 +283,7 @@ class LSTM(Recurrent):
     cell = "lstm"
     n_gates = 4
     n_states = 2
+    memory_path = "the cell state c, times the forget gate f per step"  # LSTM3
 
     def initial_params(
         self, init: str, rng: np.random.Generator, dtype: np.dtype
@@ -299,6 +305,7 @@ class GRU(Recurrent):
     cell = "gru"
     n_gates = 3
     n_states = 1
+    memory_path = "the z * h_(t-1) term, times the update gate z per step"  # GRU3
 
     def initial_params(
         self, init: str, rng: np.random.Generator, dtype: np.dtype

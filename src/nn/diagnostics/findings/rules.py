@@ -43,6 +43,7 @@ from nn.diagnostics.findings.base import (
     weight_scales,
 )
 from nn.diagnostics.findings.learning_rate import NOT_LEARNED, examine_learning_rate
+from nn.diagnostics.findings.time import examine_time
 from nn.diagnostics.statistics import delta_size, saturation_range
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -354,6 +355,7 @@ def examine(
         f = check(ctx)
         if f is not None:
             found[f.id] = f
+    found.update((f.id, f) for f in examine_time(ctx))  # recurrent layers, across time
     f = _check_saturated_outputs(ctx, set(found))
     if f is not None:
         found[f.id] = f

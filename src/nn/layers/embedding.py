@@ -51,6 +51,9 @@ class Embedding(Layer):
     """
 
     can_skip_dx = True  # ids have no gradient; the first layer is not asked for one
+    #: Trait: the inputs are token ids, not measurements, so their scale means nothing (the
+    #: doctor does not ask for them to be standardized).
+    takes_ids = True
 
     def __init__(
         self,

@@ -202,6 +202,8 @@ def _check_init(ctx: Context) -> Finding | None:
 
 
 def _check_inputs(ctx: Context) -> Finding | None:
+    if getattr(ctx.run.initial.layers[0], "takes_ids", False):  # token ids have no scale
+        return None
     X = np.asarray(ctx.diag.X_probe, dtype=np.float64)
     rms = float(np.sqrt(np.mean(X**2)))
     if rms < INPUT_RMS:

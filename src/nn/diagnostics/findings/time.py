@@ -36,8 +36,13 @@ __all__ = ["examine_time", "reach_through_time"]
 
 
 def _ratio(row: np.ndarray) -> float:
-    """``||dC/dh_1|| / ||dC/dh_T||`` of one record (``row[k]``: ``k`` steps back)."""
+    """``||dC/dh_1|| / ||dC/dh_T||`` of one record (``row[k]``: ``k`` steps back), where the last
+    step ``T`` is the last one any gradient reached: steps after it are padding of the whole
+    mini-batch (no loss there, nothing from later), whose exact zeros are not a gradient.
+    """
     row = row[np.isfinite(row)]
+    reached = np.flatnonzero(row)
+    row = row[reached[0] :] if reached.size else row
     if row.size < 2:
         return math.nan
     if row[0] > 0:

@@ -51,17 +51,27 @@ class Workspace:
             a = self.arrays[name] = np.empty(shape, dtype=dtype)
         return a
 
+    def transposed(self, W: np.ndarray) -> np.ndarray:
+        """``W.T`` copied into a contiguous array: the product of every backward step reads it
+        row by row, which BLAS does faster than through the transposed view."""
+        out = self.get("W_T", W.shape[::-1], W.dtype)
+        np.copyto(out, W.T)
+        return out
 
-def _gate_scale(n_gates: int, sigmoid_gates: tuple[int, ...], H: int, dtype: np.dtype):
+
+def _gate_scale(ws: Workspace, n_gates: int, sigmoid_gates: tuple[int, ...], H: int, dtype):
     """``scale`` and ``shift`` of shape (G * H,): 0.5 and 0.5 on sigmoid gates, 1 and 0 on tanh.
 
     ``gate = tanh(a * scale) * scale + shift`` is ``sigmoid(a)`` on the first and ``tanh(a)`` on
-    the others.
+    the others. Made once and kept in the workspace.
     """
-    scale = np.ones((n_gates, H), dtype=dtype)
-    scale[list(sigmoid_gates)] = 0.5
-    shift = np.where(scale == 0.5, 0.5, 0.0).astype(dtype)
-    return scale.reshape(-1), shift.reshape(-1)
+    key = f"gate_scale {n_gates} {H} {np.dtype(dtype)}"
+    if key not in ws.arrays:
+        sigmoid = np.isin(np.arange(n_gates), sigmoid_gates)[:, None]
+        both = np.stack([np.where(sigmoid, 0.5, 1.0), np.where(sigmoid, 0.5, 0.0)])
+        ws.arrays[key] = np.broadcast_to(both, (2, n_gates, H)).reshape(2, -1).astype(dtype)
+    scale, shift = ws.arrays[key]
+    return scale, shift
 
 
 def _project_inputs(x: np.ndarray, Wx: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
@@ -87,7 +97,7 @@ def _weight_grads(x, h_prev, dA, p, grads, need_dx, dAh=None):
 
 def _norms(dh: np.ndarray) -> np.ndarray:
     """``||dC/dh_t||`` for every step: the Frobenius norm of each ``(batch, H)`` slice."""
-    return np.sqrt(np.einsum("tbh,tbh->t", dh, dh, dtype=np.float64))
+    return np.sqrt(np.einsum("tbh,tbh->t", dh, dh).astype(np.float64))
 
 
 # ---------------------------------------------------------------------------- vanilla RNN
@@ -118,7 +128,7 @@ def rnn_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
     np.subtract(1, dz, out=dz)  # tanh'(z_t) = 1 - h_t^2 for every step, before the loop
     dh = ws.get("dh", dh_out.shape, hs.dtype)
     dh_next = dstate[0].copy()
-    Wh_T = p["Wh"].T
+    Wh_T = ws.transposed(p["Wh"])
     for t in reversed(range(T)):
         np.add(dh_out[t], dh_next, out=dh[t])  # BPTT1
         np.multiply(dh[t], dz[t], out=dz[t])  # BPTT2
@@ -133,7 +143,7 @@ def lstm_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tupl
     T, B, _ = x.shape
     Wh = p["Wh"]
     H, dtype = Wh.shape[0], Wh.dtype
-    scale, shift = _gate_scale(4, (0, 1, 3), H, dtype)
+    scale, shift = _gate_scale(ws, 4, (0, 1, 3), H, dtype)
     A = ws.get("gates", (T, B, 4 * H), dtype)  # pre-activations, then the gates in place
     _project_inputs(x, p["Wx"] * scale, p["b"] * scale, A)
     Wh_s = Wh * scale
@@ -160,19 +170,26 @@ def lstm_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tupl
 
 
 def _lstm_factors(A, cs, tcs, ws):
-    """What the backward step multiplies by, for all steps at once (see :func:`lstm_backward`)."""
+    """What the backward step multiplies by, for all steps at once (see :func:`lstm_backward`).
+
+    Written with ``out=`` throughout: each factor is three passes over ``(T, batch, H)`` and no
+    temporary array.
+    """
     T, B, H4 = A.shape
     H = H4 // 4
     G = A.reshape(T, B, 4, H)
     i, f, g, o = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
     Q = ws.get("Q", (T, B, 3, H), A.dtype)  # dA of i, f, g = dc * Q
-    np.multiply(g, i * (1 - i), out=Q[:, :, 0])
-    np.multiply(cs[:-1], f * (1 - f), out=Q[:, :, 1])
-    np.multiply(i, 1 - g * g, out=Q[:, :, 2])
     R = ws.get("R", (T, B, H), A.dtype)  # dA of o = dh * R
-    np.multiply(tcs, o * (1 - o), out=R)
     P = ws.get("P", (T, B, H), A.dtype)  # dc_t gets dh_t * P from h_t = o tanh(c_t)
-    np.multiply(o, 1 - tcs * tcs, out=P)
+    for out, s, left in ((Q[:, :, 0], i, g), (Q[:, :, 1], f, cs[:-1]), (R, o, tcs)):
+        np.subtract(1, s, out=out)  # sigmoid' = s (1 - s), times what the gate multiplied
+        out *= s
+        out *= left
+    for out, t, left in ((Q[:, :, 2], g, i), (P, tcs, o)):
+        np.square(t, out=out)  # tanh' = 1 - t^2, times what the tanh's output multiplied
+        np.subtract(1, out, out=out)
+        out *= left
     return Q, R, P, f
 
 
@@ -189,7 +206,7 @@ def lstm_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
     dh = ws.get("dh", (T, B, H), hs.dtype)
     dc = ws.get("dc", (B, H), hs.dtype)
     dh_next, dc_next = dstate[0].copy(), dstate[1].copy()
-    Wh_T = p["Wh"].T
+    Wh_T = ws.transposed(p["Wh"])
     for t in reversed(range(T)):
         np.add(dh_out[t], dh_next, out=dh[t])  # BPTT1
         np.multiply(dh[t], P[t], out=dc)
@@ -208,7 +225,7 @@ def gru_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tuple
     T, B, _ = x.shape
     Wh = p["Wh"]
     H, dtype = Wh.shape[0], Wh.dtype
-    scale, shift = _gate_scale(3, (0, 1), H, dtype)
+    scale, shift = _gate_scale(ws, 3, (0, 1), H, dtype)
     X = ws.get("x_proj", (T, B, 3 * H), dtype)
     _project_inputs(x, p["Wx"] * scale, p["b"] * scale, X)
     Wh_s = Wh * scale
@@ -238,16 +255,30 @@ def gru_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tuple
 
 
 def _gru_factors(hs, G, hn, ws):
-    """``dAX[t] = dh_t * D[t]`` (r, z, n) and ``dAH_n[t] = dh_t * Drn[t]``, for every step."""
+    """``dAX[t] = dh_t * D[t]`` (r, z, n) and ``dAH_n[t] = dh_t * Drn[t]``, for every step.
+
+    ``Dn = (1 - z)(1 - n^2)`` (dh to n's pre-activation), ``Dz = (h_{t-1} - n) z (1 - z)``,
+    ``Drn = Dn r`` (through r's product with ``h Wh_n + bh``), ``Dr = Dn hn r (1 - r)``; all
+    with ``out=``, no temporary array.
+    """
     T, B, H3 = G.shape
     H = H3 // 3
     r, z, n = G[:, :, :H], G[:, :, H : 2 * H], G[:, :, 2 * H :]
     D = ws.get("D", (T, B, 3, H), G.dtype)
-    Dn = D[:, :, 2]
-    np.multiply(1 - z, 1 - n * n, out=Dn)  # dh -> n -> its pre-activation
-    np.multiply(Dn * hn, r * (1 - r), out=D[:, :, 0])
-    np.multiply(hs[:-1] - n, z * (1 - z), out=D[:, :, 1])
-    return D, Dn * r, z
+    Dr, Dz, Dn = D[:, :, 0], D[:, :, 1], D[:, :, 2]
+    Drn = ws.get("Drn", (T, B, H), G.dtype)
+    np.subtract(1, z, out=Drn)  # 1 - z, for now
+    np.square(n, out=Dn)
+    np.subtract(1, Dn, out=Dn)
+    Dn *= Drn
+    np.subtract(hs[:-1], n, out=Dz)
+    Dz *= z
+    Dz *= Drn
+    np.multiply(Dn, r, out=Drn)
+    np.subtract(1, r, out=Dr)
+    Dr *= Drn
+    Dr *= hn
+    return D, Drn, z
 
 
 def gru_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
@@ -261,7 +292,7 @@ def gru_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
     dh = ws.get("dh", (T, B, H), hs.dtype)
     zdh = ws.get("zdh", (B, H), hs.dtype)
     dh_next = dstate[0].copy()
-    Wh_T = p["Wh"].T
+    Wh_T = ws.transposed(p["Wh"])
     for t in reversed(range(T)):
         np.add(dh_out[t], dh_next, out=dh[t])  # BPTT1
         np.multiply(dh[t][:, None, :], D[t], out=dAX3[t])

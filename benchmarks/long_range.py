@@ -18,7 +18,9 @@ reach them. A cell counts as having learned when its loss is under a tenth of gu
 It also records, with :class:`nn.Diagnostics`, ``||dC/dh_t||`` for every step of the longest
 sequences, and draws it step by step back (``--gradient-plot``, with
 ``nn.plots.gradient_through_time``): the seed's "why are the gradients so tiny?" across time.
-Every run is seeded: the same command prints the same table.
+With ``--doctor`` it also runs ``nn.diagnose`` (300 steps) on a fresh RNN and a fresh LSTM at
+the longest ``T`` and prints what the doctor says about their gradients through time. Every run
+is seeded: the same command prints the same table.
 """
 
 from __future__ import annotations
@@ -56,6 +58,26 @@ def train_one(cell: str, T: int, steps: int, seed: int) -> tuple[float, nn.Diagn
     )  # fmt: skip
     seconds = time.perf_counter() - start
     return float(net.evaluate(X_test, y_test)["loss"]), diag, seconds
+
+
+def doctor(T: int, seed: int) -> None:
+    """Print the doctor's findings through time for a fresh RNN and LSTM on length ``T``."""
+    X, y = adding_problem(12000, T, seed=seed)
+    for cell in ("rnn", "lstm"):
+        rng = np.random.default_rng(seed)
+        net = nn.Network(
+            [CELLS[cell](2, HIDDEN, return_sequences=False, rng=rng),
+             nn.Dense(HIDDEN, 1, init="glorot_uniform", rng=rng)],
+            nn.SquaredError(),
+        )  # fmt: skip
+        report = nn.diagnose(
+            net, X, y, optimizer=nn.Adam(LR, clip_norm=1.0), batch_size=BATCH, steps=300,
+            experiments=False, seed=seed,
+        )  # fmt: skip
+        print(f"\nnn.diagnose, {cell.upper()} on the adding problem, T={T}:")
+        for finding in report.findings:
+            if finding.id.endswith("_through_time"):
+                print(finding)
 
 
 def table(lengths: list[int], cells: list[str], losses: dict) -> str:
@@ -97,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", metavar="PNG", help="held-out loss against T")
     parser.add_argument("--gradient-plot", metavar="PNG", help="||dC/dh|| steps back, longest T")
     parser.add_argument("--json", metavar="FILE", help="write the losses as JSON")
+    parser.add_argument("--doctor", action="store_true", help="nn.diagnose at the longest T")
     args = parser.parse_args(argv)
     print(
         f"adding problem: hidden {HIDDEN}, {args.steps} steps of {BATCH}, Adam {LR}; "
@@ -122,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"steps": args.steps, "losses": losses}, f, indent=1)
+    if args.doctor:
+        doctor(max(args.lengths), args.seed)
     return 0
 
 

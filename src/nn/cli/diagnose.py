@@ -16,6 +16,7 @@ from nn.cli.options import (
     make_optimizer,
     network_from_args,
 )
+from nn.cli.sequence import SEQUENCE_DATASETS, sequence_description
 from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import load
 from nn.io.paths import check_output_dir, check_output_file
@@ -54,6 +55,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         what = (
             f"mlp({sizes}, activation={args.activation!r}, loss={args.loss!r}, init={args.init!r})"
         )
+        if args.dataset in SEQUENCE_DATASETS:
+            what = sequence_description(args)
     if args.standardize:
         scaler = Standardizer(per_feature=False)
         X, Xt = scaler.fit_transform(X), None if Xt is None else scaler.transform(Xt)

@@ -21,6 +21,7 @@ __all__ = [
     "SEQUENCE_DATASETS",
     "add_sequence_options",
     "load_sequence_dataset",
+    "sequence_description",
     "sequence_network_from_args",
 ]
 
@@ -73,3 +74,8 @@ def sequence_network_from_args(args: argparse.Namespace, Y: np.ndarray) -> tuple
     net.metadata["vocabulary"] = Vocabulary.of_names().chars
     net.metadata["cell"] = args.cell
     return net, [V, args.embedding, args.hidden, V]
+
+
+def sequence_description(args: argparse.Namespace) -> str:
+    """How ``nn diagnose`` names the character model the options describe."""
+    return f"char_rnn(27, cell={args.cell!r}, hidden={args.hidden}, embedding={args.embedding})"

@@ -75,3 +75,31 @@ def test_the_adding_problem_costs_guessing_at_the_mean():
     assert X.shape == (20000, 10, 2) and np.all(X[:, :, 1].sum(axis=1) == 2)
     assert np.all(X[:, :5, 1].sum(axis=1) == 1)  # one marker in each half
     assert abs(0.5 * np.mean((y - 1.0) ** 2) - GUESS_LOSS) < 2e-3
+
+
+def test_the_gradient_through_time_is_drawn_for_each_network(tmp_path):
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    X, y = adding_problem(200, 12, seed=0)
+    diags = {}
+    for name, cls in (("RNN", nn.RNN), ("GRU", nn.GRU)):
+        net = nn.Network([cls(2, 4, return_sequences=False, rng=0), nn.Dense(4, 1, rng=0)],
+                         nn.SquaredError())  # fmt: skip
+        diags[name] = nn.Diagnostics(X[:20], y[:20], every=3)
+        net.fit(X, y, epochs=1, batch_size=20, lr=0.01, verbose=False, callbacks=[diags[name]])
+    path = tmp_path / "time.png"
+    fig = nn.plots.gradient_through_time(diags, path=path)
+    assert path.stat().st_size > 1000
+    start, end = fig.axes[0], fig.axes[1]
+    assert [line.get_label() for line in start.lines] == ["RNN", "GRU"]
+    first = start.lines[0].get_ydata()
+    assert len(first) == 12 and first[0] == 1.0  # divided by the last step's gradient
+    assert end.lines[0].get_gid() == "RNN@9"  # the last recorded step
+    flat = X.reshape(200, -1)
+    plain = nn.Diagnostics(flat[:20], y[:20])
+    nn.Network([nn.Dense(24, 1)], nn.SquaredError()).fit(
+        flat, y, epochs=1, batch_size=20, lr=0.01, verbose=False, callbacks=[plain]
+    )
+    with pytest.raises(ValueError, match="no recurrent layer"):
+        nn.plots.gradient_through_time({"dense": plain})

@@ -69,9 +69,11 @@ def total_gradient_norms(cell, dhs, caches, ds) -> list[float]:
     return norms[::-1]
 
 
+@pytest.mark.parametrize("block", [1 << 16, 40], ids=["one block", "blocks of 1-2 steps"])
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("cell", CELLS)
-def test_fast_twin_equals_the_readable_one(cell, shape):
+def test_fast_twin_equals_the_readable_one(cell, shape, block, monkeypatch):
+    monkeypatch.setattr(F, "BLOCK_FLOATS", block)  # derivatives computed a block of steps ahead
     p, x, s0, dhs, ds = problem(cell, shape, seed=1)
     hs, state, caches = R.sequence_forward(cell, x, s0, p)
     dx, ds0, grads = R.sequence_backward(cell, dhs, caches, ds)

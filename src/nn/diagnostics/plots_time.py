@@ -10,10 +10,11 @@ scale: a straight falling line is a gradient that shrinks by the same factor eve
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from nn.diagnostics.figures import PathLike, finish, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -21,8 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from nn.diagnostics.measure import Diagnostics
 
 __all__ = ["gradient_through_time", "recurrent_layer"]
-
-PathLike = str | os.PathLike[str]
 
 
 def recurrent_layer(diagnostics: Diagnostics) -> int:
@@ -65,11 +64,7 @@ def gradient_through_time(
     matplotlib.figure.Figure
         Two panels: the initial weights (step 1) and the end of training.
     """
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError('plots need matplotlib: pip install "nn[plot]"') from err
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    fig = new_figure(10, 4)
     axes = fig.subplots(1, 2, sharey=True)
     for label, diag in diagnostics.items():
         steps, norms = diag.through_time(recurrent_layer(diag))
@@ -85,6 +80,4 @@ def gradient_through_time(
         ax.legend()
     axes[0].set(ylabel="||dC/dh_(T-k)|| / ||dC/dh_T||")
     fig.suptitle(title or "the gradient through time")
-    if path is not None:
-        fig.savefig(path, dpi=110)
-    return fig
+    return finish(fig, path)

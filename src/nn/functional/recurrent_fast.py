@@ -15,8 +15,9 @@ them equal) with the tricks that make NumPy fast on sequences:
   gates' columns of the weights halved once per call, one ``tanh`` over the whole
   ``(batch, G * H)`` block and one multiply-add give every gate.
 * **Derivatives before the loop.** Every factor of the backward step that does not depend on
-  the incoming gradient (``1 - h^2``, ``s (1 - s)`` of each gate, ...) is computed for all
-  steps at once before the backward loop, so the loop is a handful of calls per step.
+  the incoming gradient (``1 - h^2``, ``s (1 - s)`` of each gate, ...) is computed for a block
+  of steps at once before the loop walks those steps, so the loop is a handful of calls per
+  step, and the block (:data:`BLOCK_FLOATS`) is small enough to be read back from the cache.
 * **Time-major buffers, reused.** Inside, sequences are ``(T, batch, features)``, so the
   arrays of one step are contiguous, and scratch arrays live in a :class:`Workspace` kept by
   the layer, allocated once and reused every call (what is returned is always fresh).
@@ -169,24 +170,37 @@ def lstm_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tupl
     return (hs, x, A, cs, tcs), (hs[T], cs[T].copy())
 
 
-def _lstm_factors(A, cs, tcs, ws):
-    """What the backward step multiplies by, for all steps at once (see :func:`lstm_backward`).
+#: Floats of derivative factors computed at once: a block of steps whose factors (about 256 KB
+#: in float32) stay in the processor's cache until the backward loop reads them.
+BLOCK_FLOATS = 1 << 16
 
-    Written with ``out=`` throughout: each factor is three passes over ``(T, batch, H)`` and no
-    temporary array.
+
+def _blocks(T: int, floats_per_step: int) -> list[tuple[int, int]]:
+    """``(start, end)`` blocks of steps, the last first, each within :data:`BLOCK_FLOATS`."""
+    size = max(1, BLOCK_FLOATS // floats_per_step)
+    return [(max(0, end - size), end) for end in range(T, 0, -size)]
+
+
+def _lstm_factors(A, cs, tcs, ws, start, end):
+    """What the backward steps ``start .. end - 1`` multiply by (see :func:`lstm_backward`).
+
+    Written with ``out=`` throughout: each factor is three passes over the block and no
+    temporary array. Returned indexed from 0 = step ``start``.
     """
     T, B, H4 = A.shape
-    H = H4 // 4
-    G = A.reshape(T, B, 4, H)
+    H, n = H4 // 4, end - start
+    G = A[start:end].reshape(n, B, 4, H)
     i, f, g, o = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
-    Q = ws.get("Q", (T, B, 3, H), A.dtype)  # dA of i, f, g = dc * Q
-    R = ws.get("R", (T, B, H), A.dtype)  # dA of o = dh * R
-    P = ws.get("P", (T, B, H), A.dtype)  # dc_t gets dh_t * P from h_t = o tanh(c_t)
-    for out, s, left in ((Q[:, :, 0], i, g), (Q[:, :, 1], f, cs[:-1]), (R, o, tcs)):
+    size = max(1, BLOCK_FLOATS // (5 * B * H))
+    Q = ws.get("Q", (size, B, 3, H), A.dtype)[:n]  # dA of i, f, g = dc * Q
+    R = ws.get("R", (size, B, H), A.dtype)[:n]  # dA of o = dh * R
+    P = ws.get("P", (size, B, H), A.dtype)[:n]  # dc_t gets dh_t * P from h_t = o tanh(c_t)
+    c_prev, tc = cs[start:end], tcs[start:end]
+    for out, s, left in ((Q[:, :, 0], i, g), (Q[:, :, 1], f, c_prev), (R, o, tc)):
         np.subtract(1, s, out=out)  # sigmoid' = s (1 - s), times what the gate multiplied
         out *= s
         out *= left
-    for out, t, left in ((Q[:, :, 2], g, i), (P, tcs, o)):
+    for out, t, left in ((Q[:, :, 2], g, i), (P, tc, o)):
         np.square(t, out=out)  # tanh' = 1 - t^2, times what the tanh's output multiplied
         np.subtract(1, out, out=out)
         out *= left
@@ -200,21 +214,23 @@ def lstm_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
     """
     hs, x, A, cs, tcs = cache
     T, B, H = dh_out.shape
-    Q, R, P, f = _lstm_factors(A, cs, tcs, ws)
     dA = ws.get("dA", (T, B, 4 * H), hs.dtype)
     dA4 = dA.reshape(T, B, 4, H)
     dh = ws.get("dh", (T, B, H), hs.dtype)
     dc = ws.get("dc", (B, H), hs.dtype)
     dh_next, dc_next = dstate[0].copy(), dstate[1].copy()
     Wh_T = ws.transposed(p["Wh"])
-    for t in reversed(range(T)):
-        np.add(dh_out[t], dh_next, out=dh[t])  # BPTT1
-        np.multiply(dh[t], P[t], out=dc)
-        dc += dc_next  # the two paths into c_t: through h_t, and along the cell from c_{t+1}
-        np.multiply(dc[:, None, :], Q[t], out=dA4[t, :, :3])  # i, f, g
-        np.multiply(dh[t], R[t], out=dA4[t, :, 3])  # o
-        np.matmul(dA[t], Wh_T, out=dh_next)
-        np.multiply(dc, f[t], out=dc_next)  # LSTM3: the cell's own path, times f only
+    for start, end in _blocks(T, 5 * B * H):
+        Q, R, P, f = _lstm_factors(A, cs, tcs, ws, start, end)
+        for t in reversed(range(start, end)):
+            k = t - start
+            np.add(dh_out[t], dh_next, out=dh[t])  # BPTT1
+            np.multiply(dh[t], P[k], out=dc)
+            dc += dc_next  # the two paths into c_t: through h_t, and along the cell from c_{t+1}
+            np.multiply(dc[:, None, :], Q[k], out=dA4[t, :, :3])  # i, f, g
+            np.multiply(dh[t], R[k], out=dA4[t, :, 3])  # o
+            np.matmul(dA[t], Wh_T, out=dh_next)
+            np.multiply(dc, f[k], out=dc_next)  # LSTM3: the cell's own path, times f only
     dx = _weight_grads(x, hs[:-1], dA, p, grads, need_dx)
     return dx, (dh_next, dc_next), _norms(dh)
 
@@ -254,30 +270,32 @@ def gru_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tuple
     return (hs, x, G, hn), (hs[T],)
 
 
-def _gru_factors(hs, G, hn, ws):
-    """``dAX[t] = dh_t * D[t]`` (r, z, n) and ``dAH_n[t] = dh_t * Drn[t]``, for every step.
+def _gru_factors(hs, G, hn, ws, start, end):
+    """``dAX[t] = dh_t * D[t]`` (r, z, n) and ``dAH_n[t] = dh_t * Drn[t]``, for the steps
+    ``start .. end - 1`` (returned indexed from 0 = step ``start``).
 
     ``Dn = (1 - z)(1 - n^2)`` (dh to n's pre-activation), ``Dz = (h_{t-1} - n) z (1 - z)``,
     ``Drn = Dn r`` (through r's product with ``h Wh_n + bh``), ``Dr = Dn hn r (1 - r)``; all
     with ``out=``, no temporary array.
     """
     T, B, H3 = G.shape
-    H = H3 // 3
-    r, z, n = G[:, :, :H], G[:, :, H : 2 * H], G[:, :, 2 * H :]
-    D = ws.get("D", (T, B, 3, H), G.dtype)
+    H, size = H3 // 3, max(1, BLOCK_FLOATS // (4 * B * H3 // 3))
+    Gb = G[start:end]
+    r, z, n = Gb[:, :, :H], Gb[:, :, H : 2 * H], Gb[:, :, 2 * H :]
+    D = ws.get("D", (size, B, 3, H), G.dtype)[: end - start]
     Dr, Dz, Dn = D[:, :, 0], D[:, :, 1], D[:, :, 2]
-    Drn = ws.get("Drn", (T, B, H), G.dtype)
+    Drn = ws.get("Drn", (size, B, H), G.dtype)[: end - start]
     np.subtract(1, z, out=Drn)  # 1 - z, for now
     np.square(n, out=Dn)
     np.subtract(1, Dn, out=Dn)
     Dn *= Drn
-    np.subtract(hs[:-1], n, out=Dz)
+    np.subtract(hs[start:end], n, out=Dz)
     Dz *= z
     Dz *= Drn
     np.multiply(Dn, r, out=Drn)
     np.subtract(1, r, out=Dr)
     Dr *= Drn
-    Dr *= hn
+    Dr *= hn[start:end]
     return D, Drn, z
 
 
@@ -285,7 +303,6 @@ def gru_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
     """BPTT for :func:`gru_forward`. Returns ``dx`` or None, ``(dh_0,)``, ``||dC/dh_t||``."""
     hs, x, G, hn = cache
     T, B, H = dh_out.shape
-    D, Drn, z = _gru_factors(hs, G, hn, ws)
     dAX = ws.get("dAX", (T, B, 3 * H), hs.dtype)  # pre-activation gradients, input side
     dAH = ws.get("dAH", (T, B, 3 * H), hs.dtype)  # and hidden side (r scales h Wh_n)
     dAX3 = dAX.reshape(T, B, 3, H)
@@ -293,14 +310,17 @@ def gru_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
     zdh = ws.get("zdh", (B, H), hs.dtype)
     dh_next = dstate[0].copy()
     Wh_T = ws.transposed(p["Wh"])
-    for t in reversed(range(T)):
-        np.add(dh_out[t], dh_next, out=dh[t])  # BPTT1
-        np.multiply(dh[t][:, None, :], D[t], out=dAX3[t])
-        dAH[t, :, : 2 * H] = dAX[t, :, : 2 * H]
-        np.multiply(dh[t], Drn[t], out=dAH[t, :, 2 * H :])
-        np.matmul(dAH[t], Wh_T, out=dh_next)
-        np.multiply(dh[t], z[t], out=zdh)
-        dh_next += zdh  # GRU3: the z * h_{t-1} path
+    for start, end in _blocks(T, 4 * B * H):
+        D, Drn, z = _gru_factors(hs, G, hn, ws, start, end)
+        for t in reversed(range(start, end)):
+            k = t - start
+            np.add(dh_out[t], dh_next, out=dh[t])  # BPTT1
+            np.multiply(dh[t][:, None, :], D[k], out=dAX3[t])
+            dAH[t, :, : 2 * H] = dAX[t, :, : 2 * H]
+            np.multiply(dh[t], Drn[k], out=dAH[t, :, 2 * H :])
+            np.matmul(dAH[t], Wh_T, out=dh_next)
+            np.multiply(dh[t], z[k], out=zdh)
+            dh_next += zdh  # GRU3: the z * h_{t-1} path
     dx = _weight_grads(x, hs[:-1], dAX, p, grads, need_dx, dAh=dAH)
     dAH[:, :, 2 * H :].sum(axis=(0, 1), out=grads["bh"])
     return dx, (dh_next,), _norms(dh)

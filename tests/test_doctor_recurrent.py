@@ -103,3 +103,14 @@ def test_the_gradient_through_time_is_drawn_for_each_network(tmp_path):
     )
     with pytest.raises(ValueError, match="no recurrent layer"):
         nn.plots.gradient_through_time({"dense": plain})
+
+
+def test_guessing_a_padded_sequence_is_each_positions_character_frequencies():
+    from nn.diagnostics.statistics import guessing_loss
+
+    Y = np.zeros((4, 3, 2))
+    Y[:, 0, 0] = 1  # position 0: always character 0
+    Y[:2, 1, 0] = Y[2:, 1, 1] = 1  # position 1: half and half
+    # position 2: padding everywhere
+    expected = (0 + 4 * np.log(2)) / 8  # nats per real step
+    assert abs(guessing_loss(nn.SequenceCrossEntropy(), Y) - expected) < 1e-9

@@ -127,6 +127,9 @@ COMMAND = [
      "--sizes, --activation describe a new network, but --model gives a saved one"),
     (["diagnose", "--model", "m.npz", "--dtype", "float64"], "--dtype describe a new network"),
     (["diagnose", "--every", "0"], "--every must be a positive integer"),
+    (["train", "--dataset", "names", "--sizes", "14,30,27", "--loss", "squared_error"],
+     "--sizes, --loss describe a dense network, but --dataset names trains a character model"),
+    (["train", "--dataset", "names", "--hidden", "0"], "--hidden must be a positive integer"),
     (["diagnose", "--momentum", "0.5"], "has no effect with --optimizer sgd"),
     (["gradcheck", "--model", "m.npz", "--sizes", "3,2"], "--sizes describe a random network"),
     (["gradcheck", "--sizes", "5,100000000,3"], "that network has"),
@@ -143,3 +146,14 @@ def test_the_command_refuses_before_loading_anything(argv, says, no_work, capsys
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("nn: error: "), err
     assert says in lines[0], lines[0]
+
+
+def test_the_classes_of_each_dataset_are_those_it_loads():
+    """``--sizes`` is checked against these before loading: they must be the data's."""
+    from nn.cli.options import DATASET_CLASSES, DATASETS, load_dataset
+    from nn.cli.sequence import SEQUENCE_DATASETS
+
+    assert set(DATASET_CLASSES) | set(SEQUENCE_DATASETS) == set(DATASETS)
+    for name in ("digits", "xor", "moons", "circles", "spirals"):  # mnist's files may be absent
+        (_, y), (_, yt) = load_dataset(name)
+        assert int(max(y.max(), yt.max())) + 1 == DATASET_CLASSES[name], name

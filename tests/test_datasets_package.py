@@ -6,7 +6,16 @@ from __future__ import annotations
 import types
 
 from nn import datasets as ds
-from nn.datasets import common, embedded, idx, mnist_loaders, toy, toy_regression
+from nn.datasets import (
+    adding,
+    census_names,
+    common,
+    embedded,
+    idx,
+    mnist_loaders,
+    toy,
+    toy_regression,
+)
 
 # Every public name of the former nn/datasets.py, and the module that defines it now.
 HOMES = {
@@ -39,6 +48,13 @@ HOMES = {
 }
 #: Public names added after the move to a package (for the playground's data sets).
 ADDED = {"gaussians": toy, "plane": toy_regression, "bumps": toy_regression}
+# ... and for the recurrent networks' sequences.
+ADDED |= {
+    "adding_problem": adding,
+    "names": census_names,
+    "names_dataset": census_names,
+    "names_split": census_names,
+}
 
 
 def test_public_names_are_those_of_the_old_module():
@@ -57,6 +73,7 @@ def test_all_is_the_old_one_plus_the_added_data_sets():
         "FASHION_MNIST_CLASSES",
         "DownloadError",
         "IDXError",
+        "adding_problem",
         "as_generator",
         "bumps",
         "circles",
@@ -65,6 +82,9 @@ def test_all_is_the_old_one_plus_the_added_data_sets():
         "gaussians",
         "mnist",
         "moons",
+        "names",
+        "names_dataset",
+        "names_split",
         "plane",
         "read_idx",
         "spirals",

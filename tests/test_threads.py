@@ -42,6 +42,9 @@ def fresh_policy_state(monkeypatch):
     for name in tp.ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(tp, "_MEASURED", {})
+    # found again: a BLAS loaded since an earlier test's fit (SciPy's, by scikit-learn) is
+    # one threadpool_limits sets and blas_count reads, so the policy must control it too
+    monkeypatch.setattr(tp, "_CONTROLLER", None)
 
 
 @pytest.fixture

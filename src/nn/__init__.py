@@ -53,7 +53,12 @@ from nn.io.npz import ModelFileError
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
+from nn.layers.embedding import Embedding
+from nn.layers.recurrent import GRU, LSTM, RNN
+from nn.layers.time_dense import TimeDense
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
+from nn.losses_sequence import SequenceCrossEntropy
+from nn.models.char_rnn import char_rnn
 from nn.models.mlp import mlp
 from nn.optim import schedules
 from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
@@ -101,9 +106,12 @@ __all__ = [
     "Diagnostics",
     "Dropout",
     "EarlyStopping",
+    "Embedding",
+    "GRU",
     "GradCheckReport",
     "History",
     "Identity",
+    "LSTM",
     "Layer",
     "LeakyReLU",
     "Loss",
@@ -112,8 +120,10 @@ __all__ = [
     "Network",
     "Optimizer",
     "RMSProp",
+    "RNN",
     "ReLU",
     "SGD",
+    "SequenceCrossEntropy",
     "Sigmoid",
     "Softmax",
     "SoftmaxCrossEntropy",
@@ -121,8 +131,10 @@ __all__ = [
     "Standardizer",
     "StepDecay",
     "Tanh",
+    "TimeDense",
     "TrainingDiverged",
     "TrainingInterrupted",
+    "char_rnn",
     "check_gradients",
     "datasets",
     "diagnose",

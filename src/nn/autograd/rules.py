@@ -26,12 +26,17 @@ import numpy as np
 
 from nn.autograd import functions as F
 from nn.autograd import scalar_net as S
+from nn.autograd import sequence_rules as Q
 from nn.autograd.scalar import Value
 from nn.autograd.tensor import Tensor
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
+from nn.layers.embedding import Embedding
+from nn.layers.recurrent import GRU, LSTM, RNN
+from nn.layers.time_dense import TimeDense
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
+from nn.losses_sequence import SequenceCrossEntropy
 
 __all__ = ["LAYER_RULES", "LOSS_RULES", "NoRuleError", "Rule", "layer_rule", "loss_rule"]
 
@@ -98,6 +103,14 @@ def _dropout_scalar(layer: Any, rows: S.Rows, p: dict) -> S.Rows:
     return [[v * m for v, m in zip(row, mrow)] for row, mrow in zip(rows, mask.tolist())]
 
 
+def _sequences_only(layer: Any, rows: Any, p: Any = None) -> Any:
+    """The scalar engine's rule for a sequence layer or loss: there is none."""
+    raise NoRuleError(
+        f"the scalar engine works on rows (batch, n) of Values; {type(layer).__name__} takes "
+        "sequences (batch, T, n): use the tensor engine (nn.autograd.engine_gradients)"
+    )
+
+
 #: How each layer class computes its output, for the tensor and the scalar engine.
 LAYER_RULES: dict[type, Rule] = {
     Dense: Rule(dense, lambda layer, rows, p: S.dense(rows, p["W"], p["b"])),
@@ -108,6 +121,12 @@ LAYER_RULES: dict[type, Rule] = {
     Identity: Rule(lambda layer, x, p: x, lambda layer, rows, p: rows),
     Softmax: Rule(lambda layer, x, p: F.softmax(x), lambda layer, rows, p: S.softmax(rows)),
     Dropout: Rule(dropout, _dropout_scalar),
+    # sequences, in the tensor engine only (nn.autograd.sequence_rules)
+    Embedding: Rule(Q.embedding, _sequences_only),
+    TimeDense: Rule(Q.time_dense, _sequences_only),
+    RNN: Rule(Q.rnn, _sequences_only),
+    LSTM: Rule(Q.lstm, _sequences_only),
+    GRU: Rule(Q.gru, _sequences_only),
 }
 
 #: How each loss class computes the cost from the network's output ``a`` and the targets.
@@ -116,6 +135,7 @@ LOSS_RULES: dict[type, Rule] = {
     CrossEntropy: Rule(F.cross_entropy, S.cross_entropy),
     CategoricalCrossEntropy: Rule(F.categorical_cross_entropy, S.categorical_cross_entropy),
     SoftmaxCrossEntropy: Rule(F.softmax_cross_entropy, S.softmax_cross_entropy),
+    SequenceCrossEntropy: Rule(Q.sequence_cross_entropy, _sequences_only),
 }
 
 

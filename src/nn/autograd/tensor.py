@@ -31,12 +31,13 @@ with, to about 1e-12, so it computes in the best precision NumPy has.
 
 Convolution and recurrence
 --------------------------
-The collection has no convolutional or recurrent layer yet, so this engine has none of their
-primitives. They join here when those layers land: for convolution an ``im2col`` gather (an
-indexing operation whose gradient scatters back with ``np.add.at``, as :meth:`__getitem__`
-does) and padding; for recurrence, stacking the states of the time steps
-(``stack``/``concatenate``, whose gradient is the slices of ``g``). Each will come with its
-``grad_fn`` next to it and a test against finite differences, like the operations here.
+Recurrence needs one more primitive, :func:`stack`: the states of the time steps, one Tensor
+each, stacked into the sequence a recurrent layer returns; its gradient is the slices of
+``g``. The rest of a recurrent step is made of the operations above
+(:mod:`nn.autograd.sequence_rules`). The collection has no convolutional layer yet, so this
+engine has none of its primitives: an ``im2col`` gather (an indexing operation whose gradient
+scatters back with ``np.add.at``, as :meth:`__getitem__` does) and padding join here when it
+lands, each with its ``grad_fn`` next to it and a test against finite differences.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ import numpy as np
 from nn.autograd.scalar import topological_order
 from nn.functional.activations import sigmoid
 
-__all__ = ["Tensor", "lift", "unbroadcast"]
+__all__ = ["Tensor", "lift", "stack", "unbroadcast"]
 
 #: ``grad_fn(g)``: the gradient of each parent, from the gradient ``g`` of the output.
 GradFn = Callable[[np.ndarray], Sequence[np.ndarray]]
@@ -301,6 +302,20 @@ class Tensor:
                 continue
             for parent, g in zip(node.parents, node.grad_fn(node.grad)):
                 parent.grad += g  # the chain rule; += sums over the paths that meet here
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """``np.stack`` of Tensors of one shape along a new ``axis``; each gets its slice of ``g``.
+
+    A recurrent layer's output ``(batch, T, H)`` is its ``T`` states ``(batch, H)`` stacked
+    along axis 1.
+    """
+    parts = [lift(t) for t in tensors]
+
+    def grad_fn(g: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(np.take(g, i, axis=axis) for i in range(len(parts)))
+
+    return Tensor(np.stack([t.data for t in parts], axis=axis), parts, "stack", grad_fn)
 
 
 def lift(x: Tensor | Any) -> Tensor:

@@ -22,6 +22,7 @@ from nn.cli.demo import cmd_demo, digit_art, show_digits
 from nn.cli.diagnose import cmd_diagnose
 from nn.cli.evaluate import cmd_evaluate
 from nn.cli.export import add_export_parser, cmd_export
+from nn.cli.generate import add_generate
 from nn.cli.gradcheck import cmd_gradcheck
 from nn.cli.options import (
     DATASETS,
@@ -37,6 +38,7 @@ from nn.cli.options import (
     network_from_args,
 )
 from nn.cli.playground import add_playground_parser, cmd_playground
+from nn.cli.recurrent import add_bench_recurrent
 from nn.cli.summary import cmd_summary
 from nn.cli.train import TrainResult, cmd_train, train_from_args
 from nn.io.npz import ModelFileError
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench(sub)
     add_export_parser(sub)
     add_playground_parser(sub)
+    add_generate(sub)
     return parser
 
 
@@ -123,7 +126,10 @@ def _add_demo(sub: _Subcommands) -> None:
 
 def _add_train(sub: _Subcommands) -> None:
     """``nn train``: the options it shares with ``nn diagnose``, and its own."""
-    train = sub.add_parser("train", help="train an mlp on a built-in dataset")
+    train = sub.add_parser(
+        "train",
+        help="train a network (an mlp, or a character model with --cell) on a built-in dataset",
+    )
     add_shared_options(
         train,
         standardize_help=f"{STANDARDIZE_HELP}; folded into the first layer afterwards, so a "
@@ -317,6 +323,7 @@ def _add_bench(sub: _Subcommands) -> None:
 
     add_arguments(bp)
     bp.set_defaults(func=cmd_bench)
+    add_bench_recurrent(what)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

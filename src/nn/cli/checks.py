@@ -16,15 +16,14 @@ import os
 
 import numpy as np
 
+from nn.cli.network_options import NETWORK_DEFAULTS, network_options, parse_sizes
 from nn.cli.options import (
     DATASET_CLASSES,
     DATASET_INPUTS,
-    NETWORK_DEFAULTS,
     check_matplotlib,
     make_schedule,
-    network_options,
-    parse_sizes,
 )
+from nn.cli.sequence import SEQUENCE_DATASETS
 from nn.core.numbers import check_real
 from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import MAX_MODEL_BYTES
@@ -114,10 +113,21 @@ def check_shared_options(args: argparse.Namespace, *, network: bool = True) -> N
                 "layers are its own: leave them out (or drop --model to diagnose a new network)"
             )
         return
-    if args.dropout is not None:
-        check_real("--dropout", args.dropout, 0.0, 1.0, hi_open=True)
     # diagnose's dataset may still be chosen by --model; without one it is digits
     dataset = args.dataset or "digits"
+    if dataset in SEQUENCE_DATASETS:  # a character model: --cell, --hidden, --embedding
+        dense = [name for name in given if name != "dtype"]
+        if dense:
+            options = ", ".join("--" + name.replace("_", "-") for name in dense)
+            raise ValueError(
+                f"{options} describe a dense network, but --dataset {dataset} trains a "
+                "character model, described by --cell, --hidden and --embedding: leave them out"
+            )
+        for option in ("hidden", "embedding"):
+            check_positive_int(f"--{option}", getattr(args, option))
+        return
+    if args.dropout is not None:
+        check_real("--dropout", args.dropout, 0.0, 1.0, hi_open=True)
     n_in, n_out = DATASET_INPUTS[dataset], dataset_outputs(dataset)
     sizes = parse_sizes(args.sizes, n_in, n_out)
     options = network_options(args)

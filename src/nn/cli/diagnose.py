@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from nn.cli.checks import check_diagnose_options
+from nn.cli.network_options import network_options
 from nn.cli.options import (
     DEFAULT_LR,
     check_matplotlib,
@@ -16,8 +17,8 @@ from nn.cli.options import (
     load_dataset,
     make_optimizer,
     network_from_args,
-    network_options,
 )
+from nn.cli.sequence import SEQUENCE_DATASETS, sequence_description
 from nn.io.model_file import load
 from nn.io.paths import check_output_dir
 from nn.layers.initializers import INITIALIZERS
@@ -51,6 +52,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             f"mlp({sizes}, activation={options['activation']!r}, loss={options['loss']!r}, "
             f"init={options['init']!r})"
         )
+        if args.dataset in SEQUENCE_DATASETS:
+            what = sequence_description(args)
     if args.standardize:
         scaler = Standardizer(per_feature=False)
         X, Xt = scaler.fit_transform(X), None if Xt is None else scaler.transform(Xt)

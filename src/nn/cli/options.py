@@ -13,11 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 import numpy as np
 
 from nn import datasets
+from nn.cli.network_options import network_options, parse_sizes
+from nn.cli.sequence import (
+    SEQUENCE_DATASETS,
+    add_sequence_options,
+    load_sequence_dataset,
+    sequence_network_from_args,
+)
 from nn.core.network import Network
 from nn.core.registry import ACTIVATIONS, LOSSES, snake_case
 from nn.layers.initializers import DEFAULT_INIT, INITIALIZERS
@@ -25,25 +31,14 @@ from nn.models.mlp import mlp
 from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
 from nn.optim.schedules import CosineDecay, Schedule, StepDecay
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals")
+DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals", "names")
 #: Inputs per example of each of :data:`DATASETS`: 28 x 28 pixels, or a point in the plane.
 DATASET_INPUTS = {"digits": 784, "mnist": 784, "fashion-mnist": 784}
 DATASET_INPUTS |= {"xor": 2, "moons": 2, "circles": 2, "spirals": 2}
+DATASET_INPUTS |= SEQUENCE_DATASETS  # names: sequences of 14 character ids
 #: Classes of each of :data:`DATASETS`, so that ``--sizes`` is checked before loading.
 DATASET_CLASSES = {"digits": 10, "mnist": 10, "fashion-mnist": 10, "xor": 2, "moons": 2}
 DATASET_CLASSES |= {"circles": 2, "spirals": 3}
-#: The network options and the value each has when not given. They are None in the parsed
-#: options unless given, so that a command can tell (``nn diagnose --model`` refuses them:
-#: the saved model has its own), and :func:`network_from_args` fills in these defaults.
-NETWORK_DEFAULTS = {
-    "sizes": None,
-    "activation": "sigmoid",
-    "output_activation": None,
-    "loss": "squared_error",
-    "init": DEFAULT_INIT,
-    "dropout": 0.0,
-    "dtype": "float32",
-}
 #: ``--momentum`` when not given (with ``--optimizer momentum`` or ``nesterov``).
 DEFAULT_MOMENTUM = 0.9
 
@@ -144,6 +139,7 @@ def add_shared_options(
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: float32")
     add_threads_option(parser)
+    add_sequence_options(parser)  # --cell, --hidden, --embedding: the model of --dataset names
 
 
 def add_threads_option(parser: argparse.ArgumentParser) -> None:
@@ -206,6 +202,8 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
             text = str(err).replace("(the path argument)", "(--data-dir)")
             text = text.replace("as the path argument", "with --data-dir DIR")
             raise type(err)(text) from None
+    if name in SEQUENCE_DATASETS:
+        return load_sequence_dataset(name)
     if name == "digits":
         return datasets.digits()
     if name == "xor":
@@ -215,38 +213,6 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
     if name in gen:
         return gen[name](seed=seed), gen[name](seed=seed + 1)
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-
-
-def parse_sizes(text: str | None, n_in: int, n_out: int) -> list[int]:
-    """The ``--sizes`` option as a list, checked: integers from ``n_in`` to ``n_out``."""
-    if text is None:
-        return [n_in, 30, n_out]
-    example = f"e.g. {n_in},30,{n_out}"
-    try:
-        sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
-    except ValueError:
-        raise ValueError(
-            f"--sizes must be integers separated by commas, {example}; got {text!r}"
-        ) from None
-    if len(sizes) < 2:
-        raise ValueError(
-            f"--sizes {text!r} needs at least two integers, the input width and the output "
-            f"width, with hidden layers between them: {example}"
-        )
-    if any(s < 1 for s in sizes):
-        raise ValueError(f"--sizes {text}: every layer needs at least one unit, {example}")
-    if sizes[0] != n_in or sizes[-1] != n_out:
-        raise ValueError(
-            f"--sizes {text} does not fit the data: it must start with {n_in} (inputs) "
-            f"and end with {n_out} (classes), {example}"
-        )
-    return sizes
-
-
-def network_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The network options as given, with :data:`NETWORK_DEFAULTS` for those not given."""
-    given = {name: getattr(args, name) for name in NETWORK_DEFAULTS}
-    return {k: v if given[k] is None else given[k] for k, v in NETWORK_DEFAULTS.items()}
 
 
 def network_from_args(
@@ -264,6 +230,8 @@ def network_from_args(
         Training and test labels; together they give the number of classes. Two classes get
         a single output unit, except on ``digits``.
     """
+    if args.dataset in SEQUENCE_DATASETS:
+        return sequence_network_from_args(args, y)
     n_classes = int(max(y.max(), yt.max())) + 1
     n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
     sizes = parse_sizes(args.sizes, X.shape[1], n_out)

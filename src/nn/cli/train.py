@@ -17,13 +17,13 @@ import numpy as np
 from nn.cli.advice import diagnose_command, resume_refused
 from nn.cli.checks import check_train_options
 from nn.cli.evaluate import cmd_evaluate
+from nn.cli.network_options import network_options
 from nn.cli.options import (
     check_model_inputs,
     dataset_of,
     load_dataset,
     make_optimizer,
     network_from_args,
-    network_options,
 )
 from nn.core.network import History, Network
 from nn.preprocessing import Standardizer

@@ -15,6 +15,10 @@ int64 integers (one-hot encoding, where a loss wants it, is left to the caller).
   found on disk or downloaded once and checked against SHA-256 sums.
   In :mod:`nn.datasets.mnist_loaders`.
 * :func:`read_idx` / :func:`write_idx`: the IDX file format itself. In :mod:`nn.datasets.idx`.
+* Sequences: :func:`names` (the US Census 1990 name lists, shipped inside the package) and
+  :func:`names_dataset` (them as next-character prediction, :mod:`nn.datasets.sequences`), in
+  :mod:`nn.datasets.census_names`; :func:`adding_problem`, the long-range task of
+  docs/recurrent.md, in :mod:`nn.datasets.adding`.
 
 Only NumPy and the standard library are used here, so each module can be read on its own.
 
@@ -29,6 +33,8 @@ module, e.g. ``monkeypatch.setattr(nn.datasets.mnist_loaders, "SYSTEM_DATA_DIR",
 # The modules are not called digits.py or mnist.py: nn.datasets.digits and nn.datasets.mnist
 # are the functions, and a submodule of the same name would be hidden behind them.
 # Constants and type aliases are importable from here but, as always, not part of __all__.
+from nn.datasets.adding import adding_problem
+from nn.datasets.census_names import names, names_dataset, names_split
 from nn.datasets.common import PathLike, Split  # noqa: F401
 from nn.datasets.embedded import DIGITS_PATH, digits  # noqa: F401
 from nn.datasets.idx import MAX_IDX_BYTES, IDXError, read_idx, write_idx  # noqa: F401
@@ -61,6 +67,7 @@ __all__ = [
     "FASHION_MNIST_CLASSES",
     "DownloadError",
     "IDXError",
+    "adding_problem",
     "as_generator",
     "bumps",
     "circles",
@@ -69,6 +76,9 @@ __all__ = [
     "gaussians",
     "mnist",
     "moons",
+    "names",
+    "names_dataset",
+    "names_split",
     "plane",
     "read_idx",
     "spirals",

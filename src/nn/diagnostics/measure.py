@@ -20,7 +20,12 @@ after it; see :mod:`nn.diagnostics.statistics`):
   gradient reaches their weights (a unit is an entry of one example's output: an image's
   ``(C, H, W)`` has ``C * H * W``);
 
-and per record the mini-batch loss, the loss and accuracy on the probe batch. Step 0 is the
+and, for a layer that measures its gradient through time (a recurrent layer: its
+``grad_norms_through_time`` attribute, read by that name whatever the layer's class),
+``grad_through_time``: ``||dC/dh_t||`` of the mini-batch for ``k = 0, 1, 2, ...`` steps back
+from the last (a list, in the JSON but not in the CSV), the seed's question asked across time.
+
+Per record: the mini-batch loss, the loss and accuracy on the probe batch. Step 0 is the
 initial network (activations and probe loss only: no step has been taken); step 1 is always
 recorded, because its gradients are those of the initial weights.
 
@@ -64,6 +69,19 @@ from nn.diagnostics.statistics import (
 )
 from nn.train.callbacks import Callback
 
+
+def through_time(layer: Any) -> list[float] | None:
+    """``||dC/dh||`` 0, 1, 2, ... steps back from the last, from the layer's last backward pass.
+
+    Read from the ``grad_norms_through_time`` attribute (``||dC/dh_t||`` for t = 1 .. T) that
+    the recurrent layers fill; None for a layer without it.
+    """
+    norms = getattr(layer, "grad_norms_through_time", None)
+    if norms is None:
+        return None
+    return [float(v) for v in np.asarray(norms, dtype=np.float64)[::-1]]
+
+
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import Network
 
@@ -80,6 +98,7 @@ __all__ = [
     "measured_layers",
     "saturation_range",
     "speed_of_learning",
+    "through_time",
     "write_csv",
 ]
 
@@ -186,6 +205,7 @@ class Diagnostics(Callback):
                 w0 = norm(*before)
                 change = norm(*(layer.params[k] - w for k, w in zip(names, before)))
                 row["update_ratio"] = change / w0 if w0 > 0 else math.inf
+                row["grad_through_time"] = through_time(layer)
             self.records.append(record)
         if self.is_recorded(step + 1):
             self._keep_weights(network)
@@ -210,6 +230,7 @@ class Diagnostics(Callback):
             out = outputs[info.activation] if info.activation is not None else z
             row: dict[str, float | None] = {"layer": info.number}  # type: ignore[dict-item]
             row.update({"delta_norm": None, "grad_W_norm": None, "update_ratio": None})
+            row["grad_through_time"] = None
             layer = network.layers[info.index]
             row["W_norm"] = norm(*(layer.params[k] for k in weight_names(layer)))
             with np.errstate(over="ignore", invalid="ignore"):
@@ -246,6 +267,19 @@ class Diagnostics(Callback):
         return float(np.mean(saturated & far))
 
     # ------------------------------------------------------------------ reading
+    def through_time(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, norms)``: ``norms[i, k]`` is ``||dC/dh||`` ``k`` steps back from the last
+        at recorded step ``steps[i]``, for measured layer ``layer`` (1 .. L); NaN where a
+        record has fewer steps back (shorter sequences) or none (step 0, a layer without time).
+        """
+        rows = [(r["step"], r["layers"][layer - 1]["grad_through_time"]) for r in self.records]
+        rows = [(step, norms) for step, norms in rows if norms is not None]
+        width = max((len(norms) for _, norms in rows), default=0)
+        out = np.full((len(rows), width), np.nan)
+        for i, (_, norms) in enumerate(rows):
+            out[i, : len(norms)] = norms
+        return np.array([step for step, _ in rows], dtype=np.int64), out
+
     def series(self, field: str, layer: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(steps, values)`` of one measurement over training, NaN where it was not taken.
 

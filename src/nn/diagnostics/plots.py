@@ -14,7 +14,9 @@ call ``fig.savefig``).
   once or as a sequence over training;
 * :func:`first_layer_weights`: each first-layer unit's weights as an image (for digits), and
   :func:`misclassified`: the examples a network gets wrong (both from
-  :mod:`nn.diagnostics.image_plots`).
+  :mod:`nn.diagnostics.image_plots`);
+* :func:`gradient_through_time`: ``||dC/dh||`` step by step back in a recurrent layer
+  (:mod:`nn.diagnostics.plots_time`).
 
 Every colour is named: by a legend, a colour bar, or the title of its panel.
 """
@@ -30,6 +32,7 @@ import numpy as np
 
 from nn.diagnostics.figures import PathLike, finish, new_figure
 from nn.diagnostics.image_plots import first_layer_weights, misclassified
+from nn.diagnostics.plots_time import gradient_through_time
 from nn.diagnostics.statistics import layer_outputs, measured_layers, saturation_range
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +47,7 @@ __all__ = [
     "decision_boundaries",
     "decision_boundary",
     "first_layer_weights",
+    "gradient_through_time",
     "learning_curves",
     "loss_curve",
     "misclassified",

@@ -126,7 +126,7 @@ class Optimizer:
             # global norm, accumulated in float64 so a float32 gradient of 1e20 cannot overflow
             norm = np.sqrt(sum(float(np.vdot(g, g.astype(np.float64))) for _, _, g in triples))
             if np.isfinite(norm) and norm > self.clip_norm:
-                scale = self.clip_norm / norm
+                scale = self.clip_norm / norm  # CLIP1: same direction, length clip_norm
                 triples = [(k, p, g * g.dtype.type(scale)) for k, p, g in triples]
         if self.weight_decay:
             wd = self.weight_decay

@@ -43,6 +43,7 @@ from nn.diagnostics.findings.base import (
 )
 from nn.diagnostics.findings.guessing import check_guessing
 from nn.diagnostics.findings.learning_rate import NOT_LEARNED, examine_learning_rate
+from nn.diagnostics.findings.time import examine_time
 from nn.diagnostics.statistics import delta_size, saturation_range
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -201,6 +202,8 @@ def _check_init(ctx: Context) -> Finding | None:
 
 
 def _check_inputs(ctx: Context) -> Finding | None:
+    if getattr(ctx.run.initial.layers[0], "takes_ids", False):  # token ids have no scale
+        return None
     X = np.asarray(ctx.diag.X_probe, dtype=np.float64)
     rms = float(np.sqrt(np.mean(X**2)))
     if rms < INPUT_RMS:
@@ -334,6 +337,7 @@ def examine(
         f = check(ctx)
         if f is not None:
             found[f.id] = f
+    found.update((f.id, f) for f in examine_time(ctx))  # recurrent layers, across time
     f = _check_saturated_outputs(ctx, set(found))
     if f is not None:
         found[f.id] = f

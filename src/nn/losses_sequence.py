@@ -1,0 +1,75 @@
+"""A loss over every time step of a sequence, with padding masked: :class:`SequenceCrossEntropy`.
+
+A language model predicts, at every step ``t`` of every sequence ``x`` of a batch, a
+distribution over the next token: logits ``z[x, t]`` of shape ``(n_tokens,)``, so the network's
+output is ``(batch, T, n_tokens)``. The targets have the same shape: the one-hot row of the
+token that came next. Sequences of different lengths are padded to the same ``T``; a padded
+step has a target row of **zeros**, and that is the mask: it costs nothing and sends back no
+gradient.
+
+The reduction is the **mean over the real (unpadded) steps** of the batch, so the value is the
+loss per token (per character, for a character model: what docs/recurrent.md reports, in nats),
+whatever the padding:
+
+``C = -(1/N) * sum over (x, t) of sum_j y[x, t, j] ln softmax(z[x, t])_j``, with
+``N = sum over (x, t) of sum_j y[x, t, j]`` (the number of real steps for one-hot rows);
+
+``dC/dz[x, t] = (softmax(z[x, t]) * m[x, t] - y[x, t]) / N``, with ``m[x, t] = sum_j y[x, t, j]``
+(1 on a real step, 0 on padding): :class:`~nn.losses.SoftmaxCrossEntropy`'s gradient at every
+step, masked. ``tests/test_recurrent_layers.py`` checks it against finite differences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nn.core.loss import Loss
+from nn.functional.activations import log_softmax, softmax
+
+__all__ = ["SequenceCrossEntropy"]
+
+
+class SequenceCrossEntropy(Loss):
+    """Softmax cross-entropy at every time step, from the logits, averaged over real steps.
+
+    Takes logits ``a`` and targets ``y`` of shape ``(batch, T, n_tokens)``; a step whose target
+    row is all zeros is padding (see the module docstring). :meth:`output` is the softmax over
+    the last axis, so ``predict`` returns each step's next-token probabilities.
+    """
+
+    takes_logits = True
+
+    def output(self, a: np.ndarray) -> np.ndarray:
+        """Next-token probabilities ``softmax(a)`` over the last axis."""
+        return softmax(a)
+
+    @staticmethod
+    def _count(y: np.ndarray) -> tuple[np.ndarray, float]:
+        """``m`` (the weight of every step, 0 on padding) and ``N = sum m`` (1 if 0)."""
+        m = y.sum(axis=-1, keepdims=True)
+        n = float(m.sum())
+        return m, n if n > 0 else 1.0
+
+    def value(self, a: np.ndarray, y: np.ndarray) -> float:
+        """Mean loss per real step; ``a`` and ``y`` are (batch, T, n_tokens)."""
+        _, n = self._count(y)
+        return -float((y * log_softmax(a)).sum()) / n
+
+    def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``(softmax(a) * m - y) / N``, shape (batch, T, n_tokens)."""
+        m, n = self._count(y)
+        return (softmax(a) * m - y) / a.dtype.type(n)
+
+    def value_and_gradient(self, a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Both from one set of exponentials (the same numbers as the two methods)."""
+        cls = type(self)
+        if cls.value is not SequenceCrossEntropy.value or (
+            cls.gradient is not SequenceCrossEntropy.gradient
+        ):
+            return super().value_and_gradient(a, y)
+        m, n = self._count(y)
+        shifted = a - a.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=-1, keepdims=True)
+        value = -float((y * (shifted - np.log(total))).sum()) / n
+        return value, (e / total * m - y) / a.dtype.type(n)

@@ -42,6 +42,9 @@ class Embedding(Layer):
     rng : numpy.random.Generator or int or None
         Source of the initial ``W``, drawn from N(0, 1) as PyTorch does.
     dtype : numpy dtype, default float32
+    weights : ndarray of shape (n_tokens, n_out), optional
+        A table to start from, used as it is (not copied), instead of drawing one: what
+        :func:`nn.load` passes (:meth:`from_arrays`).
 
     Attributes
     ----------
@@ -62,13 +65,17 @@ class Embedding(Layer):
         *,
         rng: np.random.Generator | int | None = None,
         dtype: np.dtype | type = np.float32,
+        weights: np.ndarray | None = None,
     ) -> None:
         super().__init__()
         self.n_tokens = _check_size("n_tokens", n_tokens)
         self.n_out = _check_size("n_out", n_out)
-        W = np.random.default_rng(rng).standard_normal((self.n_tokens, self.n_out))
-        self.params = {"W": W.astype(dtype)}
-        self.grads = {"W": np.zeros_like(self.params["W"])}
+        if weights is None:
+            W = np.random.default_rng(rng).standard_normal((self.n_tokens, self.n_out))
+            weights = W.astype(dtype)
+        self.params = {"W": weights}  # a stored table (from_arrays) is used as it is
+        # np.zeros, not zeros_like: fresh zero pages cost no memory until backward writes them
+        self.grads = {"W": np.zeros(weights.shape, weights.dtype)}
         self.ids: np.ndarray | None = None
 
     W = property(lambda self: self.params["W"])
@@ -136,6 +143,11 @@ class Embedding(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"n_tokens": self.n_tokens, "n_out": self.n_out}
+
+    @classmethod
+    def from_arrays(cls, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Embedding:
+        """The layer around a stored table ``W`` (not copied), drawing none."""
+        return cls(**config, weights=arrays["W"])
 
     @classmethod
     def param_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:

@@ -76,8 +76,9 @@ class Recurrent(Layer, register=False):
     return_sequences : bool, default True
         Return every ``h_t``, ``(batch, T, n_hidden)``; False: only the last, ``(batch,
         n_hidden)`` (a sequence classifier or the adding problem).
-    init : {"uniform", "orthogonal"}, default "uniform"
-        See :data:`RECURRENT_INITS`.
+    init : {"uniform", "orthogonal"} or dict, default "uniform"
+        See :data:`RECURRENT_INITS`; or the arrays ``{"Wx", "Wh", "b"}`` to start from, used
+        as they are (what :func:`nn.load` passes, :meth:`from_arrays`).
     rng : numpy.random.Generator or int or None
         Source of the initial weights.
     dtype : numpy dtype, default float32
@@ -109,7 +110,7 @@ class Recurrent(Layer, register=False):
         n_hidden: int,
         *,
         return_sequences: bool = True,
-        init: str = "uniform",
+        init: str | dict[str, np.ndarray] = "uniform",
         rng: np.random.Generator | int | None = None,
         dtype: np.dtype | type = np.float32,
     ) -> None:
@@ -118,10 +119,14 @@ class Recurrent(Layer, register=False):
         self.n_in = _check_size(name, "n_in", n_in)
         self.n_hidden = _check_size(name, "n_hidden", n_hidden)
         self.return_sequences = bool(return_sequences)
-        if init not in RECURRENT_INITS:
+        if isinstance(init, dict):  # stored arrays (from_arrays): used as they are, not drawn
+            self.params = dict(init)
+        elif init not in RECURRENT_INITS:
             raise ValueError(f"{name}: init must be one of {RECURRENT_INITS}, got {init!r}")
-        self.params = self.initial_params(init, np.random.default_rng(rng), np.dtype(dtype))
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        else:
+            self.params = self.initial_params(init, np.random.default_rng(rng), np.dtype(dtype))
+        # np.zeros, not zeros_like: fresh zero pages cost no memory until backward writes them
+        self.grads = {k: np.zeros(v.shape, v.dtype) for k, v in self.params.items()}
         self.initial_state: tuple[np.ndarray, ...] | None = None
         self.final_state: tuple[np.ndarray, ...] | None = None
         self.grad_initial_state: tuple[np.ndarray, ...] | None = None
@@ -245,6 +250,12 @@ class Recurrent(Layer, register=False):
             "n_hidden": self.n_hidden,
             "return_sequences": self.return_sequences,
         }
+
+    @classmethod
+    def from_arrays(cls, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Recurrent:
+        """The layer around stored ``Wx``, ``Wh`` and ``b`` (not copied): what :func:`nn.load`
+        builds, drawing no random weights only to replace them."""
+        return cls(**config, init=arrays)
 
     @classmethod
     def param_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:

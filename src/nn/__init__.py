@@ -51,8 +51,12 @@ from nn.functional.activations import (
 from nn.io.model_file import load, save
 from nn.io.npz import ModelFileError
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.conv import Conv2D
 from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
+from nn.layers.normalization import BatchNorm
+from nn.layers.pooling import AvgPool2D, MaxPool2D
+from nn.layers.reshape import Flatten
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
 from nn.models.mlp import mlp
 from nn.optim import schedules
@@ -92,21 +96,26 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Adam",
+    "AvgPool2D",
+    "BatchNorm",
     "Callback",
     "CategoricalCrossEntropy",
     "CheckpointError",
+    "Conv2D",
     "CosineDecay",
     "CrossEntropy",
     "Dense",
     "Diagnostics",
     "Dropout",
     "EarlyStopping",
+    "Flatten",
     "GradCheckReport",
     "History",
     "Identity",
     "Layer",
     "LeakyReLU",
     "Loss",
+    "MaxPool2D",
     "MinMaxScaler",
     "ModelFileError",
     "Network",

@@ -58,6 +58,7 @@ from nn.layers.normalization import BatchNorm
 from nn.layers.pooling import AvgPool2D, MaxPool2D
 from nn.layers.reshape import Flatten
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
+from nn.models.cnn import cnn
 from nn.models.mlp import mlp
 from nn.optim import schedules
 from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
@@ -133,6 +134,7 @@ __all__ = [
     "TrainingDiverged",
     "TrainingInterrupted",
     "check_gradients",
+    "cnn",
     "datasets",
     "diagnose",
     "identity",

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nn.core.layer import layer_buffers
 from nn.io.model_file import describe
 from nn.io.npz import ModelFileError, SafeNpz, atomic_write, json_bytes
 
@@ -76,7 +77,7 @@ class Snapshot:
     counts optimizer steps over the whole run.
     """
 
-    params: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]  # the weights and the layers' buffers, by key
     optimizer: dict[str, Any]
     rng: dict[str, Any]
     layer_rngs: dict[str, dict[str, Any]]
@@ -92,7 +93,7 @@ class Snapshot:
 def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
     """Copy the state of ``network``, ``optimizer`` and ``run`` (a training run's bookkeeping)."""
     return Snapshot(
-        params={key: p.copy() for key, p, _ in network.parameters()},
+        params={key: p.copy() for key, p in _state_arrays(network)},
         optimizer=optimizer.state_dict(),
         rng=copy.deepcopy(run.rng.bit_generator.state),
         layer_rngs={
@@ -112,10 +113,16 @@ def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
     )
 
 
+def _state_arrays(network: Network) -> list[tuple[str, np.ndarray]]:
+    """The weights, then the layers' buffers (batch norm's running averages): what a step
+    changes in the network, keyed ``"<layer index>.<name>"``."""
+    return [(k, p) for k, p, _ in network.parameters()] + list(layer_buffers(network.layers))
+
+
 def restore(snap: Snapshot, network: Network, optimizer: Optimizer, run: Any) -> None:
     """Put a :class:`Snapshot` back: weights in place, optimizer state, generators, position."""
-    for key, param, _ in network.parameters():
-        param[...] = snap.params[key]
+    for key, array in _state_arrays(network):
+        array[...] = snap.params[key]
     optimizer.load_state_dict(snap.optimizer)
     if run.rng.bit_generator.state["bit_generator"] != snap.rng["bit_generator"]:
         run.rng = np.random.Generator(_BIT_GENERATORS[snap.rng["bit_generator"]]())
@@ -298,7 +305,7 @@ def _arrays(
 
     ``state_names`` maps a parameter key to the names of its optimizer state arrays.
     """
-    expected = {f"param/{k}": (p.shape, p.dtype) for k, p, _ in network.parameters()}
+    expected = {f"param/{k}": (p.shape, p.dtype) for k, p in _state_arrays(network)}
     names = {f"opt/{k}/{n}" for k, ns in state_names.items() for n in ns}
     if not all(isinstance(k, str) for k in names):
         raise fail("has invalid optimizer state names")

@@ -9,12 +9,14 @@ import numpy as np
 
 from nn.cli.options import (
     DEFAULT_LR,
+    as_images,
     check_matplotlib,
     check_model_inputs,
     dataset_of,
     load_dataset,
     make_optimizer,
     network_from_args,
+    shaped_for,
 )
 from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import load
@@ -48,10 +50,15 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
     if args.model:
         check_model_inputs(net, args.model, args.dataset, X.shape[1])
+        X, Xt = shaped_for(net, X), shaped_for(net, Xt)
+    else:
+        X, Xt = as_images(args, X, Xt)  # (n, 1, 28, 28) for --cnn
     if not args.model:
         net, sizes = network_from_args(args, X, y, yt)
         what = (
             f"mlp({sizes}, activation={args.activation!r}, loss={args.loss!r}, init={args.init!r})"
+            if not getattr(args, "cnn", None)
+            else f"cnn({sizes!r}, activation={args.activation!r})"
         )
     if args.standardize:
         scaler = Standardizer(per_feature=False)

@@ -15,6 +15,7 @@ import numpy as np
 
 from nn.cli.evaluate import cmd_evaluate
 from nn.cli.options import (
+    as_images,
     check_matplotlib,
     check_model_inputs,
     dataset_of,
@@ -89,6 +90,7 @@ def train_from_args(args: argparse.Namespace) -> TrainResult:
             "would make the test accuracy optimistic)"
         )
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    X, Xt = as_images(args, X, Xt)  # (n, 1, 28, 28) for --cnn
     net, sizes = network_from_args(args, X, y, yt)
     scaler = Standardizer(per_feature=False) if args.standardize else None
     X_fit = scaler.fit_transform(X) if scaler is not None else X

@@ -96,7 +96,7 @@ def add_shared_options(
     parser.add_argument(
         "--activation",
         choices=acts,
-        help="activation of the hidden layers (default: sigmoid; relu with --cnn)",
+        help="activation of the hidden layers (default: sigmoid); relu with --cnn",
     )
     parser.add_argument(
         "--output-activation",
@@ -107,7 +107,7 @@ def add_shared_options(
     parser.add_argument(
         "--loss",
         choices=losses,
-        help="cost (default: squared_error; softmax_cross_entropy with --cnn)",
+        help="cost (default: squared_error); softmax_cross_entropy with --cnn",
     )
     parser.add_argument(
         "--init",

@@ -17,8 +17,8 @@ after it; see :mod:`nn.diagnostics.statistics`):
 * ``saturated``: the fraction of (example, unit) pairs where a saturating activation (sigmoid,
   tanh) is near its limits, so ``sigma'(z)`` and with it the unit's learning is tiny;
 * ``dead``: the fraction of rectifier (ReLU) units that output 0 for every probe example: no
-  gradient reaches their weights (a unit is an entry of one example's output: an image's
-  ``(C, H, W)`` has ``C * H * W``);
+  gradient reaches their weights (a unit is an entry of a vector; of an image ``(C, H, W)``,
+  a channel, dead only when 0 at every pixel, since a convolution's filter is shared by all);
 
 and per record the mini-batch loss, the loss and accuracy on the probe batch. Step 0 is the
 initial network (activations and probe loss only: no step has been taken); step 1 is always

@@ -51,10 +51,14 @@ from nn.functional.activations import (
 from nn.io.model_file import load, save
 from nn.io.npz import ModelFileError
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.conv import Conv2D
 from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
 from nn.layers.embedding import Embedding
+from nn.layers.normalization import BatchNorm
+from nn.layers.pooling import AvgPool2D, MaxPool2D
 from nn.layers.recurrent import GRU, LSTM, RNN
+from nn.layers.reshape import Flatten
 from nn.layers.time_dense import TimeDense
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
 from nn.losses_sequence import SequenceCrossEntropy
@@ -97,9 +101,12 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Adam",
+    "AvgPool2D",
+    "BatchNorm",
     "Callback",
     "CategoricalCrossEntropy",
     "CheckpointError",
+    "Conv2D",
     "CosineDecay",
     "CrossEntropy",
     "Dense",
@@ -108,6 +115,7 @@ __all__ = [
     "EarlyStopping",
     "Embedding",
     "GRU",
+    "Flatten",
     "GradCheckReport",
     "History",
     "Identity",
@@ -115,6 +123,7 @@ __all__ = [
     "Layer",
     "LeakyReLU",
     "Loss",
+    "MaxPool2D",
     "MinMaxScaler",
     "ModelFileError",
     "Network",

@@ -1,6 +1,6 @@
-"""Layers of any shape: a network on ``(batch, C, H, W)`` images, built from two layers written
-only in this file, trains, passes the gradient check, is measured, saves, loads and resumes,
-with nothing in the library written for them. Also: ``summary``, ``output_shape`` and the
+"""Layers of any shape: a network on ``(batch, C, H, W)`` images, built from a layer written
+only in this file (and the library's ``nn.Flatten``), trains, passes the gradient check, is
+measured, saves, loads and resumes, with nothing in the library written for that layer. Also: ``summary``, ``output_shape`` and the
 shape messages of the input checks."""
 
 from __future__ import annotations
@@ -54,25 +54,11 @@ class Scale4D(nn.Layer):
         return {"s": (int(config["channels"]),)}
 
 
-class Flatten(nn.Layer):
-    """``(batch, *shape)`` -> ``(batch, prod(shape))``; backward puts the shape back."""
-
-    def output_shape(self, input_shape):
-        return (math.prod(input_shape),)
-
-    def forward(self, x, *, training=False):
-        self.shape = x.shape
-        return x.reshape(len(x), -1)
-
-    def backward(self, dy):
-        return dy.reshape(self.shape)
-
-
 def build(dtype=np.float32, input_shape=(C, H, W)):
     layers = [
         Scale4D(C),
         nn.Tanh(),  # an activation on images: saturation is measured over C * H * W units
-        Flatten(),
+        nn.Flatten(),
         nn.Dense(C * H * W, 1, rng=0, dtype=dtype),
         nn.Sigmoid(),
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["zeros_laid_out_like"]
+__all__ = ["empty_laid_out_like", "zeros_laid_out_like"]
 
 
 def zeros_laid_out_like(shape: tuple[int, ...], like: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -30,6 +30,15 @@ def zeros_laid_out_like(shape: tuple[int, ...], like: np.ndarray, dtype: np.dtyp
     ndarray of ``shape``
         A view of a C-contiguous array whose axes are ``shape``'s permuted into that order.
     """
+    return _laid_out_like(np.zeros, shape, like, dtype)
+
+
+def empty_laid_out_like(shape: tuple[int, ...], like: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """As :func:`zeros_laid_out_like`, uninitialized (for an array about to be overwritten)."""
+    return _laid_out_like(np.empty, shape, like, dtype)
+
+
+def _laid_out_like(make, shape: tuple[int, ...], like: np.ndarray, dtype: np.dtype) -> np.ndarray:
     order = sorted(range(len(shape)), key=lambda axis: -abs(like.strides[axis]))
-    stored = np.zeros([shape[axis] for axis in order], dtype=dtype)
+    stored = make([shape[axis] for axis in order], dtype=dtype)
     return stored.transpose(np.argsort(order))

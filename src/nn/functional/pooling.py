@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nn.functional.layout import zeros_laid_out_like
+from nn.functional.layout import empty_laid_out_like, zeros_laid_out_like
 
 __all__ = [
     "MaxPoolCache",
@@ -169,6 +169,58 @@ def _offsets(start: int, count: int, stride: int) -> slice:
     return slice(start, start + stride * (count - 1) + 1, stride)
 
 
+def _along(x: np.ndarray, axis: int, start: int, count: int, stride: int) -> np.ndarray:
+    """``x[..., rows, :]`` (axis -2) or ``x[..., cols]`` (axis -1) for :func:`_offsets`."""
+    return (
+        x[..., _offsets(start, count, stride), :]
+        if axis == -2
+        else x[..., _offsets(start, count, stride)]
+    )
+
+
+def _max_along(
+    x: np.ndarray, axis: int, size: int, stride: int, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum of each window of ``size`` along ``axis`` (-1 or -2), and its offset in it.
+
+    The ``size`` strided slices are compared in turn; a later one replaces the best only
+    where it is strictly greater, so of tied entries the first wins (P1).
+    """
+    best = _along(x, axis, 0, count, stride)
+    winner = None
+    for k in range(1, size):
+        v = _along(x, axis, k, count, stride)
+        greater = v > best
+        # uint8 offsets; the first comparison's booleans are already offsets 0 and 1
+        winner = (
+            greater.view(np.uint8) if winner is None else np.where(greater, np.uint8(k), winner)
+        )
+        best = np.maximum(best, v)  # a new array in x's layout (order "K")
+    if winner is None:  # windows of one: the slice itself wins
+        return best.copy(order="K"), np.zeros(best.shape, dtype=np.uint8)
+    return best, winner
+
+
+def _route_along(
+    d: np.ndarray, winner: np.ndarray, axis: int, size: int, stride: int, length: int
+) -> np.ndarray:
+    """The adjoint of :func:`_max_along`: each entry of ``d`` to the offset that won (P2)."""
+    shape = list(d.shape)
+    shape[axis] = length
+    count = d.shape[axis]
+    # windows side by side and covering the axis: every entry is written exactly once
+    tiled = stride == size and length == size * count
+    make = empty_laid_out_like if tiled else zeros_laid_out_like
+    dx = make(tuple(shape), d, d.dtype)  # in d's layout
+    for k in range(size):
+        chosen = winner == k
+        if tiled:
+            np.multiply(d, chosen, out=_along(dx, axis, k, count, stride))
+        else:  # overlapping windows share entries: add
+            _along(dx, axis, k, count, stride)[...] += d * chosen
+    return dx
+
+
 def max_pool_forward(
     x: np.ndarray, size: int = 2, stride: int | None = None
 ) -> tuple[np.ndarray, MaxPoolCache]:
@@ -191,20 +243,10 @@ def max_pool_forward(
     stride = size if stride is None else stride
     _, _, H, W = x.shape
     Ho, Wo = pool_output_size(H, size, stride), pool_output_size(W, size, stride)
-    # Along each row: rows[..., h, j] = max over q of x[..., h, j*stride + q].
-    rows = x[..., _offsets(0, Wo, stride)].copy(order="K")  # (N, C, H, Wo), x's layout
-    row_winner = np.zeros_like(rows, dtype=np.uint8)
-    for q in range(1, size):
-        column = x[..., _offsets(q, Wo, stride)]
-        np.copyto(row_winner, q, where=column > rows)  # strictly greater: the first max stays
-        np.maximum(rows, column, out=rows)
-    # Down the window: out[..., i, j] = max over p of rows[..., i*stride + p, j].
-    out = rows[..., _offsets(0, Ho, stride), :].copy(order="K")  # (N, C, Ho, Wo)
-    winner = np.zeros_like(out, dtype=np.uint8)
-    for p in range(1, size):
-        row = rows[..., _offsets(p, Ho, stride), :]
-        np.copyto(winner, p, where=row > out)
-        np.maximum(out, row, out=out)
+    # along each row of every window: rows[..., h, j] = max over q of x[..., h, j*stride + q]
+    rows, row_winner = _max_along(x, -1, size, stride, Wo)  # (N, C, H, Wo)
+    # down the window: out[..., i, j] = max over p of rows[..., i*stride + p, j]
+    out, winner = _max_along(rows, -2, size, stride, Ho)  # (N, C, Ho, Wo)
     return out, MaxPoolCache(x.shape, size, stride, winner, row_winner)
 
 
@@ -220,20 +262,23 @@ def max_pool_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     Returns
     -------
     dx : ndarray of shape (N, C, H, W)
+        In the layout of the forward pass's ``x``.
     """
     assert cache.row_winner is not None
-    size, stride, winner, row_winner = cache.size, cache.stride, cache.winner, cache.row_winner
-    Ho, Wo = dout.shape[2:]
-    zero = dout.dtype.type(0)
-    # P2 in two steps. Down the window: the row maxima's gradient, (N, C, H, Wo).
-    drows = np.zeros_like(row_winner, dtype=dout.dtype)
-    for p in range(size):
-        drows[..., _offsets(p, Ho, stride), :] += np.where(winner == p, dout, zero)
-    # Along each row: to the column that won it.
-    dx = zeros_laid_out_like(cache.x_shape, row_winner, dout.dtype)  # x's layout
-    for q in range(size):
-        dx[..., _offsets(q, Wo, stride)] += np.where(row_winner == q, drows, zero)
-    return dx
+    size, stride = cache.size, cache.stride
+    H, W = cache.x_shape[2:]
+    # P2 in two steps: down the window to the row maxima (N, C, H, Wo), then along each row
+    drows = _route_along(_like(dout, cache.winner), cache.winner, -2, size, stride, H)
+    return _route_along(drows, cache.row_winner, -1, size, stride, W)
+
+
+def _like(d: np.ndarray, layout: np.ndarray) -> np.ndarray:
+    """``d`` in the memory layout of ``layout`` (a copy only if it is not already)."""
+    if d.strides == tuple(s * d.itemsize // layout.itemsize for s in layout.strides):
+        return d
+    out = zeros_laid_out_like(d.shape, layout, d.dtype)
+    out[...] = d
+    return out
 
 
 def avg_pool_forward(

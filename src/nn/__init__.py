@@ -63,6 +63,7 @@ from nn.layers.time_dense import TimeDense
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
 from nn.losses_sequence import SequenceCrossEntropy
 from nn.models.char_rnn import char_rnn
+from nn.models.cnn import cnn
 from nn.models.mlp import mlp
 from nn.optim import schedules
 from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
@@ -145,6 +146,7 @@ __all__ = [
     "TrainingInterrupted",
     "char_rnn",
     "check_gradients",
+    "cnn",
     "datasets",
     "diagnose",
     "identity",

@@ -1,7 +1,7 @@
 """Layers of any shape: a network on ``(batch, C, H, W)`` images, built from a layer written
 only in this file (and the library's ``nn.Flatten``), trains, passes the gradient check, is
-measured, saves, loads and resumes, with nothing in the library written for that layer. Also: ``summary``, ``output_shape`` and the
-shape messages of the input checks."""
+measured, saves, loads and resumes, with nothing in the library written for that layer.
+Also: ``summary``, ``output_shape`` and the shape messages of the input checks."""
 
 from __future__ import annotations
 

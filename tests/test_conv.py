@@ -413,3 +413,77 @@ def test_twins_agree_on_random_shapes(n, c, f, k, stride, pad, extra, seed):
         np.testing.assert_array_equal(m1, m2)
         d = rng.standard_normal(m1.shape)
         np.testing.assert_allclose(P.max_pool_backward(d, p2), P.max_pool_backward_naive(d, p1))
+
+
+# ---------------------------------------------------------------- whole networks
+def _fashion_like(n=48, seed=0):
+    """Small images with flat backgrounds, labelled by which half is brighter."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, 1, 10, 9), dtype=np.float32)
+    X[:, :, 2:8, 2:7] = rng.random((n, 1, 6, 5))
+    y = (X[:, 0, :5].sum(axis=(1, 2)) > X[:, 0, 5:].sum(axis=(1, 2))).astype(np.int64)
+    return X, y
+
+
+DESCRIPTION = "conv4k3p1 bn pool2 conv6k2 avgpool2 dropout0.2 dense8 2"
+
+
+def test_a_cnn_with_batch_norm_trains_saves_loads_and_resumes_bit_for_bit(tmp_path):
+    import warnings
+
+    X, y = _fashion_like()
+    fit = dict(epochs=3, batch_size=8, optimizer=None, seed=1, verbose=False)
+
+    def run(**kw):
+        net = nn.cnn(DESCRIPTION, (1, 10, 9), seed=0)
+        history = net.fit(X, y, **{**fit, "optimizer": nn.Adam(0.01)}, **kw)
+        return net, history
+
+    net, history = run()
+    assert history["loss"][-1] < history["loss"][0]
+    bn = next(layer for layer in net.layers if isinstance(layer, nn.BatchNorm))
+    assert not np.allclose(bn.buffers["running_mean"], 0)  # the averages moved
+    path = tmp_path / "cnn.npz"
+    net.save(path)
+    loaded = nn.load(path)
+    assert loaded.input_shape == (1, 10, 9)
+    loaded_bn = next(layer for layer in loaded.layers if isinstance(layer, nn.BatchNorm))
+    np.testing.assert_array_equal(loaded_bn.buffers["running_var"], bn.buffers["running_var"])
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+
+    class Stop(nn.Callback):
+        def on_step_end(self, network, epoch, step, loss):
+            if step == 9:  # mid-epoch 2
+                raise KeyboardInterrupt
+
+    ck = tmp_path / "ck.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nn.TrainingInterrupted)
+        run(checkpoint=ck, callbacks=[Stop()])
+    resumed, _ = run(checkpoint=ck, resume=True)
+    for (_, p, _), (_, q, _) in zip(net.parameters(), resumed.parameters()):
+        assert np.array_equal(p, q)
+    resumed_bn = next(layer for layer in resumed.layers if isinstance(layer, nn.BatchNorm))
+    np.testing.assert_array_equal(resumed_bn.buffers["running_mean"], bn.buffers["running_mean"])
+
+
+def test_a_model_file_with_a_wrong_buffer_is_refused(tmp_path):
+    net = nn.cnn("conv2k3 bn pool2 3", (1, 6, 6), seed=0)
+    path = tmp_path / "m.npz"
+    net.save(path)
+    with np.load(path) as f:
+        arrays = dict(f)
+    arrays["1.running_var"] = np.ones(5, dtype=np.float32)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(nn.ModelFileError, match="1.running_var"):
+        nn.load(bad)
+
+
+@pytest.mark.parametrize("description", [DESCRIPTION, "conv3k3s2p1 pool3s2 conv2k2 4 2"])
+def test_check_gradients_passes_on_a_cnn(description):
+    X, y = _fashion_like(n=5, seed=2)
+    net = nn.cnn(description, (1, 10, 9), seed=3, dtype=np.float64)
+    report = nn.check_gradients(net, X.astype(np.float64) + 0.01, y)
+    assert report.passed(), str(report)
+    assert report.max_abs_error < 1e-10, str(report)

@@ -104,7 +104,7 @@ def test_image_layer_gradients_by_hand_equal_the_engine(name, seed):
     rng = np.random.default_rng(seed)
     batch, C, H = shapes(rng)
     layer = IMAGE_LAYERS[name](C, rng)
-    for key, param in layer.params.items():  # biases, gamma and beta away from 0 and 1
+    for param in layer.params.values():  # biases, gamma and beta away from 0 and 1
         param[...] = rng.standard_normal(param.shape)
     x = 3 * rng.standard_normal((batch, C, H + 1, H + 3))
     G = rng.standard_normal(layer.forward(x, training=True).shape)

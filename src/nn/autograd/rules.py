@@ -35,11 +35,11 @@ from nn.layers.conv import Conv2D
 from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
 from nn.layers.embedding import Embedding
-from nn.layers.recurrent import GRU, LSTM, RNN
-from nn.layers.time_dense import TimeDense
 from nn.layers.normalization import BatchNorm
 from nn.layers.pooling import AvgPool2D, MaxPool2D
+from nn.layers.recurrent import GRU, LSTM, RNN
 from nn.layers.reshape import Flatten
+from nn.layers.time_dense import TimeDense
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
 from nn.losses_sequence import SequenceCrossEntropy
 
@@ -113,6 +113,9 @@ def _sequences_only(layer: Any, rows: Any, p: Any = None) -> Any:
     raise NoRuleError(
         f"the scalar engine works on rows (batch, n) of Values; {type(layer).__name__} takes "
         "sequences (batch, T, n): use the tensor engine (nn.autograd.engine_gradients)"
+    )
+
+
 def _rows_only(layer: Any, rows: S.Rows, p: dict) -> S.Rows:
     """The scalar engine's rule for a layer of images (or batch statistics): there is none."""
     raise NoRuleError(

@@ -148,9 +148,9 @@ def cnn(
             layers.append(pending)
             pending = None
         if kind == "conv":
-            conv = Conv2D(shape[0], int(n), int(num["k"]), stride=int(num.get("s", 1)),
-                          padding=int(num.get("p", 0)), init=init, rng=rng, dtype=dtype)  # fmt: skip
-            layers.append(conv)
+            stride, pad = int(num.get("s", 1)), int(num.get("p", 0))
+            layers.append(Conv2D(shape[0], int(n), int(num["k"]), stride=stride, padding=pad,
+                                 init=init, rng=rng, dtype=dtype))  # fmt: skip
             pending = act_cls()
         elif kind in ("pool", "avgpool"):
             cls = MaxPool2D if kind == "pool" else AvgPool2D

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nn.core.layer import layer_buffers
 from nn.io.model_file import describe
 from nn.io.npz import CHECKPOINT_ENTRY, ModelFileError, SafeNpz, atomic_write, json_bytes
 from nn.train import checkpoint_checks as checks
@@ -87,7 +88,7 @@ class Snapshot:
     counts optimizer steps over the whole run.
     """
 
-    params: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]  # the weights and the layers' buffers, by key
     optimizer: dict[str, Any]
     rng: dict[str, Any]
     layer_rngs: dict[str, dict[str, Any]]
@@ -105,7 +106,7 @@ class Snapshot:
 def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
     """Copy the state of ``network``, ``optimizer`` and ``run`` (a training run's bookkeeping)."""
     return Snapshot(
-        params={key: p.copy() for key, p, _ in network.parameters()},
+        params={key: p.copy() for key, p in _state_arrays(network)},
         optimizer=optimizer.state_dict(),
         rng=copy.deepcopy(run.rng.bit_generator.state),
         layer_rngs={
@@ -126,10 +127,16 @@ def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
     )
 
 
+def _state_arrays(network: Network) -> list[tuple[str, np.ndarray]]:
+    """The weights, then the layers' buffers (batch norm's running averages): what a step
+    changes in the network, keyed ``"<layer index>.<name>"``."""
+    return [(k, p) for k, p, _ in network.parameters()] + list(layer_buffers(network.layers))
+
+
 def restore(snap: Snapshot, network: Network, optimizer: Optimizer, run: Any) -> None:
     """Put a :class:`Snapshot` back: weights in place, optimizer state, generators, position."""
-    for key, param, _ in network.parameters():
-        param[...] = snap.params[key]
+    for key, array in _state_arrays(network):
+        array[...] = snap.params[key]
     optimizer.load_state_dict(snap.optimizer)
     if run.rng.bit_generator.state["bit_generator"] != snap.rng["bit_generator"]:
         run.rng = np.random.Generator(checks.BIT_GENERATORS[snap.rng["bit_generator"]]())

@@ -11,12 +11,15 @@ from nn.cli.checks import check_diagnose_options
 from nn.cli.network_options import network_options
 from nn.cli.options import (
     DEFAULT_LR,
+    as_images,
     check_matplotlib,
     check_model_inputs,
+    cnn_options,
     dataset_of,
     load_dataset,
     make_optimizer,
     network_from_args,
+    shaped_for,
 )
 from nn.cli.sequence import SEQUENCE_DATASETS, sequence_description
 from nn.io.model_file import load
@@ -46,11 +49,16 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
     if args.model:
         check_model_inputs(net, args.model, args.dataset, X.shape[1])
+        X, Xt = shaped_for(net, X), shaped_for(net, Xt)
+    else:
+        X, Xt = as_images(args, X, Xt)  # (n, 1, 28, 28) for --cnn
     if not args.model:
         net, sizes = network_from_args(args, X, y, yt)
         what = (
             f"mlp({sizes}, activation={options['activation']!r}, loss={options['loss']!r}, "
             f"init={options['init']!r})"
+            if not getattr(args, "cnn", None)
+            else f"cnn({sizes!r}, activation={cnn_options(args)[0]!r})"
         )
         if args.dataset in SEQUENCE_DATASETS:
             what = sequence_description(args)

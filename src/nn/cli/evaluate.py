@@ -13,6 +13,7 @@ from nn.cli.options import (
     check_model_inputs,
     dataset_of,
     load_dataset,
+    shaped_for,
 )
 from nn.core.labels import predicted_labels
 from nn.core.validation import check_positive_int
@@ -52,6 +53,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     _, (Xt, yt) = load_dataset(dataset, data_dir=args.data_dir, seed=args.seed)
     check_model_inputs(net, args.model, dataset, Xt.shape[1])
+    Xt = shaped_for(net, Xt)  # (n, 1, 28, 28) for a saved CNN
     scores = net.evaluate(Xt, yt)
     acc = scores["accuracy"]
     acc_text = f", accuracy {acc:.2%}" if acc is not None else ""

@@ -11,6 +11,7 @@ options. :func:`dataset_of` and :func:`check_model_inputs` pair a saved model wi
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
@@ -27,11 +28,14 @@ from nn.cli.sequence import (
 from nn.core.network import Network
 from nn.core.registry import ACTIVATIONS, LOSSES, snake_case
 from nn.layers.initializers import DEFAULT_INIT, INITIALIZERS
+from nn.models.cnn import LENET, cnn
 from nn.models.mlp import mlp
 from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
 from nn.optim.schedules import CosineDecay, Schedule, StepDecay
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals", "names")
+#: The image datasets: ``--cnn`` takes their examples as (1, 28, 28) images.
+IMAGE_SHAPE = {"digits": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
 #: Inputs per example of each of :data:`DATASETS`: 28 x 28 pixels, or a point in the plane.
 DATASET_INPUTS = {"digits": 784, "mnist": 784, "fashion-mnist": 784}
 DATASET_INPUTS |= {"xor": 2, "moons": 2, "circles": 2, "spirals": 2}
@@ -95,7 +99,17 @@ def add_shared_options(
     # network
     parser.add_argument("--sizes", help="layer sizes, e.g. 784,30,10 (default: inputs,30,classes)")
     parser.add_argument(
-        "--activation", choices=acts, help="activation of the hidden layers (default: sigmoid)"
+        "--cnn",
+        nargs="?",
+        const=LENET,
+        metavar="DESCRIPTION",
+        help="a convolutional network instead of an mlp, on 1x28x28 images: nn.cnn's words, "
+        f"e.g. 'conv32k5p2 pool2 conv64k5p2 pool2 dense256 dense10' (alone: LeNet-5, '{LENET}')",
+    )
+    parser.add_argument(
+        "--activation",
+        choices=acts,
+        help="activation of the hidden layers (default: sigmoid); relu with --cnn",
     )
     parser.add_argument(
         "--output-activation",
@@ -103,7 +117,11 @@ def add_shared_options(
         help="activation of the output layer (default: --activation; none for "
         "softmax_cross_entropy, which takes logits)",
     )
-    parser.add_argument("--loss", choices=losses, help="cost (default: squared_error)")
+    parser.add_argument(
+        "--loss",
+        choices=losses,
+        help="cost (default: squared_error); softmax_cross_entropy with --cnn",
+    )
     parser.add_argument(
         "--init", choices=list(INITIALIZERS), help=f"initial weights (default: {DEFAULT_INIT})"
     )
@@ -217,21 +235,34 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
 
 def network_from_args(
     args: argparse.Namespace, X: np.ndarray, y: np.ndarray, yt: np.ndarray
-) -> tuple[Network, list[int]]:
+) -> tuple[Network, list[int] | str]:
     """The fresh network the shared options describe for a dataset, and its layer sizes.
 
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed options of :func:`add_shared_options`.
-    X : ndarray of shape (n, n_in)
+        Parsed options of :func:`add_shared_options` (``--cnn`` builds :func:`nn.cnn` with
+        :func:`cnn_options`, ReLU and the fused softmax cross-entropy unless given).
+    X : ndarray of shape (n, n_in), or (n, 1, 28, 28) for ``--cnn`` (see :func:`as_images`)
         Training inputs; their width is the network's input size.
     y, yt : ndarray of shape (n,) and (n_test,)
         Training and test labels; together they give the number of classes. Two classes get
         a single output unit, except on ``digits``.
+
+    Returns
+    -------
+    network : Network
+    sizes : list of int, or str
+        The mlp's sizes, or the CNN's description.
     """
     if args.dataset in SEQUENCE_DATASETS:
         return sequence_network_from_args(args, y)
+    cnn_words = getattr(args, "cnn", None)
+    if cnn_words:
+        activation, loss = cnn_options(args)
+        net = cnn(cnn_words, X.shape[1:], activation=activation, loss=loss, seed=args.seed,
+                  dtype=np.dtype(network_options(args)["dtype"]))  # fmt: skip
+        return net, cnn_words
     n_classes = int(max(y.max(), yt.max())) + 1
     n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
     sizes = parse_sizes(args.sizes, X.shape[1], n_out)
@@ -247,6 +278,35 @@ def network_from_args(
         dtype=np.dtype(options["dtype"]),
     )
     return net, sizes
+
+
+def cnn_options(args: argparse.Namespace) -> tuple[str, str]:
+    """The activation and loss of ``--cnn``: as given, else ReLU and softmax cross-entropy."""
+    return args.activation or "relu", args.loss or "softmax_cross_entropy"
+
+
+def as_images(args: argparse.Namespace, *arrays: np.ndarray | None) -> list[np.ndarray | None]:
+    """With ``--cnn``, each ``(n, 784)`` array as ``(n, 1, 28, 28)`` images; else unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``--cnn`` is given for a dataset of points rather than images.
+    """
+    if not getattr(args, "cnn", None):
+        return list(arrays)
+    shape = IMAGE_SHAPE.get(args.dataset)
+    if shape is None:
+        raise ValueError(
+            f"--cnn takes images, and {args.dataset} is points in the plane; use it with "
+            f"{', '.join(IMAGE_SHAPE)}"
+        )
+    if getattr(args, "standardize", False):
+        raise ValueError(
+            "--standardize folds its scaling into a first dense layer; a convolution's zero "
+            "padding would not fold, and --cnn's pixels in [0, 1] need no scaling: leave it out"
+        )
+    return [None if a is None else a.reshape(len(a), *shape) for a in arrays]
 
 
 def make_schedule(text: str | None, epochs: int, steps_per_epoch: int) -> Schedule | None:
@@ -339,6 +399,18 @@ def dataset_of(net: Network, path: str, dataset: str | None) -> str:
     if trained_on is not None and dataset != trained_on:
         print(f"nn: warning: {path} was trained on {trained_on}, not {dataset}", file=sys.stderr)
     return dataset
+
+
+def shaped_for(net: Network, X: np.ndarray) -> np.ndarray:
+    """``X`` of shape (n, 784) as the network's examples: (n, 1, 28, 28) for a saved CNN.
+
+    Unchanged when the network takes vectors, or when the sizes do not match (the input
+    check then says what is wrong).
+    """
+    shape = net.input_shape
+    if shape is not None and len(shape) > 1 and X.ndim == 2 and math.prod(shape) == X.shape[1]:
+        return X.reshape(len(X), *shape)
+    return X
 
 
 def check_model_inputs(net: Network, path: str, dataset: str, n_features: int) -> None:

@@ -196,7 +196,7 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int = 1, pad: int = 0) -> np
     cols = np.empty((C, HH, WW, N, Ho, Wo), dtype=x.dtype)
     for p in range(HH):
         for q in range(WW):
-            # pixel (i, j) of this slice is xpad[..., i*stride + p, j*stride + q]
+            # pixel (i, j) of this slice is xpad[..., i*stride + p, j*stride + q]  (C5)
             cols[:, p, q] = xt[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride]
     return cols.reshape(C * HH * WW, N * Ho * Wo)
 
@@ -232,10 +232,9 @@ def col2im(
     dxpad = np.zeros((C, N, H + 2 * pad, Wd + 2 * pad), dtype=dcols.dtype)
     for p in range(HH):
         for q in range(WW):
-            # the same shifted slice im2col copied from, now added to: one vectorised add
-            dxpad[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride] += dcols[
-                :, p, q
-            ]
+            # the slice im2col copied from, now added to: one vectorised add  (C6)
+            rows, cols = slice(p, p + stride * Ho, stride), slice(q, q + stride * Wo, stride)
+            dxpad[:, :, rows, cols] += dcols[:, p, q]
     return dxpad[:, :, pad : pad + H, pad : pad + Wd].transpose(1, 0, 2, 3)
 
 

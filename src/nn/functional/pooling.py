@@ -122,7 +122,7 @@ def max_pool_backward_naive(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray
     for i in range(dout.shape[2]):
         for j in range(dout.shape[3]):
             p, q = np.divmod(cache.winner[:, :, i, j], size)  # row and column in the window
-            dx[n, c, i * stride + p, j * stride + q] += dout[:, :, i, j]
+            dx[n, c, i * stride + p, j * stride + q] += dout[:, :, i, j]  # (P2)
     return dx
 
 
@@ -159,7 +159,8 @@ def avg_pool_backward_naive(
     dx = np.zeros(x_shape, dtype=dout.dtype)
     for i in range(dout.shape[2]):
         for j in range(dout.shape[3]):
-            _window(dx, i, j, size, stride)[...] += dout[:, :, i, j, None, None] / (size * size)
+            share = dout[:, :, i, j, None, None] / (size * size)  # (P4)
+            _window(dx, i, j, size, stride)[...] += share
     return dx
 
 
@@ -190,7 +191,7 @@ def _max_along(
     winner = None
     for k in range(1, size):
         v = _along(x, axis, k, count, stride)
-        greater = v > best
+        greater = v > best  # strictly: of tied entries the first stays (P1)
         # uint8 offsets; the first comparison's booleans are already offsets 0 and 1
         winner = (
             greater.view(np.uint8) if winner is None else np.where(greater, np.uint8(k), winner)

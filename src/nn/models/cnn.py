@@ -82,8 +82,11 @@ def parse_description(description: str | Sequence[str]) -> list[tuple[str, dict[
                 f"cnn: cannot read {word!r}; use conv<filters>k<size>[s<stride>][p<pad>], "
                 "pool<size>[s<stride>], avgpool<size>, bn, dropout<rate>, dense<units> or <units>"
             )
-        if (m["k"] is not None) != (kind == "conv") or (m["p"] and kind != "conv"):
-            raise ValueError(f"cnn: {word!r}: only conv takes k<size> (required) and p<pad>")
+        if kind == "conv" and m["k"] is None:
+            raise ValueError(f"cnn: {word!r}: conv needs a kernel size, conv<filters>k<size>: "
+                             f"{word}k5")  # fmt: skip
+        if kind != "conv" and (m["k"] or m["p"]):
+            raise ValueError(f"cnn: {word!r}: only conv takes k<size> and p<pad>")
         numbers = {key: float(m[key]) for key in ("n", "k", "s", "p") if m[key]}
         if kind != "dropout" and "n" in numbers and not numbers["n"].is_integer():
             raise ValueError(f"cnn: {word!r}: {kind} needs a whole number")

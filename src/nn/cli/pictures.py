@@ -10,8 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 
-from nn.cli.options import DATASETS, check_matplotlib, load_dataset
-from nn.cli.train import check_model_inputs, dataset_of, shaped_for
+from nn.cli.options import (
+    DATASETS,
+    check_matplotlib,
+    check_model_inputs,
+    dataset_of,
+    load_dataset,
+    shaped_for,
+)
+from nn.datasets import FASHION_MNIST_CLASSES
 from nn.io.model_file import load
 from nn.io.paths import check_output_dir
 
@@ -44,7 +51,7 @@ def cmd_pictures(args: argparse.Namespace) -> int:
     Xt = shaped_for(net, Xt)
     if not 0 <= args.image < len(Xt):
         raise ValueError(f"--image must be in [0, {len(Xt) - 1}], got {args.image}")
-    names = cnn_plots.FASHION_CLASSES if dataset == "fashion-mnist" else None
+    names = FASHION_MNIST_CLASSES if dataset == "fashion-mnist" else None
     paths = [
         os.path.join(args.dir, f) for f in ("filters.png", "feature_maps.png", "most_wrong.png")
     ]

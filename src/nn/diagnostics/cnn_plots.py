@@ -18,41 +18,19 @@ layer whose parameter ``W`` has four axes.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from nn.diagnostics.figures import PathLike, finish, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from nn.core.network import Network
 
-__all__ = ["FASHION_CLASSES", "conv_layers", "feature_maps", "filters", "most_wrong"]
-
-PathLike = str | os.PathLike[str]
-
-#: Fashion-MNIST's ten classes, in label order.
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot")  # fmt: skip
-
-
-def _figure(width: float, height: float) -> Figure:
-    """A figure attached to no window (rendered by the Agg canvas when saved)."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'nn.diagnostics.cnn_plots needs matplotlib: pip install "nn[plot]"'
-        ) from err
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _done(fig: Figure, path: PathLike | None) -> Figure:
-    if path is not None:
-        fig.savefig(path, dpi=110)
-    return fig
+__all__ = ["conv_layers", "feature_maps", "filters", "most_wrong"]
 
 
 def conv_layers(network: Network) -> list[int]:
@@ -103,17 +81,17 @@ def filters(network: Network, *, layer: int | None = None, path: PathLike | None
     F, C = W.shape[:2]
     shown = min(C, max_channels)
     if shown == 1:  # one channel: a compact grid of filters
-        fig = _figure(min(F, 8) * 1.0 + 0.5, math.ceil(F / 8) * 1.1 + 0.6)
+        fig = new_figure(min(F, 8) * 1.0 + 0.5, math.ceil(F / 8) * 1.1 + 0.6)
         _image_grid(fig, W[:, 0], min(F, 8), [f"{f}" for f in range(F)], "RdBu_r", True)
     else:  # a row per filter, a column per input channel
-        fig = _figure(1.0 * shown + 0.5, 1.05 * F + 0.6)
+        fig = new_figure(1.0 * shown + 0.5, 1.05 * F + 0.6)
         images = W[:, :shown].reshape(F * shown, *W.shape[2:])
         labels = [f"{f}.{c}" for f in range(F) for c in range(shown)]
         _image_grid(fig, images, shown, labels, "RdBu_r", True)
     some = f" (channels 0-{shown - 1} of {C})" if shown < C else ""
     title = f"layer {index}: {F} filters {W.shape[2]}x{W.shape[3]}{some}; red +, blue -"
     fig.suptitle(title, fontsize=9)
-    return _done(fig, path)
+    return finish(fig, path)
 
 
 def feature_maps(network: Network, image: np.ndarray, *, path: PathLike | None = None,
@@ -135,7 +113,7 @@ def feature_maps(network: Network, image: np.ndarray, *, path: PathLike | None =
         if a.ndim == 4:
             rows.append((f"{i} {type(layer).__name__}", a[0]))
     cols = max(min(m.shape[0], max_channels) for _, m in rows)
-    fig = _figure(0.9 * cols + 1.2, 0.95 * len(rows) + 0.4)
+    fig = new_figure(0.9 * cols + 1.2, 0.95 * len(rows) + 0.4)
     grid = fig.add_gridspec(len(rows), cols)
     for r, (name, maps) in enumerate(rows):
         for c in range(min(maps.shape[0], max_channels)):
@@ -147,7 +125,7 @@ def feature_maps(network: Network, image: np.ndarray, *, path: PathLike | None =
                 ax.set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
     fig.suptitle("feature maps of one image, layer by layer (bright: strong response)",
                  fontsize=9)  # fmt: skip
-    return _done(fig, path)
+    return finish(fig, path)
 
 
 def most_wrong(network: Network, X: np.ndarray, y: np.ndarray, *, n: int = 16,
@@ -160,7 +138,7 @@ def most_wrong(network: Network, X: np.ndarray, y: np.ndarray, *, n: int = 16,
     X : ndarray of shape (m, C, H, W)
     y : ndarray of shape (m,), class labels
     class_names : sequence of str, optional
-        Names for the labels (:data:`FASHION_CLASSES` for Fashion-MNIST).
+        Names for the labels (``nn.datasets.FASHION_MNIST_CLASSES`` for Fashion-MNIST).
     """
     y = np.asarray(y)
     probs = network.predict(X)
@@ -172,7 +150,7 @@ def most_wrong(network: Network, X: np.ndarray, y: np.ndarray, *, n: int = 16,
               for k in worst]  # fmt: skip
     images = np.asarray(X)[worst][:, 0]  # the first channel
     cols = min(n, 8)
-    fig = _figure(1.45 * cols, 1.6 * math.ceil(len(worst) / cols) + 0.4)
+    fig = new_figure(1.45 * cols, 1.6 * math.ceil(len(worst) / cols) + 0.4)
     _image_grid(fig, images, cols, labels)
     fig.suptitle("the images it gets most wrong: true -> predicted", fontsize=9)
-    return _done(fig, path)
+    return finish(fig, path)

@@ -487,3 +487,32 @@ def test_check_gradients_passes_on_a_cnn(description):
     report = nn.check_gradients(net, X.astype(np.float64) + 0.01, y)
     assert report.passed(), str(report)
     assert report.max_abs_error < 1e-10, str(report)
+
+
+def test_diagnostics_measure_a_cnns_layers_and_dead_units():
+    X, y = _fashion_like(n=64, seed=4)
+    net = nn.cnn("conv4k3p1 pool2 conv6k3 pool2 dense8 2", (1, 10, 9), seed=0)
+    diag = nn.Diagnostics(X[:16], y[:16], every=2)
+    net.fit(X, y, epochs=2, batch_size=8, optimizer=nn.Adam(0.01), seed=0, verbose=False,
+            callbacks=[diag])  # fmt: skip
+    # each convolution is measured with the ReLU after its pooling (passed over, no params)
+    assert diag.reference["layers"] == ["1x10x9-4x10x9 ReLU", "4x5x4-6x3x2 ReLU",
+                                        "6-8 ReLU", "8-2 linear"]  # fmt: skip
+    last = diag.records[-1]["layers"]
+    for layer in last[:3]:
+        assert layer["dead"] is not None and 0.0 <= layer["dead"] <= 1.0
+        assert layer["delta_norm"] > 0 and layer["grad_W_norm"] > 0
+    assert last[3]["dead"] is None  # the linear output layer cannot die
+
+
+def test_the_doctor_reads_a_cnn():
+    X, y = _fashion_like(n=96, seed=5)
+    net = nn.cnn("conv4k3p1 pool2 dense8 2", (1, 10, 9), seed=0)
+    report = nn.diagnose(net, X, y, optimizer=nn.Adam(0.01), batch_size=16, steps=24, every=6,
+                         probe=(X[:32], y[:32]), seed=0, experiments=False)  # fmt: skip
+    text = str(report)
+    assert "1 1x10x9-4x10x9 ReLU" in text and "2 80-8 ReLU" in text
+    # the blank border of every image is 0 after the convolution and its ReLU, yet the filters
+    # learn: a channel is dead only if it is 0 at every pixel, so none is reported here
+    conv = report.run.diagnostics.records[-1]["layers"][0]
+    assert conv["dead"] == 0.0

@@ -249,25 +249,35 @@ def _markdown(rows: list[list[str]]) -> list[str]:
 
 
 def plot(result: dict, path: str) -> None:
-    """Seconds per gradient against multiply-adds, one line per route (log-log)."""
+    """Seconds per gradient along each ladder, one panel per ladder, one line per route."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, (label, _) in ROUTES.items():
-        pts = sorted((r["multiply_adds"], r["seconds"]) for r in result["measurements"]
-                     if r["route"] == name and r["seconds"])  # fmt: skip
-        if pts:
-            ax.loglog(*zip(*pts), "o-", label=label)
-    ax.set_xlabel("multiply-adds of the forward pass")
-    ax.set_ylabel("seconds per gradient (forward + backward)")
-    ax.set_title("One convolution's gradient: the same arithmetic, three machines")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    rows = result["measurements"]
+    ladders = [name for name in dict.fromkeys(r["ladder"] for r in rows) if name != "lenet"]
+    fig, axes = plt.subplots(1, max(len(ladders), 1), figsize=(4.2 * max(len(ladders), 1), 3.8),
+                             squeeze=False, sharey=True)  # fmt: skip
+    for ax, ladder in zip(axes[0], ladders):
+        mine = [r for r in rows if r["ladder"] == ladder and r["seconds"]]
+        for name, (label, _) in ROUTES.items():
+            pts = sorted((VARIED[ladder](ConvCase(**r["case"])), r["seconds"])
+                         for r in mine if r["route"] == name)  # fmt: skip
+            if pts:
+                slope = growth(rows, ladder, name)
+                ax.loglog(*zip(*pts), "o-", label=f"{label} (slope {slope:.1f})")
+        sizes = sorted({VARIED[ladder](ConvCase(**r["case"])) for r in mine})
+        ax.set_xticks(sizes, [str(v) for v in sizes])
+        ax.minorticks_off()
+        ax.set_xlabel(LADDERS[ladder][0])
+        ax.set_title(f"{ladder} ladder", fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("seconds per gradient (forward + backward)")
+    fig.suptitle("One convolution's gradient three ways: the same arithmetic, different machines")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
@@ -292,3 +302,9 @@ def speedup_at(result: dict, case: ConvCase, slow: str, fast: str) -> float | No
     t = {r["route"]: r["seconds"] or r["predicted_seconds"] for r in result["measurements"]
          if ConvCase(**r["case"]) == case}  # fmt: skip
     return t[slow] / t[fast] if t.get(slow) and t.get(fast) else None
+
+
+if __name__ == "__main__":  # python -m nn.bench.conv: the same as nn bench conv
+    _parser = argparse.ArgumentParser(prog="nn bench conv", description=__doc__.split("\n")[0])
+    add_arguments(_parser)
+    sys.exit(run(_parser.parse_args()))

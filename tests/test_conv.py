@@ -282,16 +282,22 @@ def test_avg_pool_twins_agree(case):
 
 
 def test_pooling_keeps_the_layout_of_a_convolutions_output():
-    # conv returns a (N, F, H, W) view of an (F, N, H, W) array; pooling's outputs and
-    # gradients keep that layout, so conv's backward reshapes its gradient without a copy
+    # conv returns a (N, F, H, W) view of an (F, H, W, N) array (the batch innermost); pooling's
+    # outputs and gradients keep that layout, so conv's backward reshapes its gradient to a
+    # matrix without a copy
     rng = np.random.default_rng(12)
-    x = rng.standard_normal((5, 3, 8, 8)).astype(np.float32).transpose(1, 0, 2, 3)
+    x = rng.standard_normal((5, 2, 9, 8)).astype(np.float32)
+    W, b = rng.standard_normal((3, 2, 3, 3)).astype(np.float32), np.zeros(3, np.float32)
+    out, _ = F.conv_forward_im2col(x, W, b, pad=1)
+    assert out.transpose(1, 2, 3, 0).flags.c_contiguous
     for forward, backward in ((P.max_pool_forward, P.max_pool_backward),
                               (P.avg_pool_forward, P.avg_pool_backward)):  # fmt: skip
-        out, cache = forward(x, 2)
-        dx = backward(np.ones_like(out), cache)
-        assert out.transpose(1, 0, 2, 3).flags.c_contiguous
-        assert dx.transpose(1, 0, 2, 3).flags.c_contiguous and dx.dtype == np.float32
+        pooled, cache = forward(out, 2)
+        dx = backward(np.ones_like(pooled), cache)
+        assert pooled.transpose(1, 2, 3, 0).flags.c_contiguous
+        assert dx.transpose(1, 2, 3, 0).flags.c_contiguous and dx.dtype == np.float32
+        rows = dx.transpose(1, 2, 3, 0).reshape(3, -1)
+        assert np.shares_memory(rows, dx)  # the reshape conv's backward does: a view
 
 
 def test_pooling_layers_shapes_and_errors():

@@ -24,12 +24,20 @@ The pure-Python version (no NumPy) is :mod:`nn.reference.conv`.
 
 The fast twin's memory layout
 -----------------------------
-The product ``W_row @ cols`` of shape ``(F, N*Ho*Wo)`` holds the output channel-major: as
-``(F, N, Ho, Wo)``. :func:`conv_forward_im2col` returns it as a transposed *view*
-``(N, F, Ho, Wo)``, without copying. NumPy works on views of any strides, the next layer
-(ReLU, pooling) keeps that layout, and the gradient coming back in it reshapes to
-``(F, N*Ho*Wo)`` for free in :func:`conv_backward_im2col`. Copying the output to the
-"natural" layout and back would cost two passes over it per layer and per step.
+The fast twin keeps images in memory as ``(C, H, W, N)``: channels outermost, the batch
+innermost. The columns of ``cols`` are ordered ``(i, j, n)``, so the product
+``W_row @ cols`` of shape ``(F, Ho*Wo*N)`` is the output as ``(F, Ho, Wo, N)``, and
+:func:`conv_forward_im2col` returns it as a transposed *view* ``(N, F, Ho, Wo)``, without
+copying. NumPy works on views of any strides; the layers after it (ReLU, pooling) keep that
+layout, and the gradient coming back in it reshapes to ``(F, Ho*Wo*N)`` for free in
+:func:`conv_backward_im2col`.
+
+Why the batch innermost: every copy of im2col and every add of col2im moves a window's
+rows, and a row of ``Wo`` pixels of ``N`` examples is one contiguous run of ``Wo * N``
+numbers (1,792 for LeNet's first layer), against runs of ``Wo`` (28, or 10) when the
+pixels of one image are adjacent. NumPy's inner loops are then long and few, which made
+im2col and col2im, the copies that dominate after the products, about a third faster.
+(cuda-convnet, an early GPU library, kept images in this layout for the same reason.)
 """
 
 from __future__ import annotations
@@ -175,9 +183,10 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int = 1, pad: int = 0) -> np
 
     Returns
     -------
-    cols : ndarray of shape (C * HH * WW, N * Ho * Wo)
+    cols : ndarray of shape (C * HH * WW, Ho * Wo * N)
         Row ``(c, p, q)`` (in that order, as ``W.reshape(F, -1)`` orders a kernel), column
-        ``(n, i, j)``: ``xpad[n, c, i*stride + p, j*stride + q]``.
+        ``(i, j, n)``: ``xpad[n, c, i*stride + p, j*stride + q]``. The example is the last
+        index of a column (see the module's notes on layout).
 
     Notes
     -----
@@ -187,18 +196,20 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int = 1, pad: int = 0) -> np
     """
     N, C, H, Wd = x.shape
     Ho, Wo = conv_output_size(H, HH, stride, pad), conv_output_size(Wd, WW, stride, pad)
-    # (C, N, H, W): rows (c, p, q) and columns (n, i, j) need channels outermost
-    xt = x.transpose(1, 0, 2, 3)
+    # (C, H, W, N): channels outermost for the rows (c, p, q), the batch innermost
+    xt = x.transpose(1, 2, 3, 0)
     if pad:
-        padded = np.zeros((C, N, H + 2 * pad, Wd + 2 * pad), dtype=x.dtype)
-        padded[:, :, pad : pad + H, pad : pad + Wd] = xt
+        padded = np.zeros((C, H + 2 * pad, Wd + 2 * pad, N), dtype=x.dtype)
+        padded[:, pad : pad + H, pad : pad + Wd] = xt
         xt = padded
-    cols = np.empty((C, HH, WW, N, Ho, Wo), dtype=x.dtype)
+    else:
+        xt = np.ascontiguousarray(xt)  # a no-op for the layout this module returns
+    cols = np.empty((C, HH, WW, Ho, Wo, N), dtype=x.dtype)
     for p in range(HH):
         for q in range(WW):
             # pixel (i, j) of this slice is xpad[..., i*stride + p, j*stride + q]  (C5)
-            cols[:, p, q] = xt[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride]
-    return cols.reshape(C * HH * WW, N * Ho * Wo)
+            cols[:, p, q] = xt[:, p : p + stride * Ho : stride, q : q + stride * Wo : stride]
+    return cols.reshape(C * HH * WW, Ho * Wo * N)
 
 
 def col2im(
@@ -216,7 +227,7 @@ def col2im(
 
     Parameters
     ----------
-    dcols : ndarray of shape (C * HH * WW, N * Ho * Wo)
+    dcols : ndarray of shape (C * HH * WW, Ho * Wo * N)
     x_shape : (N, C, H, W)
     HH, WW, stride, pad : int
         As given to :func:`im2col`.
@@ -224,18 +235,18 @@ def col2im(
     Returns
     -------
     dx : ndarray of shape (N, C, H, W)
-        A transposed view of a ``(C, N, H, W)`` array (see the module's notes on layout).
+        A transposed view of a ``(C, H, W, N)`` array (see the module's notes on layout).
     """
     N, C, H, Wd = x_shape
     Ho, Wo = conv_output_size(H, HH, stride, pad), conv_output_size(Wd, WW, stride, pad)
-    dcols = dcols.reshape(C, HH, WW, N, Ho, Wo)
-    dxpad = np.zeros((C, N, H + 2 * pad, Wd + 2 * pad), dtype=dcols.dtype)
+    dcols = dcols.reshape(C, HH, WW, Ho, Wo, N)
+    dxpad = np.zeros((C, H + 2 * pad, Wd + 2 * pad, N), dtype=dcols.dtype)
     for p in range(HH):
         for q in range(WW):
             # the slice im2col copied from, now added to: one vectorised add  (C6)
             rows, cols = slice(p, p + stride * Ho, stride), slice(q, q + stride * Wo, stride)
-            dxpad[:, :, rows, cols] += dcols[:, p, q]
-    return dxpad[:, :, pad : pad + H, pad : pad + Wd].transpose(1, 0, 2, 3)
+            dxpad[:, rows, cols] += dcols[:, p, q]
+    return dxpad[:, pad : pad + H, pad : pad + Wd].transpose(3, 0, 1, 2)
 
 
 def conv_forward_im2col(
@@ -253,16 +264,16 @@ def conv_forward_im2col(
     Returns
     -------
     out : ndarray of shape (N, F, Ho, Wo)
-        A transposed view of a ``(F, N, Ho, Wo)`` array (see the module's notes on layout).
+        A transposed view of a ``(F, Ho, Wo, N)`` array (see the module's notes on layout).
     cache : ConvCache
     """
     N = x.shape[0]
     F, _, HH, WW = W.shape
-    cols = im2col(x, HH, WW, stride, pad)  # (C*HH*WW, N*Ho*Wo)
-    out = W.reshape(F, -1) @ cols  # (C1) as a product: (F, C*HH*WW) @ (C*HH*WW, N*Ho*Wo)
-    out += b[:, None]  # in place: (F, N*Ho*Wo)
+    cols = im2col(x, HH, WW, stride, pad)  # (C*HH*WW, Ho*Wo*N)
+    out = W.reshape(F, -1) @ cols  # (C1) as a product: (F, C*HH*WW) @ (C*HH*WW, Ho*Wo*N)
+    out += b[:, None]  # in place: (F, Ho*Wo*N)
     Ho = conv_output_size(x.shape[2], HH, stride, pad)
-    out = out.reshape(F, N, Ho, -1).transpose(1, 0, 2, 3)  # (N, F, Ho, Wo), a view
+    out = out.reshape(F, Ho, -1, N).transpose(3, 0, 1, 2)  # (N, F, Ho, Wo), a view
     return out, ConvCache(None, cols, W, x.shape, stride, pad)
 
 
@@ -288,8 +299,8 @@ def conv_backward_im2col(
     cols, W = cache.cols, cache.W
     assert cols is not None
     F = W.shape[0]
-    # (F, N*Ho*Wo); free when dout has the layout the forward pass returned
-    dout_rows = dout.transpose(1, 0, 2, 3).reshape(F, -1)
+    # (F, Ho*Wo*N); free when dout has the layout the forward pass returned
+    dout_rows = dout.transpose(1, 2, 3, 0).reshape(F, -1)
     # (C2): dW_row = dout_row @ cols^T, computed as (cols @ dout_row^T)^T: the same numbers,
     # but BLAS is faster with the long axis N*Ho*Wo as the rows of the product's left factor
     dW = (cols @ dout_rows.T).T.reshape(W.shape)

@@ -522,3 +522,21 @@ def test_the_doctor_reads_a_cnn():
     # learn: a channel is dead only if it is 0 at every pixel, so none is reported here
     conv = report.run.diagnostics.records[-1]["layers"][0]
     assert conv["dead"] == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_image_layer_computes_in_the_networks_dtype(dtype):
+    X, y = _fashion_like(n=8, seed=6)
+    net = nn.cnn("conv3k3s2p1 bn pool2 conv4k2 avgpool1 dropout0.2 dense5 2", (1, 10, 9), seed=0,
+                 dtype=dtype)  # fmt: skip
+    a = X.astype(dtype)
+    for layer in net.layers:
+        a = layer.forward(a, training=True)
+        assert a.dtype == dtype, type(layer).__name__
+    d = np.ones_like(a)
+    for layer in reversed(net.layers):
+        d = layer.backward(d)
+        assert d.dtype == dtype, type(layer).__name__
+    assert all(g.dtype == dtype for _, _, g in net.parameters())
+    bn = net.layers[1]
+    assert all(b.dtype == dtype for b in bn.buffers.values())

@@ -376,6 +376,7 @@ def test_batchnorm_running_averages_and_prediction():
     )
     np.testing.assert_allclose(together, expected, rtol=1e-12)
     # and its backward pass is that affine map's
+    layer.forward(x)
     check_layer_eval = layer.backward(np.ones_like(x))
     np.testing.assert_allclose(check_layer_eval[0, 1, 0, 0], 1 / np.sqrt(0.5 + 0.5 * var[1] + 1e-5))
 

@@ -39,17 +39,22 @@ __all__ = [
     "batchnorm_backward_naive",
     "batchnorm_forward",
     "feature_axes",
+    "feature_rows",
+    "from_feature_rows",
 ]
 
 
 class BatchNormCache(NamedTuple):
-    """What the backward pass needs: ``x_hat``, ``1 / sqrt(var + eps)`` and ``gamma``, and
-    whether the statistics were the batch's (training) or fixed (prediction)."""
+    """What the backward pass needs: ``x_hat`` (as rows, see :func:`feature_rows`),
+    ``1 / sqrt(var + eps)`` and ``gamma``, whether the statistics were the batch's
+    (training) or fixed (prediction), and how ``x`` was turned into rows."""
 
     x_hat: np.ndarray
     inv_std: np.ndarray
     gamma: np.ndarray
     batch_statistics: bool
+    perm: tuple[int, ...]
+    moved_shape: tuple[int, ...]
 
 
 def feature_axes(ndim: int) -> tuple[int, ...]:
@@ -57,9 +62,24 @@ def feature_axes(ndim: int) -> tuple[int, ...]:
     return (0, *range(2, ndim))
 
 
-def _per_feature(v: np.ndarray, ndim: int) -> np.ndarray:
-    """``v`` of shape (C,) reshaped to broadcast along axis 1 of an ``ndim``-axis array."""
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
+def feature_rows(x: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+    """``x`` as a matrix ``(C, m)``: row ``c`` holds the ``m`` numbers of feature ``c``.
+
+    The other axes are flattened in the order they lie in memory, so for the layouts the
+    layers produce (a convolution's output keeps its channels outermost) this is a view,
+    and every sum below runs along contiguous rows. Returns the rows and the axis order
+    (``perm``) that :func:`from_feature_rows` undoes.
+    """
+    others = sorted((a for a in range(x.ndim) if a != 1), key=lambda a: -abs(x.strides[a]))
+    perm = (1, *others)
+    return x.transpose(perm).reshape(x.shape[1], -1), perm
+
+
+def from_feature_rows(
+    rows: np.ndarray, perm: tuple[int, ...], moved_shape: tuple[int, ...]
+) -> np.ndarray:
+    """The inverse of :func:`feature_rows`: rows back to the shape of ``x`` (a view)."""
+    return rows.reshape(moved_shape).transpose(np.argsort(perm))
 
 
 def batchnorm_forward(
@@ -88,18 +108,23 @@ def batchnorm_forward(
     mean, var : ndarray of shape (C,)
         The statistics used (the batch's, for the running averages).
     """
-    axes, ndim = feature_axes(x.ndim), x.ndim
+    rows, perm = feature_rows(x)  # (C, m)
     batch_statistics = mean is None or var is None
     if batch_statistics:
-        mean = x.mean(axis=axes)
-        centered = x - _per_feature(mean, ndim)
-        var = np.mean(centered * centered, axis=axes)  # biased: divided by m
+        mean = rows.mean(axis=1)
+        centered = rows - mean[:, None]
+        # biased (divided by m); einsum sums the squares without a squared copy
+        var = np.einsum("ij,ij->i", centered, centered) / rows.shape[1]
     else:
-        centered = x - _per_feature(mean, ndim)
+        centered = rows - mean[:, None]
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-    x_hat = centered * _per_feature(inv_std, ndim)  # (N1)
-    y = x_hat * _per_feature(gamma, ndim) + _per_feature(beta, ndim)  # (N2)
-    return y, BatchNormCache(x_hat, inv_std, gamma, batch_statistics), mean, var
+    x_hat = centered
+    x_hat *= inv_std[:, None]  # (N1), in place of the centered copy
+    y = x_hat * gamma[:, None]
+    y += beta[:, None]  # (N2)
+    moved_shape = x.transpose(perm).shape
+    cache = BatchNormCache(x_hat, inv_std, gamma, batch_statistics, perm, moved_shape)
+    return from_feature_rows(y, perm, moved_shape), cache, mean, var
 
 
 def batchnorm_backward(
@@ -118,16 +143,19 @@ def batchnorm_backward(
     dgamma, dbeta : ndarray of shape (C,)
     """
     x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
-    axes, ndim = feature_axes(dy.ndim), dy.ndim
-    dbeta = dy.sum(axis=axes)  # (N4)
-    dgamma = np.sum(dy * x_hat, axis=axes)  # (N5)
+    dy = dy.transpose(cache.perm).reshape(x_hat.shape)  # rows as x_hat's (a copy if need be)
+    dbeta = dy.sum(axis=1)  # (N4)
+    dgamma = np.einsum("ij,ij->i", dy, x_hat)  # (N5): sum(dy x_hat), no product copy
     if not cache.batch_statistics:  # fixed statistics: an affine map
-        return dy * _per_feature(gamma * inv_std, ndim), dgamma, dbeta
-    m = dy.size // dy.shape[1]  # numbers per feature
-    scale = _per_feature(gamma * inv_std / m, ndim)
+        dx = dy * (gamma * inv_std)[:, None]
+        return from_feature_rows(dx, cache.perm, cache.moved_shape), dgamma, dbeta
+    m = x_hat.shape[1]  # numbers per feature
     # (N3): m dy - sum(dy) - x_hat sum(dy x_hat), with the two sums already computed
-    dx = scale * (m * dy - _per_feature(dbeta, ndim) - x_hat * _per_feature(dgamma, ndim))
-    return dx, dgamma, dbeta
+    dx = dy * m
+    dx -= dbeta[:, None]
+    dx -= x_hat * dgamma[:, None]
+    dx *= (gamma * inv_std / m)[:, None]  # in place: one (C, m) array and one temporary
+    return from_feature_rows(dx, cache.perm, cache.moved_shape), dgamma, dbeta
 
 
 def batchnorm_backward_naive(
@@ -138,7 +166,8 @@ def batchnorm_backward_naive(
     The forward pass as a graph: ``xc = x - mu``, ``var = mean(xc^2)``,
     ``inv_std = (var + eps)^(-1/2)``, ``x_hat = xc * inv_std``, ``y = gamma x_hat + beta``.
     Each line below is the chain rule at one node, ``mu`` and ``var`` collecting the gradient
-    of every number they fed. Only for batch statistics (prediction is :func:`batchnorm_backward`).
+    of every number they fed; the features are rows (:func:`feature_rows`), so every sum is
+    along axis 1. Only for batch statistics (prediction is :func:`batchnorm_backward`).
 
     Returns
     -------
@@ -148,17 +177,17 @@ def batchnorm_backward_naive(
     if not cache.batch_statistics:
         return batchnorm_backward(dy, cache)
     x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
-    axes, ndim = feature_axes(dy.ndim), dy.ndim
-    m = dy.size // dy.shape[1]
-    inv = _per_feature(inv_std, ndim)
+    dy = dy.transpose(cache.perm).reshape(x_hat.shape)
+    m = x_hat.shape[1]
+    inv = inv_std[:, None]
     xc = x_hat / inv  # x - mu
-    dbeta = dy.sum(axis=axes)  # y = ... + beta
-    dgamma = np.sum(dy * x_hat, axis=axes)  # y = gamma x_hat + ...
-    dx_hat = dy * _per_feature(gamma, ndim)
-    dinv_std = np.sum(dx_hat * xc, axis=axes)  # x_hat = xc * inv_std
+    dbeta = dy.sum(axis=1)  # y = ... + beta
+    dgamma = np.sum(dy * x_hat, axis=1)  # y = gamma x_hat + ...
+    dx_hat = dy * gamma[:, None]
+    dinv_std = np.sum(dx_hat * xc, axis=1)  # x_hat = xc * inv_std
     dxc = dx_hat * inv
     dvar = dinv_std * -0.5 * inv_std**3  # inv_std = (var + eps)^(-1/2)
-    dxc += _per_feature(dvar, ndim) * 2.0 * xc / m  # var = sum(xc^2) / m
-    dmu = -dxc.sum(axis=axes)  # xc = x - mu
-    dx = dxc + _per_feature(dmu, ndim) / m  # mu = sum(x) / m
-    return dx, dgamma, dbeta
+    dxc += dvar[:, None] * 2.0 * xc / m  # var = sum(xc^2) / m
+    dmu = -dxc.sum(axis=1)  # xc = x - mu
+    dx = dxc + dmu[:, None] / m  # mu = sum(x) / m
+    return from_feature_rows(dx, cache.perm, cache.moved_shape), dgamma, dbeta

@@ -40,3 +40,13 @@ def test_the_documented_cnn_reaches_92_percent_on_fashion_mnist(capsys):
     accuracy = float(re.search(r"Test accuracy ([0-9.]+)%", out).group(1))
     print(out.splitlines()[-1])  # the accuracy and the time it took, for the record
     assert accuracy >= 92.0, out
+
+
+def test_the_pages_examples_print_what_it_shows():
+    from doc_tools import check_example, parse
+
+    _, examples, _ = parse(DOC.read_text())
+    assert examples
+    for example in examples:
+        problem = check_example(example, f"docs/cnn.md example at line {example.line}")
+        assert problem is None, problem

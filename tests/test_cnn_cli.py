@@ -11,7 +11,7 @@ import pytest
 import nn
 from nn.bench import conv as bench_conv
 from nn.cli import main
-from nn.cli.bench import cmd_bench_conv
+from nn.cli.conv import add_bench_conv, add_pictures, cmd_bench_conv
 from nn.cli.gradcheck import cmd_gradcheck
 from nn.cli.pictures import add_arguments, cmd_pictures
 
@@ -122,3 +122,17 @@ def test_the_lenet_ladder_is_the_benchmarked_network():
     assert net.layers[0].W.shape == (conv1.F, conv1.C, conv1.k, conv1.k)
     assert net.layers[3].W.shape == (conv2.F, conv2.C, conv2.k, conv2.k)
     assert np.prod(net.output_shape((1, 28, 28))) == 10
+
+
+def test_the_declarations_add_the_two_commands_to_a_parser(saved, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    parser = argparse.ArgumentParser(prog="nn")
+    sub = parser.add_subparsers(dest="command")
+    add_pictures(sub)
+    bench = sub.add_parser("bench").add_subparsers(dest="benchmark")
+    add_bench_conv(bench)
+    args = parser.parse_args(["bench", "conv", "--ladder", "kernel", "--budget", "0.01",
+                              "--repeats", "1"])  # fmt: skip
+    assert args.func(args) == 0 and "kernel" in capsys.readouterr().out
+    args = parser.parse_args(["pictures", str(saved), "--dir", str(tmp_path)])
+    assert args.func(args) == 0 and (tmp_path / "filters.png").exists()

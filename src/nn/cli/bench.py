@@ -20,15 +20,3 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.json is not None and not args.from_json:
         check_output_file("--json", args.json)
     return report.run(args)
-
-
-def cmd_bench_conv(args: argparse.Namespace) -> int:
-    """Time one convolution's gradient three ways (``nn.bench.conv``)."""
-    from nn.bench import conv
-
-    if args.plot is not None:
-        check_output_file("--plot", args.plot)
-        check_matplotlib("--plot")
-    if args.json is not None and not args.from_json:
-        check_output_file("--json", args.json)
-    return conv.run(args)

@@ -10,7 +10,7 @@ import pytest
 
 import nn
 from nn.bench import conv as bench_conv
-from nn.cli import main
+from nn.cli import build_parser, main
 from nn.cli.conv import add_bench_conv, add_pictures, cmd_bench_conv
 from nn.cli.gradcheck import cmd_gradcheck
 from nn.cli.pictures import add_arguments, cmd_pictures
@@ -61,10 +61,8 @@ def test_cnn_options_that_cannot_apply_say_why(capsys):
 def test_gradcheck_checks_a_saved_cnn_and_a_described_one(saved, capsys):
     assert main(["gradcheck", "--model", str(saved), "--batch", "3", "--max-entries", "20"]) == 0
     assert "Conv2D" in capsys.readouterr().out
-    args = argparse.Namespace(
-        model=None, cnn="conv3k3s2p1 bn pool2 dense4 dense3", image="2,9,8", batch=4, eps=None,
-        order=4, max_entries=None, seed=0, tol=1e-6, recheck=None,
-    )  # fmt: skip
+    args = build_parser().parse_args(["gradcheck", "--batch", "4"])
+    args.cnn, args.image = "conv3k3s2p1 bn pool2 dense4 dense3", "2,9,8"  # (--cnn, not wired)
     assert cmd_gradcheck(args) == 0
     assert "BatchNorm" in capsys.readouterr().out
 

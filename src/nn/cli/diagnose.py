@@ -8,18 +8,16 @@ import os
 import numpy as np
 
 from nn.cli.checks import check_diagnose_options
+from nn.cli.images import as_images, cnn_options, shaped_for
 from nn.cli.network_options import network_options
 from nn.cli.options import (
     DEFAULT_LR,
-    as_images,
     check_matplotlib,
     check_model_inputs,
-    cnn_options,
     dataset_of,
     load_dataset,
     make_optimizer,
     network_from_args,
-    shaped_for,
 )
 from nn.cli.sequence import SEQUENCE_DATASETS, sequence_description
 from nn.io.model_file import load

@@ -7,13 +7,13 @@ import argparse
 import numpy as np
 
 from nn.cli.demo import show_digits
+from nn.cli.images import shaped_for
 from nn.cli.options import (
     DATASET_INPUTS,
     check_matplotlib,
     check_model_inputs,
     dataset_of,
     load_dataset,
-    shaped_for,
 )
 from nn.core.labels import predicted_labels
 from nn.core.validation import check_positive_int

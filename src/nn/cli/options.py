@@ -11,13 +11,13 @@ options. :func:`dataset_of` and :func:`check_model_inputs` pair a saved model wi
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 
 import numpy as np
 
 from nn import datasets
+from nn.cli.images import cnn_options
 from nn.cli.network_options import network_options, parse_sizes
 from nn.cli.sequence import (
     SEQUENCE_DATASETS,
@@ -34,8 +34,6 @@ from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
 from nn.optim.schedules import CosineDecay, Schedule, StepDecay
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "xor", "moons", "circles", "spirals", "names")
-#: The image datasets: ``--cnn`` takes their examples as (1, 28, 28) images.
-IMAGE_SHAPE = {"digits": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
 #: Inputs per example of each of :data:`DATASETS`: 28 x 28 pixels, or a point in the plane.
 DATASET_INPUTS = {"digits": 784, "mnist": 784, "fashion-mnist": 784}
 DATASET_INPUTS |= {"xor": 2, "moons": 2, "circles": 2, "spirals": 2}
@@ -280,35 +278,6 @@ def network_from_args(
     return net, sizes
 
 
-def cnn_options(args: argparse.Namespace) -> tuple[str, str]:
-    """The activation and loss of ``--cnn``: as given, else ReLU and softmax cross-entropy."""
-    return args.activation or "relu", args.loss or "softmax_cross_entropy"
-
-
-def as_images(args: argparse.Namespace, *arrays: np.ndarray | None) -> list[np.ndarray | None]:
-    """With ``--cnn``, each ``(n, 784)`` array as ``(n, 1, 28, 28)`` images; else unchanged.
-
-    Raises
-    ------
-    ValueError
-        If ``--cnn`` is given for a dataset of points rather than images.
-    """
-    if not getattr(args, "cnn", None):
-        return list(arrays)
-    shape = IMAGE_SHAPE.get(args.dataset)
-    if shape is None:
-        raise ValueError(
-            f"--cnn takes images, and {args.dataset} is points in the plane; use it with "
-            f"{', '.join(IMAGE_SHAPE)}"
-        )
-    if getattr(args, "standardize", False):
-        raise ValueError(
-            "--standardize folds its scaling into a first dense layer; a convolution's zero "
-            "padding would not fold, and --cnn's pixels in [0, 1] need no scaling: leave it out"
-        )
-    return [None if a is None else a.reshape(len(a), *shape) for a in arrays]
-
-
 def make_schedule(text: str | None, epochs: int, steps_per_epoch: int) -> Schedule | None:
     """The ``--schedule`` option: ``cosine`` or ``step:EPOCHS[:FACTOR]``, in optimizer steps."""
     if text is None or text == "constant":
@@ -399,18 +368,6 @@ def dataset_of(net: Network, path: str, dataset: str | None) -> str:
     if trained_on is not None and dataset != trained_on:
         print(f"nn: warning: {path} was trained on {trained_on}, not {dataset}", file=sys.stderr)
     return dataset
-
-
-def shaped_for(net: Network, X: np.ndarray) -> np.ndarray:
-    """``X`` of shape (n, 784) as the network's examples: (n, 1, 28, 28) for a saved CNN.
-
-    Unchanged when the network takes vectors, or when the sizes do not match (the input
-    check then says what is wrong).
-    """
-    shape = net.input_shape
-    if shape is not None and len(shape) > 1 and X.ndim == 2 and math.prod(shape) == X.shape[1]:
-        return X.reshape(len(X), *shape)
-    return X
 
 
 def check_model_inputs(net: Network, path: str, dataset: str, n_features: int) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 
+from nn.cli.images import shaped_for
 from nn.cli.options import (
     DATASETS,
     check_matplotlib,
     check_model_inputs,
     dataset_of,
     load_dataset,
-    shaped_for,
 )
 from nn.datasets import FASHION_MNIST_CLASSES
 from nn.io.model_file import load

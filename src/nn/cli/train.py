@@ -17,9 +17,9 @@ import numpy as np
 from nn.cli.advice import diagnose_command, resume_refused
 from nn.cli.checks import check_train_options
 from nn.cli.evaluate import cmd_evaluate
+from nn.cli.images import as_images
 from nn.cli.network_options import network_options
 from nn.cli.options import (
-    as_images,
     check_model_inputs,
     dataset_of,
     load_dataset,

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nn.core.layer import layer_buffers
 from nn.io.model_file import describe
 from nn.io.npz import CHECKPOINT_ENTRY, ModelFileError, SafeNpz, atomic_write, json_bytes
 from nn.train import checkpoint_checks as checks
@@ -106,7 +105,7 @@ class Snapshot:
 def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
     """Copy the state of ``network``, ``optimizer`` and ``run`` (a training run's bookkeeping)."""
     return Snapshot(
-        params={key: p.copy() for key, p in _state_arrays(network)},
+        params={key: p.copy() for key, p in checks.state_arrays(network)},
         optimizer=optimizer.state_dict(),
         rng=copy.deepcopy(run.rng.bit_generator.state),
         layer_rngs={
@@ -127,15 +126,9 @@ def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
     )
 
 
-def _state_arrays(network: Network) -> list[tuple[str, np.ndarray]]:
-    """The weights, then the layers' buffers (batch norm's running averages): what a step
-    changes in the network, keyed ``"<layer index>.<name>"``."""
-    return [(k, p) for k, p, _ in network.parameters()] + list(layer_buffers(network.layers))
-
-
 def restore(snap: Snapshot, network: Network, optimizer: Optimizer, run: Any) -> None:
     """Put a :class:`Snapshot` back: weights in place, optimizer state, generators, position."""
-    for key, array in _state_arrays(network):
+    for key, array in checks.state_arrays(network):
         array[...] = snap.params[key]
     optimizer.load_state_dict(snap.optimizer)
     if run.rng.bit_generator.state["bit_generator"] != snap.rng["bit_generator"]:
@@ -343,6 +336,7 @@ def _snapshot(
     n_batches = -(-n // settings["batch_size"])
     params = checks.parameters(npz, network, fail)
     state = checks.optimizer_state(npz, meta["optimizer"]["state"], params, fail)
+    params |= checks.parameters(npz, network, fail, buffers=True)  # running averages
     pos = checks.position(meta["position"], n, n_batches, fail)
     order = checks.order(npz, n, pos["batch"], fail)
     callbacks = checks.callback_states(npz, meta["callbacks"], settings, params, fail)

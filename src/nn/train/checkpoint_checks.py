@@ -70,11 +70,20 @@ def _real(value: Any, what: str, *, finite: bool = True) -> float:
     return float(value)
 
 
-def parameters(npz: SafeNpz, network: Network, fail: Any) -> dict[str, np.ndarray]:
-    """The weights and the layers' buffers (batch norm's running averages), once every
-    stored header matches the network's array of that key."""
+def state_arrays(network: Network) -> list[tuple[str, np.ndarray]]:
+    """The weights, then the layers' buffers (batch norm's running averages): what a training
+    step changes in the network, keyed ``"<layer index>.<name>"``, stored as ``param/<key>``."""
+    return [(k, p) for k, p, _ in network.parameters()] + list(layer_buffers(network.layers))
+
+
+def parameters(
+    npz: SafeNpz, network: Network, fail: Any, *, buffers: bool = False
+) -> dict[str, np.ndarray]:
+    """The weights (and with ``buffers`` the layers' buffers only), once every stored header
+    matches the network's array of that key."""
     params = {}
-    arrays = [(k, p) for k, p, _ in network.parameters()] + list(layer_buffers(network.layers))
+    n = sum(1 for _ in network.parameters())
+    arrays = state_arrays(network)[n:] if buffers else state_arrays(network)[:n]
     for key, p in arrays:
         found = npz.headers.get(f"param/{key}")
         if found != (p.shape, p.dtype):

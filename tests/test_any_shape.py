@@ -1,7 +1,7 @@
-"""Layers of any shape: a network on ``(batch, C, H, W)`` images, built from two layers written
-only in this file, trains, passes the gradient check, is measured, saves, loads and resumes,
-with nothing in the library written for them. Also: ``summary``, ``output_shape`` and the
-shape messages of the input checks."""
+"""Layers of any shape: a network on ``(batch, C, H, W)`` images, built from a layer written
+only in this file (and the library's ``nn.Flatten``), trains, passes the gradient check, is
+measured, saves, loads and resumes, with nothing in the library written for that layer.
+Also: ``summary``, ``output_shape`` and the shape messages of the input checks."""
 
 from __future__ import annotations
 
@@ -54,25 +54,11 @@ class Scale4D(nn.Layer):
         return {"s": (int(config["channels"]),)}
 
 
-class Flatten(nn.Layer):
-    """``(batch, *shape)`` -> ``(batch, prod(shape))``; backward puts the shape back."""
-
-    def output_shape(self, input_shape):
-        return (math.prod(input_shape),)
-
-    def forward(self, x, *, training=False):
-        self.shape = x.shape
-        return x.reshape(len(x), -1)
-
-    def backward(self, dy):
-        return dy.reshape(self.shape)
-
-
 def build(dtype=np.float32, input_shape=(C, H, W)):
     layers = [
         Scale4D(C),
         nn.Tanh(),  # an activation on images: saturation is measured over C * H * W units
-        Flatten(),
+        nn.Flatten(),
         nn.Dense(C * H * W, 1, rng=0, dtype=dtype),
         nn.Sigmoid(),
     ]
@@ -311,12 +297,15 @@ def test_softmax_normalizes_the_last_axis_of_sequences():
     np.testing.assert_array_equal(seq.backward(dy).reshape(12, 5), rows.backward(dy.reshape(12, 5)))
 
 
-def test_dead_units_of_images_count_every_entry_of_an_example():
-    z = np.full((3, 2, 2, 2), -1.0)  # 8 units per example
-    z[0, 0, 0, 0] = 1.0  # unit (0, 0, 0) lives on one example
-    z[:, 1, 1, 1] = 2.0  # unit (1, 1, 1) on all
+def test_dead_units_of_images_are_channels():
+    # A channel's weights (a convolution's filter) are shared by every pixel: it learns while
+    # it is positive anywhere, so it is dead only when 0 at every pixel of every example (a
+    # blank background is 0 for every example without any filter being dead).
+    z = np.full((3, 3, 2, 2), -1.0)  # 3 channels of 2 x 2 pixels
+    z[0, 0, 0, 0] = 1.0  # channel 0 lives at one pixel of one example
+    z[:, 1, 1, 1] = 2.0  # channel 1 at one pixel of every example
     stats = layer_stats(nn.ReLU(), z, np.maximum(z, 0))
-    assert stats["dead"] == pytest.approx(6 / 8)
+    assert stats["dead"] == pytest.approx(1 / 3)  # channel 2: 0 everywhere
 
 
 def test_a_bad_input_shape_in_a_model_file_is_refused(tmp_path):

@@ -45,6 +45,14 @@ LAYERS = {
     "Dropout": lambda n_in, n_out, rng: nn.Dropout(0.4, rng=rng),
 }
 LOSSES = ["SquaredError", "CrossEntropy", "CategoricalCrossEntropy", "SoftmaxCrossEntropy"]
+#: Layers of images, (batch, C, H, W): each built for C channels, checked on non-square images.
+IMAGE_LAYERS = {
+    "Conv2D": lambda C, rng: nn.Conv2D(C, 3, 3, stride=2, padding=1, rng=rng, dtype=np.float64),
+    "MaxPool2D": lambda C, rng: nn.MaxPool2D(3, stride=2),
+    "AvgPool2D": lambda C, rng: nn.AvgPool2D(2, stride=1),
+    "Flatten": lambda C, rng: nn.Flatten(),
+    "BatchNorm": lambda C, rng: nn.BatchNorm(C, dtype=np.float64),
+}
 
 
 def library_classes(table):
@@ -54,7 +62,8 @@ def library_classes(table):
 def test_every_layer_and_loss_of_the_library_has_a_rule_and_a_case_here():
     # A layer that lands without a rule fails here: add it to nn.autograd.rules and to LAYERS.
     # Sequence layers and losses have their cases in test_third_opinion_recurrent.py.
-    layers, losses = set(LAYERS) | set(SEQUENCE_LAYERS), set(LOSSES) | set(SEQUENCE_LOSSES)
+    layers = set(LAYERS) | set(SEQUENCE_LAYERS) | set(IMAGE_LAYERS)
+    losses = set(LOSSES) | set(SEQUENCE_LOSSES)
     assert library_classes(registry.LAYERS) == layers == {c.__name__ for c in LAYER_RULES}
     assert library_classes(registry.LOSSES) == losses == {c.__name__ for c in LOSS_RULES}
 
@@ -87,6 +96,44 @@ def test_layer_gradients_by_hand_equal_the_engine(name, seed):
     assert set(grads) == set(gradse) == set(layer.params)
     for k in grads:
         assert grads[k].shape == layer.params[k].shape and error(grads[k], gradse[k]) < TOL, k
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(IMAGE_LAYERS))
+def test_image_layer_gradients_by_hand_equal_the_engine(name, seed):
+    rng = np.random.default_rng(seed)
+    batch, C, H = shapes(rng)
+    layer = IMAGE_LAYERS[name](C, rng)
+    for param in layer.params.values():  # biases, gamma and beta away from 0 and 1
+        param[...] = rng.standard_normal(param.shape)
+    x = 3 * rng.standard_normal((batch, C, H + 1, H + 3))
+    G = rng.standard_normal(layer.forward(x, training=True).shape)
+    (y, dx, grads), (ye, dxe, gradse) = layer_both_ways(layer, x, G)
+    assert y.shape == ye.shape and error(ye, y) < TOL, "forward"
+    assert dx.shape == x.shape and error(dx, dxe) < TOL, "dx"
+    for k in grads:
+        assert error(grads[k], gradse[k]) < TOL, k
+
+
+def test_max_pool_by_hand_and_engine_send_a_tied_windows_gradient_to_its_first_maximum():
+    layer = nn.MaxPool2D(2)
+    x = np.zeros((1, 1, 4, 4))  # a flat background: every window ties
+    x[0, 0, 2:, 2:] = [[1.0, 1.0], [0.0, 1.0]]
+    G = np.arange(1.0, 5.0).reshape(1, 1, 2, 2)
+    (_, dx, _), (_, dxe, _) = layer_both_ways(layer, x, G)
+    expected = np.zeros((4, 4))
+    expected[[0, 0, 2, 2], [0, 2, 0, 2]] = G.ravel()  # the top-left of each window
+    np.testing.assert_array_equal(dx[0, 0], expected)
+    np.testing.assert_array_equal(dxe[0, 0], expected)
+    # the engine's own max shares a tie's gradient equally; pooling must not
+    shared = Tensor(x[0, 0, :2, :2].ravel())
+    shared.max().backward()
+    assert shared.grad.tolist() == [0.25] * 4
+
+
+def test_the_scalar_engine_says_it_has_no_rule_for_images():
+    with pytest.raises(NoRuleError, match="tensor engine"):
+        layer_rule(nn.Conv2D(1, 1, 1)).scalar(nn.Conv2D(1, 1, 1), [[]], {})
 
 
 def test_dropout_replays_the_mask_and_drops_something():
@@ -168,6 +215,28 @@ def test_engine_gradients_equal_network_gradients(kind, seed):
     assert list(got) == [*hand, "X"]
     for key, g in hand.items():
         assert got[key].shape == g.shape and error(got[key], g) < TOL, key
+    assert error(got["X"], dX) < TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_engine_gradients_equal_a_cnns_gradients(seed):
+    rng = np.random.default_rng(seed)
+    net = nn.cnn("conv3k3p1 bn pool2 conv4k2s2 avgpool2 dropout0.3 5 3", (2, 9, 8), seed=rng,
+                 dtype=np.float64)  # fmt: skip
+    for layer in net.layers:
+        for param in layer.params.values():
+            param[...] += 0.1 * rng.standard_normal(param.shape)
+    X, y = rng.standard_normal((4, 2, 9, 8)), np.arange(4) % 3
+    T = net.checked_targets(y, len(X))
+    a = net.forward(X, training=True)
+    dX = net.backward(net.loss.gradient(a, T))
+    hand = {key: g.copy() for key, _, g in net.parameters()}
+    got = engine_gradients(net, X, y)
+    for key, g in hand.items():
+        if key == "0.b":  # a bias before batch norm: its mean is subtracted, its gradient is 0
+            assert np.abs(g).max() < 1e-14 and np.abs(got[key]).max() < 1e-14
+        else:
+            assert error(got[key], g) < TOL, key
     assert error(got["X"], dX) < TOL
 
 

@@ -51,14 +51,19 @@ from nn.functional.activations import (
 from nn.io.model_file import load, save
 from nn.io.npz import ModelFileError
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.conv import Conv2D
 from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
 from nn.layers.embedding import Embedding
+from nn.layers.normalization import BatchNorm
+from nn.layers.pooling import AvgPool2D, MaxPool2D
 from nn.layers.recurrent import GRU, LSTM, RNN
+from nn.layers.reshape import Flatten
 from nn.layers.time_dense import TimeDense
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
 from nn.losses_sequence import SequenceCrossEntropy
 from nn.models.char_rnn import char_rnn
+from nn.models.cnn import cnn
 from nn.models.mlp import mlp
 from nn.optim import schedules
 from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
@@ -97,9 +102,12 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Adam",
+    "AvgPool2D",
+    "BatchNorm",
     "Callback",
     "CategoricalCrossEntropy",
     "CheckpointError",
+    "Conv2D",
     "CosineDecay",
     "CrossEntropy",
     "Dense",
@@ -108,6 +116,7 @@ __all__ = [
     "EarlyStopping",
     "Embedding",
     "GRU",
+    "Flatten",
     "GradCheckReport",
     "History",
     "Identity",
@@ -115,6 +124,7 @@ __all__ = [
     "Layer",
     "LeakyReLU",
     "Loss",
+    "MaxPool2D",
     "MinMaxScaler",
     "ModelFileError",
     "Network",
@@ -136,6 +146,7 @@ __all__ = [
     "TrainingInterrupted",
     "char_rnn",
     "check_gradients",
+    "cnn",
     "datasets",
     "diagnose",
     "identity",

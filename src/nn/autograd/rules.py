@@ -25,15 +25,20 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nn.autograd import functions as F
+from nn.autograd import image_rules as image
 from nn.autograd import scalar_net as S
 from nn.autograd import sequence_rules as Q
 from nn.autograd.scalar import Value
 from nn.autograd.tensor import Tensor
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.conv import Conv2D
 from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
 from nn.layers.embedding import Embedding
+from nn.layers.normalization import BatchNorm
+from nn.layers.pooling import AvgPool2D, MaxPool2D
 from nn.layers.recurrent import GRU, LSTM, RNN
+from nn.layers.reshape import Flatten
 from nn.layers.time_dense import TimeDense
 from nn.losses import CategoricalCrossEntropy, CrossEntropy, SoftmaxCrossEntropy, SquaredError
 from nn.losses_sequence import SequenceCrossEntropy
@@ -111,6 +116,14 @@ def _sequences_only(layer: Any, rows: Any, p: Any = None) -> Any:
     )
 
 
+def _rows_only(layer: Any, rows: S.Rows, p: dict) -> S.Rows:
+    """The scalar engine's rule for a layer of images (or batch statistics): there is none."""
+    raise NoRuleError(
+        f"the scalar engine works on rows (batch, n) of Values and has no rule for "
+        f"{type(layer).__name__}; use the tensor engine (nn.autograd.engine_gradients)"
+    )
+
+
 #: How each layer class computes its output, for the tensor and the scalar engine.
 LAYER_RULES: dict[type, Rule] = {
     Dense: Rule(dense, lambda layer, rows, p: S.dense(rows, p["W"], p["b"])),
@@ -127,6 +140,11 @@ LAYER_RULES: dict[type, Rule] = {
     RNN: Rule(Q.rnn, _sequences_only),
     LSTM: Rule(Q.lstm, _sequences_only),
     GRU: Rule(Q.gru, _sequences_only),
+    Conv2D: Rule(image.conv2d, _rows_only),
+    MaxPool2D: Rule(image.max_pool, _rows_only),
+    AvgPool2D: Rule(image.avg_pool, _rows_only),
+    Flatten: Rule(image.flatten, lambda layer, rows, p: rows),
+    BatchNorm: Rule(image.batchnorm, _rows_only),
 }
 
 #: How each loss class computes the cost from the network's output ``a`` and the targets.

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from nn.cli.checks import check_diagnose_options
+from nn.cli.images import as_images, cnn_options, shaped_for
 from nn.cli.network_options import network_options
 from nn.cli.options import (
     DEFAULT_LR,
@@ -46,11 +47,16 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
     if args.model:
         check_model_inputs(net, args.model, args.dataset, X.shape[1])
+        X, Xt = shaped_for(net, X), shaped_for(net, Xt)
+    else:
+        X, Xt = as_images(args, X, Xt)  # (n, 1, 28, 28) for --cnn
     if not args.model:
         net, sizes = network_from_args(args, X, y, yt)
         what = (
             f"mlp({sizes}, activation={options['activation']!r}, loss={options['loss']!r}, "
             f"init={options['init']!r})"
+            if not getattr(args, "cnn", None)
+            else f"cnn({sizes!r}, activation={cnn_options(args)[0]!r})"
         )
         if args.dataset in SEQUENCE_DATASETS:
             what = sequence_description(args)

@@ -7,6 +7,7 @@ import argparse
 import numpy as np
 
 from nn.cli.demo import show_digits
+from nn.cli.images import shaped_for
 from nn.cli.options import (
     DATASET_INPUTS,
     check_matplotlib,
@@ -52,6 +53,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     _, (Xt, yt) = load_dataset(dataset, data_dir=args.data_dir, seed=args.seed)
     check_model_inputs(net, args.model, dataset, Xt.shape[1])
+    Xt = shaped_for(net, Xt)  # (n, 1, 28, 28) for a saved CNN
     scores = net.evaluate(Xt, yt)
     acc = scores["accuracy"]
     acc_text = f", accuracy {acc:.2%}" if acc is not None else ""

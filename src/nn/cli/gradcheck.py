@@ -14,6 +14,7 @@ from nn.core.numbers import check_real
 from nn.core.registry import snake_case
 from nn.core.validation import check_learning_rate, check_positive_int
 from nn.io.model_file import load
+from nn.models.cnn import cnn
 from nn.models.mlp import mlp
 
 
@@ -72,8 +73,12 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             "leave them out (or drop --model)"
         )
     rng = np.random.default_rng(args.seed)
+    words = getattr(args, "cnn", None)  # nn gradcheck --cnn DESCRIPTION
     if args.model:
         net: Network = load(args.model)
+    elif words:
+        shape = tuple(int(s) for s in getattr(args, "image", "1,12,10").split(","))
+        net = cnn(words, shape, seed=rng, dtype=np.float64)
     else:
         text = args.sizes or "5,4,3"
         try:
@@ -94,9 +99,9 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             dtype=np.float64,
         )
     check_output_fits_loss(net, from_file=bool(args.model))
-    n_in, n_out = net.n_in, net.n_out
-    X = rng.standard_normal((args.batch, n_in))
-    Y = rng.random((args.batch, n_out))
+    in_shape, out_shape = net.input_shape, net.output_shape()
+    X = rng.standard_normal((args.batch, *in_shape))
+    Y = rng.random((args.batch, *out_shape))
     report = check_gradients(
         net,
         X,

@@ -17,6 +17,7 @@ import sys
 import numpy as np
 
 from nn import datasets
+from nn.cli.images import cnn_options
 from nn.cli.network_options import network_options, parse_sizes
 from nn.cli.sequence import (
     SEQUENCE_DATASETS,
@@ -27,6 +28,7 @@ from nn.cli.sequence import (
 from nn.core.network import Network
 from nn.core.registry import ACTIVATIONS, LOSSES, snake_case
 from nn.layers.initializers import DEFAULT_INIT, INITIALIZERS
+from nn.models.cnn import LENET, cnn
 from nn.models.mlp import mlp
 from nn.optim.optimizers import SGD, Adam, Optimizer, RMSProp
 from nn.optim.schedules import CosineDecay, Schedule, StepDecay
@@ -95,7 +97,17 @@ def add_shared_options(
     # network
     parser.add_argument("--sizes", help="layer sizes, e.g. 784,30,10 (default: inputs,30,classes)")
     parser.add_argument(
-        "--activation", choices=acts, help="activation of the hidden layers (default: sigmoid)"
+        "--cnn",
+        nargs="?",
+        const=LENET,
+        metavar="DESCRIPTION",
+        help="a convolutional network instead of an mlp, on 1x28x28 images: nn.cnn's words, "
+        f"e.g. 'conv32k5p2 pool2 conv64k5p2 pool2 dense256 dense10' (alone: LeNet-5, '{LENET}')",
+    )
+    parser.add_argument(
+        "--activation",
+        choices=acts,
+        help="activation of the hidden layers (default: sigmoid); relu with --cnn",
     )
     parser.add_argument(
         "--output-activation",
@@ -103,7 +115,11 @@ def add_shared_options(
         help="activation of the output layer (default: --activation; none for "
         "softmax_cross_entropy, which takes logits)",
     )
-    parser.add_argument("--loss", choices=losses, help="cost (default: squared_error)")
+    parser.add_argument(
+        "--loss",
+        choices=losses,
+        help="cost (default: squared_error); softmax_cross_entropy with --cnn",
+    )
     parser.add_argument(
         "--init", choices=list(INITIALIZERS), help=f"initial weights (default: {DEFAULT_INIT})"
     )
@@ -217,21 +233,34 @@ def load_dataset(name: str, *, data_dir: str | None = None, seed: int = 0) -> Sp
 
 def network_from_args(
     args: argparse.Namespace, X: np.ndarray, y: np.ndarray, yt: np.ndarray
-) -> tuple[Network, list[int]]:
+) -> tuple[Network, list[int] | str]:
     """The fresh network the shared options describe for a dataset, and its layer sizes.
 
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed options of :func:`add_shared_options`.
-    X : ndarray of shape (n, n_in)
+        Parsed options of :func:`add_shared_options` (``--cnn`` builds :func:`nn.cnn` with
+        :func:`cnn_options`, ReLU and the fused softmax cross-entropy unless given).
+    X : ndarray of shape (n, n_in), or (n, 1, 28, 28) for ``--cnn`` (see :func:`as_images`)
         Training inputs; their width is the network's input size.
     y, yt : ndarray of shape (n,) and (n_test,)
         Training and test labels; together they give the number of classes. Two classes get
         a single output unit, except on ``digits``.
+
+    Returns
+    -------
+    network : Network
+    sizes : list of int, or str
+        The mlp's sizes, or the CNN's description.
     """
     if args.dataset in SEQUENCE_DATASETS:
         return sequence_network_from_args(args, y)
+    cnn_words = getattr(args, "cnn", None)
+    if cnn_words:
+        activation, loss = cnn_options(args)
+        net = cnn(cnn_words, X.shape[1:], activation=activation, loss=loss, seed=args.seed,
+                  dtype=np.dtype(network_options(args)["dtype"]))  # fmt: skip
+        return net, cnn_words
     n_classes = int(max(y.max(), yt.max())) + 1
     n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes
     sizes = parse_sizes(args.sizes, X.shape[1], n_out)

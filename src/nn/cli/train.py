@@ -17,6 +17,7 @@ import numpy as np
 from nn.cli.advice import diagnose_command, resume_refused
 from nn.cli.checks import check_train_options
 from nn.cli.evaluate import cmd_evaluate
+from nn.cli.images import as_images
 from nn.cli.network_options import network_options
 from nn.cli.options import (
     check_model_inputs,
@@ -82,6 +83,7 @@ def train_from_args(
     check_train_options(args)  # before the data is loaded, so a typo costs no time
     every: int | str = "epoch" if args.checkpoint_every is None else args.checkpoint_every
     (X, y), (Xt, yt) = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.seed)
+    X, Xt = as_images(args, X, Xt)  # (n, 1, 28, 28) for --cnn
     net, sizes = network_from_args(args, X, y, yt)
     scaler = Standardizer(per_feature=False) if args.standardize else None
     X_fit = scaler.fit_transform(X) if scaler is not None else X

@@ -21,6 +21,13 @@ A layer is anything with
   that no random initial weights are drawn only to be thrown away (:class:`Dense` does), and
   loading a file then allocates about what the file holds.
 
+Optionally, a layer may keep *buffers*: arrays of state that are not trained by gradient
+descent but belong to the model, such as batch norm's running averages. They are a dict
+``buffers`` (name -> array, names distinct from the parameters'), declared by the classmethod
+``buffer_shapes(**config)`` as ``param_shapes`` declares parameters; ``save``/``load`` and
+checkpoints keep them (keyed ``"<layer index>.<name>"`` as parameters are, see
+:func:`layer_buffers`), the optimizers and the gradient checker never see them.
+
 Optionally, a layer may set ``can_skip_dx = True`` and accept ``backward(dy, need_dx=False)``,
 which fills ``grads`` but skips computing ``dx`` and returns None. Training never uses the
 gradient with respect to the network's input, so :meth:`~nn.core.network.Network.backward` asks
@@ -73,13 +80,14 @@ keeps a shared base class out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from nn.core import registry
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "layer_buffers"]
 
 
 class Layer:
@@ -139,6 +147,11 @@ class Layer:
             layer.grads[name] = np.zeros(array.shape, array.dtype)  # zero pages, not yet touched
         return layer
 
+    @classmethod
+    def buffer_shapes(cls, **config: Any) -> dict[str, tuple[int, ...]]:
+        """Shape of each buffer of ``cls(**config)`` (see the module docstring; none here)."""
+        return {}
+
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one example's output for one example's input of ``input_shape``.
 
@@ -150,6 +163,16 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+def layer_buffers(layers: Sequence[Any]) -> Iterator[tuple[str, np.ndarray]]:
+    """Every buffer of ``layers`` as ``(key, array)``, keyed ``"<layer index>.<name>"``.
+
+    Read with ``getattr``, so a layer without ``buffers`` simply has none.
+    """
+    for i, layer in enumerate(layers):
+        for name, array in getattr(layer, "buffers", {}).items():
+            yield f"{i}.{name}", array
 
 
 def _register(cls: type[Layer]) -> None:

@@ -17,8 +17,8 @@ after it; see :mod:`nn.diagnostics.statistics`):
 * ``saturated``: the fraction of (example, unit) pairs where a saturating activation (sigmoid,
   tanh) is near its limits, so ``sigma'(z)`` and with it the unit's learning is tiny;
 * ``dead``: the fraction of rectifier (ReLU) units that output 0 for every probe example: no
-  gradient reaches their weights (a unit is an entry of one example's output: an image's
-  ``(C, H, W)`` has ``C * H * W``);
+  gradient reaches their weights (a unit is an entry of a vector; of an image ``(C, H, W)``,
+  a channel, dead only when 0 at every pixel, since a convolution's filter is shared by all);
 
 and, for a layer that measures its gradient through time (a recurrent layer: its
 ``grad_norms_through_time`` attribute, read by that name whatever the layer's class),

@@ -155,8 +155,8 @@ def layer_stats(activation: Layer | None, z: np.ndarray, a: np.ndarray) -> dict[
     z : ndarray of shape (batch, n_units), or (batch, *shape)
         Weighted inputs: the output of the layer with parameters.
     a : ndarray of shape (batch, n_units), or (batch, *shape)
-        Activations (``a = z`` for a linear layer). Every entry of one example is a unit:
-        ``(C, H, W)`` images have ``C * H * W``.
+        Activations (``a = z`` for a linear layer). Every entry of a vector is a unit; the
+        units of ``(C, H, W)`` images are their ``C`` channels (for ``dead``).
 
     Returns
     -------
@@ -179,8 +179,12 @@ def layer_stats(activation: Layer | None, z: np.ndarray, a: np.ndarray) -> dict[
     if limits is not None:
         stats["saturated"] = float(np.mean((a64 < limits[0]) | (a64 > limits[1])))
     if can_die(activation):
-        # a unit (any entry of one example) is dead when it is 0 for every example
-        stats["dead"] = float(np.mean(np.all(a64 <= 0, axis=0)))
+        # a unit is dead when it is 0 for every example; the unit of an image (batch, C, H, W)
+        # is a channel, whose weights (a convolution's filter) are shared by every position:
+        # it stops learning only when it is 0 at every position, not where the images are
+        # blank (a pixel of the background is 0 for every example, yet its filter learns)
+        axes = (0,) if a64.ndim <= 2 else (0, *range(2, a64.ndim))
+        stats["dead"] = float(np.mean(np.all(a64 <= 0, axis=axes)))
     return stats
 
 

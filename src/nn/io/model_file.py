@@ -6,7 +6,8 @@ A model file is a NumPy ``.npz`` (a zip of ``.npy`` arrays) holding
   its version, the dtype, each layer's type and constructor arguments, the loss, the
   network's ``input_shape`` when it was built with one its first layer does not imply, and
   (when not empty) the network's ``metadata``, e.g. the dataset ``nn train`` trained it on;
-* ``<layer index>.<parameter name>``: one array per parameter tensor (``"0.W"``, ``"0.b"``, ...).
+* ``<layer index>.<parameter name>``: one array per parameter tensor (``"0.W"``, ``"0.b"``, ...),
+  and likewise per buffer (batch norm's ``"1.running_mean"``; see :mod:`nn.core.layer`).
 
 Reading is defensive, because a model file may come from anywhere:
 
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nn.core.layer import layer_buffers
 from nn.core.registry import LAYERS, LOSSES, NETWORKS
 from nn.io.npz import (
     CHECKPOINT_ENTRY,
@@ -117,6 +119,7 @@ def save(network: Network, path: str | os.PathLike[str]) -> None:
         (numpy scalars are saved as the Python values they hold), bool or None.
     """
     arrays = {key: param for key, param, _ in network.parameters()}
+    arrays.update(layer_buffers(network.layers))  # running averages and the like
     description = describe(network)
     metadata = getattr(network, "metadata", None)
     if metadata:
@@ -245,7 +248,8 @@ def build(
         for i, entry in enumerate(entries):
             cls, config = _entry(entry, LAYERS, f"layer {i}")
             shapes = cls.param_shapes(**config)
-            for name, shape in shapes.items():
+            buffers = getattr(cls, "buffer_shapes", lambda **_: {})(**config)
+            for name, shape in {**shapes, **buffers}.items():
                 key = f"{i}.{name}"
                 if key not in arrays:
                     raise error(f"lacks array {key!r} (missing)")
@@ -255,12 +259,13 @@ def build(
                         f"array {key!r} has shape {found_shape} and dtype {found_dtype}; the "
                         f"description implies {tuple(shape)} and {dtype}"
                     )
-            plans.append((cls, config, shapes))
-        extra = set(arrays) - {f"{i}.{n}" for i, (_, _, s) in enumerate(plans) for n in s}
+            plans.append((cls, config, shapes, buffers))
+        stored = {f"{i}.{n}" for i, (_, _, s, b) in enumerate(plans) for n in {**s, **b}}
+        extra = set(arrays) - stored
         if extra:
             owners = {plans[int(k)][0].__name__ for k in (e.split(".")[0] for e in extra)
                       if k.isdigit() and int(k) < len(plans)}  # fmt: skip
-            hint = f" (not in the param_shapes of {', '.join(sorted(owners))})"
+            hint = f" (not in the param_shapes or buffer_shapes of {', '.join(sorted(owners))})"
             raise error(f"has unexpected arrays {sorted(extra)}{hint if owners else ''}")
         loss_cls, loss_config = _entry(description["loss"], LOSSES, "the loss")
         loss = loss_cls(**loss_config)
@@ -269,18 +274,25 @@ def build(
             cls(**config)
             if read is None
             else cls.from_arrays(config, {n: read(f"{i}.{n}") for n in shapes})
-            for i, (cls, config, shapes) in enumerate(plans)
+            for i, (cls, config, shapes, _) in enumerate(plans)
         ]
+        if read is not None:  # the running averages and the like, after the parameters
+            for i, (layer, (_, _, _, buffers)) in enumerate(zip(layers, plans)):
+                for name in buffers:
+                    layer.buffers[name] = read(f"{i}.{name}")
     except (KeyError, TypeError, ValueError, OverflowError) as err:
         if isinstance(err, ModelFileError):
             raise
         raise error(f"has an invalid model description ({err!r})") from None
-    for i, (layer, (_, _, shapes)) in enumerate(zip(layers, plans)):
+    for i, (layer, (_, _, shapes, buffers)) in enumerate(zip(layers, plans)):
         built = {n: p.shape for n, p in layer.params.items()}
-        if built != {n: tuple(s) for n, s in shapes.items()}:
+        built_buffers = {n: b.shape for n, b in getattr(layer, "buffers", {}).items()}
+        if built != {n: tuple(s) for n, s in shapes.items()} or built_buffers != {
+            n: tuple(s) for n, s in buffers.items()
+        }:
             raise error(
-                f"layer {i} ({type(layer).__name__}) built parameters {built} but its "
-                f"param_shapes declared {shapes}"
+                f"layer {i} ({type(layer).__name__}) built parameters {built} and buffers "
+                f"{built_buffers} but declared {shapes} and {buffers}"
             )
     return layers, loss
 

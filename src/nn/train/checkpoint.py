@@ -87,7 +87,7 @@ class Snapshot:
     counts optimizer steps over the whole run.
     """
 
-    params: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]  # the weights and the layers' buffers, by key
     optimizer: dict[str, Any]
     rng: dict[str, Any]
     layer_rngs: dict[str, dict[str, Any]]
@@ -105,7 +105,7 @@ class Snapshot:
 def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
     """Copy the state of ``network``, ``optimizer`` and ``run`` (a training run's bookkeeping)."""
     return Snapshot(
-        params={key: p.copy() for key, p, _ in network.parameters()},
+        params={key: p.copy() for key, p in checks.state_arrays(network)},
         optimizer=optimizer.state_dict(),
         rng=copy.deepcopy(run.rng.bit_generator.state),
         layer_rngs={
@@ -128,8 +128,8 @@ def capture(network: Network, optimizer: Optimizer, run: Any) -> Snapshot:
 
 def restore(snap: Snapshot, network: Network, optimizer: Optimizer, run: Any) -> None:
     """Put a :class:`Snapshot` back: weights in place, optimizer state, generators, position."""
-    for key, param, _ in network.parameters():
-        param[...] = snap.params[key]
+    for key, array in checks.state_arrays(network):
+        array[...] = snap.params[key]
     optimizer.load_state_dict(snap.optimizer)
     if run.rng.bit_generator.state["bit_generator"] != snap.rng["bit_generator"]:
         run.rng = np.random.Generator(checks.BIT_GENERATORS[snap.rng["bit_generator"]]())
@@ -336,6 +336,7 @@ def _snapshot(
     n_batches = -(-n // settings["batch_size"])
     params = checks.parameters(npz, network, fail)
     state = checks.optimizer_state(npz, meta["optimizer"]["state"], params, fail)
+    params |= checks.parameters(npz, network, fail, buffers=True)  # running averages
     pos = checks.position(meta["position"], n, n_batches, fail)
     order = checks.order(npz, n, pos["batch"], fail)
     callbacks = checks.callback_states(npz, meta["callbacks"], settings, params, fail)

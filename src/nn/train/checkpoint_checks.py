@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nn.core.layer import layer_buffers
 from nn.io.npz import SafeNpz, all_finite
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,14 +70,25 @@ def _real(value: Any, what: str, *, finite: bool = True) -> float:
     return float(value)
 
 
-def parameters(npz: SafeNpz, network: Network, fail: Any) -> dict[str, np.ndarray]:
-    """The weights, once every stored header matches the network's parameter."""
+def state_arrays(network: Network) -> list[tuple[str, np.ndarray]]:
+    """The weights, then the layers' buffers (batch norm's running averages): what a training
+    step changes in the network, keyed ``"<layer index>.<name>"``, stored as ``param/<key>``."""
+    return [(k, p) for k, p, _ in network.parameters()] + list(layer_buffers(network.layers))
+
+
+def parameters(
+    npz: SafeNpz, network: Network, fail: Any, *, buffers: bool = False
+) -> dict[str, np.ndarray]:
+    """The weights (and with ``buffers`` the layers' buffers only), once every stored header
+    matches the network's array of that key."""
     params = {}
-    for key, p, _ in network.parameters():
+    n = sum(1 for _ in network.parameters())
+    arrays = state_arrays(network)[n:] if buffers else state_arrays(network)[:n]
+    for key, p in arrays:
         found = npz.headers.get(f"param/{key}")
         if found != (p.shape, p.dtype):
             raise fail(f"array 'param/{key}' is {found}; the network needs {(p.shape, p.dtype)}")
-    for key, _, _ in network.parameters():
+    for key, _ in arrays:
         params[key] = npz.read(f"param/{key}")
         if not all_finite(params[key]):
             raise fail(f"holds NaN or infinite weights (param/{key})")

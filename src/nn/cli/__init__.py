@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from nn.check.gradcheck import RECHECK_FRACTION, RECHECK_LIMIT, REFERENCES
 from nn.check.report import AUTOGRAD_TOL, FINITE_DIFFERENCES_TOL
 from nn.cli.bench import cmd_bench
+from nn.cli.conv import add_bench_conv, add_pictures
 from nn.cli.demo import cmd_demo, digit_art, show_digits
 from nn.cli.diagnose import cmd_diagnose
 from nn.cli.evaluate import cmd_evaluate
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_playground_parser(sub)
     add_generate(sub)
+    add_pictures(sub)
     return parser
 
 
@@ -324,6 +326,7 @@ def _add_bench(sub: _Subcommands) -> None:
     add_arguments(bp)
     bp.set_defaults(func=cmd_bench)
     add_bench_recurrent(what)
+    add_bench_conv(what)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

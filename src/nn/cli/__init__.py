@@ -271,6 +271,12 @@ def _add_gradcheck(sub: _Subcommands) -> None:
         "gradcheck", help="check backprop against finite differences or the autograd engine"
     )
     gc.add_argument("--sizes", help="layer sizes of a random network (default: 5,4,3)")
+    gc.add_argument(
+        "--cnn",
+        metavar="DESCRIPTION",
+        help="check a random CNN of nn.cnn's words, e.g. 'conv3k3p1 bn pool2 dense4'",
+    )
+    gc.add_argument("--image", default="1,12,10", help="C,H,W of the random images for --cnn")
     gc.add_argument("--activation", choices=activation_names(), help="default: sigmoid")
     gc.add_argument(
         "--output-activation",

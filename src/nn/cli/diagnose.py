@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from nn.cli.checks import check_diagnose_options
-from nn.cli.images import as_images, cnn_options, shaped_for
+from nn.cli.images import as_images, built_init, cnn_options, shaped_for
 from nn.cli.network_options import network_options
 from nn.cli.options import (
     DEFAULT_LR,
@@ -36,7 +36,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         check_output_dir("--plots", args.plots)  # a typo first: no matplotlib needed
         check_matplotlib("--plots")
     options = network_options(args)
-    init = options["init"]
+    init = built_init(args)
     if args.model:
         net = load(args.model)
         what = f"the model in {args.model}"
@@ -56,7 +56,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             f"mlp({sizes}, activation={options['activation']!r}, loss={options['loss']!r}, "
             f"init={options['init']!r})"
             if not getattr(args, "cnn", None)
-            else f"cnn({sizes!r}, activation={cnn_options(args)[0]!r})"
+            else f"cnn({sizes!r}, activation={cnn_options(args)[0]!r}, init={init!r})"
         )
         if args.dataset in SEQUENCE_DATASETS:
             what = sequence_description(args)

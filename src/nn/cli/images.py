@@ -14,18 +14,31 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nn.layers.initializers import DEFAULT_INIT
+from nn.models.cnn import default_init
+
 if TYPE_CHECKING:  # pragma: no cover
     from nn.core.network import Network
 
-__all__ = ["IMAGE_SHAPE", "as_images", "cnn_options", "shaped_for"]
+__all__ = ["IMAGE_SHAPE", "as_images", "built_init", "cnn_options", "shaped_for"]
 
 #: The image datasets: ``--cnn`` takes their examples as (1, 28, 28) images.
 IMAGE_SHAPE = {"digits": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
 
 
-def cnn_options(args: argparse.Namespace) -> tuple[str, str]:
-    """The activation and loss of ``--cnn``: as given, else ReLU and softmax cross-entropy."""
-    return args.activation or "relu", args.loss or "softmax_cross_entropy"
+def cnn_options(args: argparse.Namespace) -> tuple[str, str, str]:
+    """The activation, loss and initializer of ``--cnn``: as given, else ReLU, softmax
+    cross-entropy, and :func:`nn.models.cnn.default_init` of the activation (He for ReLU)."""
+    activation = args.activation or "relu"
+    init = getattr(args, "init", None) or default_init(activation)
+    return activation, args.loss or "softmax_cross_entropy", init
+
+
+def built_init(args: argparse.Namespace) -> str:
+    """The initializer the options build the network with (the doctor never suggests it)."""
+    if getattr(args, "cnn", None):
+        return cnn_options(args)[2]
+    return args.init or DEFAULT_INIT
 
 
 def as_images(args: argparse.Namespace, *arrays: np.ndarray | None) -> list[np.ndarray | None]:

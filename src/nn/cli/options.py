@@ -121,7 +121,10 @@ def add_shared_options(
         help="cost (default: squared_error); softmax_cross_entropy with --cnn",
     )
     parser.add_argument(
-        "--init", choices=list(INITIALIZERS), help=f"initial weights (default: {DEFAULT_INIT})"
+        "--init",
+        choices=list(INITIALIZERS),
+        help=f"initial weights (default: {DEFAULT_INIT}); a CNN's default is he_normal for "
+        "relu, else glorot_uniform",
     )
     # optimizer
     parser.add_argument(
@@ -257,9 +260,9 @@ def network_from_args(
         return sequence_network_from_args(args, y)
     cnn_words = getattr(args, "cnn", None)
     if cnn_words:
-        activation, loss = cnn_options(args)
-        net = cnn(cnn_words, X.shape[1:], activation=activation, loss=loss, seed=args.seed,
-                  dtype=np.dtype(network_options(args)["dtype"]))  # fmt: skip
+        activation, loss, init = cnn_options(args)
+        net = cnn(cnn_words, X.shape[1:], activation=activation, loss=loss, init=init,
+                  seed=args.seed, dtype=np.dtype(network_options(args)["dtype"]))  # fmt: skip
         return net, cnn_words
     n_classes = int(max(y.max(), yt.max())) + 1
     n_out = 1 if n_classes == 2 and args.dataset != "digits" else n_classes

@@ -17,7 +17,7 @@ import numpy as np
 from nn.cli.advice import diagnose_command, resume_refused
 from nn.cli.checks import check_train_options
 from nn.cli.evaluate import cmd_evaluate
-from nn.cli.images import as_images
+from nn.cli.images import as_images, built_init
 from nn.cli.network_options import network_options
 from nn.cli.options import (
     check_model_inputs,
@@ -137,7 +137,7 @@ def train_from_args(
     # what `nn evaluate` needs to test it on the right data (--standardize is folded in
     # above), and the init `nn diagnose --model` must not suggest again
     net.metadata["dataset"] = args.dataset
-    net.metadata["init"] = network_options(args)["init"]
+    net.metadata["init"] = built_init(args)
     if stopped is not None:
         return TrainResult(net, history, None, None, seconds, stopper, stopped, n_train, guard)
     scores = net.evaluate(Xt, yt)

@@ -322,14 +322,16 @@ class Network(NetworkShapes):
         return a, loss
 
     # ------------------------------------------------------------------ using it
-    def predict(self, X: np.ndarray, *, batch_size: int = 4096) -> np.ndarray:
+    def predict(self, X: np.ndarray, *, batch_size: int | None = None) -> np.ndarray:
         """Network outputs for ``X`` (prediction mode: dropout and the like are off).
 
         Parameters
         ----------
         X : ndarray of shape (n, n_in)
-        batch_size : int
-            Examples per forward pass; bounds the memory used on large inputs.
+        batch_size : int, optional
+            Examples per forward pass; bounds the memory used on large inputs. By default
+            4096, or fewer where a layer would hold more than 256 MiB at once (a convolution's
+            im2col matrix: :meth:`prediction_batch`).
 
         Returns
         -------
@@ -337,14 +339,20 @@ class Network(NetworkShapes):
             The output layer's activations; for a loss on logits such as
             :class:`nn.SoftmaxCrossEntropy`, the loss's ``output`` of them (probabilities).
         """
-        batch_size = check_positive_int("batch_size", batch_size)
+        if batch_size is not None:
+            batch_size = check_positive_int("batch_size", batch_size)
         return self.loss.output(self.raw_outputs(X, batch_size))
 
-    def raw_outputs(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-        """The last layer's outputs in prediction mode (logits for a ``takes_logits`` loss)."""
+    def raw_outputs(self, X: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """The last layer's outputs in prediction mode (logits for a ``takes_logits`` loss).
+
+        ``batch_size`` as in :meth:`predict`.
+        """
         X = self.checked_inputs(X, allow_empty=True)
         if len(X) == 0:
             return self.forward(X)  # (0, n_out)
+        if batch_size is None:
+            batch_size = self.prediction_batch(X.shape[1:])
         outs = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
         return np.concatenate(outs) if len(outs) != 1 else outs[0]
 

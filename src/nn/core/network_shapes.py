@@ -20,7 +20,27 @@ from nn.core.shapes import Shape, ShapeError, check_shape, walk_shapes
 from nn.core.summary import layer_table
 from nn.core.validation import check_inputs, check_targets
 
-__all__ = ["NetworkShapes"]
+__all__ = ["PREDICT_BYTES", "PREDICT_BATCH", "NetworkShapes", "working_floats"]
+
+#: Most examples a prediction pass takes at once (the batch that ``predict`` always used).
+PREDICT_BATCH = 4096
+#: Memory a prediction pass may hold at its peak, in bytes: the batch is cut down to fit. A
+#: dense network never reaches it at 4096 examples; a convolution's im2col matrix (every
+#: receptive field copied out, ``C * k * k`` numbers per output pixel) would: 3.5 GB for the
+#: Fashion-MNIST CNN of docs/cnn.md at 4096 examples.
+PREDICT_BYTES = 256 * 2**20
+
+
+def working_floats(layer: Any, in_shape: Shape, out_shape: Shape) -> int:
+    """Numbers one example holds at the peak of ``layer``'s forward pass.
+
+    The layer's own ``working_floats(in_shape)`` if it has one (a convolution counts its
+    im2col columns), else its input and output together.
+    """
+    own = getattr(layer, "working_floats", None)
+    if callable(own):
+        return int(own(in_shape))
+    return int(np.prod(in_shape)) + int(np.prod(out_shape))
 
 
 class NetworkShapes:
@@ -106,6 +126,25 @@ class NetworkShapes:
         except ValueError:  # layers changed after the network was built; checked_inputs says
             return None
         return shape[0] if shape is not None and len(shape) == 1 else None
+
+    def prediction_batch(self, example_shape: Sequence[int]) -> int:
+        """Examples per forward pass of ``predict`` for inputs of ``example_shape``.
+
+        :data:`PREDICT_BATCH`, or fewer when a layer would hold more than
+        :data:`PREDICT_BYTES` at once (:func:`working_floats`); at least 1. Where the shapes
+        cannot be walked, :data:`PREDICT_BATCH`.
+        """
+        try:
+            shapes = walk_shapes(self.layers, tuple(example_shape))
+        except ValueError:
+            return PREDICT_BATCH
+        peak = 0
+        for layer, shape_in, shape_out in zip(self.layers, shapes, shapes[1:], strict=False):
+            if shape_in is None or shape_out is None:
+                return PREDICT_BATCH
+            peak = max(peak, working_floats(layer, shape_in, shape_out))
+        fits = PREDICT_BYTES // max(1, peak * np.dtype(self.dtype).itemsize)
+        return int(min(PREDICT_BATCH, max(1, fits)))
 
     # ------------------------------------------------------------------ checks
     def checked_inputs(

@@ -187,6 +187,14 @@ class Conv2D(Layer):
             raise ValueError(f"{self!r}: {err}") from None
         return (self.out_channels, *size)
 
+    def working_floats(self, input_shape: tuple[int, ...]) -> int:
+        """Numbers one example holds at the peak of :meth:`forward`: its input, the padded
+        copy, the im2col columns (``C * k * k`` per output pixel) and the output."""
+        C, H, W = input_shape
+        F, Ho, Wo = self.output_shape(input_shape)
+        k, p = self.kernel_size, self.padding
+        return C * H * W + C * (H + 2 * p) * (W + 2 * p) + C * k * k * Ho * Wo + F * Ho * Wo
+
     def config(self) -> dict[str, Any]:
         return {
             "in_channels": self.in_channels,

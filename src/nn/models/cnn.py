@@ -44,11 +44,12 @@ from nn.core.registry import ACTIVATIONS, LOSSES, lookup
 from nn.layers.conv import Conv2D
 from nn.layers.dense import Dense
 from nn.layers.dropout import Dropout
+from nn.layers.initializers import WEIGHT_VARIANCE
 from nn.layers.normalization import BatchNorm
 from nn.layers.pooling import AvgPool2D, MaxPool2D
 from nn.layers.reshape import Flatten
 
-__all__ = ["LENET", "cnn", "parse_description"]
+__all__ = ["LENET", "cnn", "default_init", "parse_description"]
 
 #: LeNet-5 on 28 x 28 images (the padding of the first convolution makes them 32 x 32).
 LENET = "conv6k5p2 pool2 conv16k5 pool2 dense120 dense84 dense10"
@@ -59,6 +60,13 @@ _WORD = re.compile(
 )
 #: The activations that commute with a maximum (increasing functions).
 _INCREASING = {"ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity"}
+
+
+def default_init(activation: str) -> str:
+    """The initializer :func:`cnn` uses with ``activation`` unless told: He for the ReLU family
+    (half the units pass nothing, so the variance is doubled), Glorot otherwise."""
+    act_cls = lookup(ACTIVATIONS, activation, "activation")
+    return "he_normal" if act_cls.__name__ in ("ReLU", "LeakyReLU") else "glorot_uniform"
 
 
 def parse_description(description: str | Sequence[str]) -> list[tuple[str, dict[str, float]]]:
@@ -102,6 +110,7 @@ def cnn(
     *,
     activation: str = "relu",
     loss: str = "softmax_cross_entropy",
+    init: str | None = None,
     seed: int | np.random.Generator | None = None,
     dtype: np.dtype | type = np.float32,
 ) -> Network:
@@ -117,8 +126,12 @@ def cnn(
         Activation after every convolution and hidden dense layer.
     loss : str, default "softmax_cross_entropy"
         A loss that takes logits (the last layer has no activation).
+    init : str, optional
+        Initializer of every convolution and dense layer, a name of
+        ``nn.layers.initializers.INITIALIZERS`` (a kernel's fan-in is ``C * k * k``); by
+        default :func:`default_init` of ``activation``: He for ReLU, Glorot otherwise.
     seed : int or Generator, optional
-        Seed of the initial weights (He for ReLU, Glorot otherwise) and of dropout's masks.
+        Seed of the initial weights and of dropout's masks.
     dtype : numpy dtype, default float32
 
     Returns
@@ -136,7 +149,11 @@ def cnn(
     loss_cls = lookup(LOSSES, loss, "loss")
     if not loss_cls.takes_logits:
         raise ValueError(f"cnn: loss={loss!r} does not take logits; use 'softmax_cross_entropy'")
-    init = "he_normal" if act_cls.__name__ in ("ReLU", "LeakyReLU") else "glorot_uniform"
+    if init is None:
+        init = default_init(activation)
+    elif init not in WEIGHT_VARIANCE:
+        known = ", ".join(repr(k) for k in WEIGHT_VARIANCE)
+        raise ValueError(f"cnn: init={init!r} is not a known initializer; use one of {known}")
     rng = np.random.default_rng(seed)
     words = parse_description(description)
     shape = tuple(int(s) for s in input_shape)

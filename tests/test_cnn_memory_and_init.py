@@ -1,0 +1,95 @@
+"""A CNN's predictions in batches that fit in memory, and the --init a CNN is built with."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import nn
+from nn.cli import main
+from nn.core import network_shapes
+from nn.layers.conv import Conv2D
+
+WIDE = "conv8k3p1 pool2 conv16k3p1 pool2 dense10"
+
+
+def test_a_dense_network_predicts_in_batches_of_4096_as_before():
+    net = nn.mlp([784, 100, 10])
+    assert net.prediction_batch((784,)) == network_shapes.PREDICT_BATCH == 4096
+
+
+def test_a_convolution_counts_its_im2col_columns():
+    conv = Conv2D(8, 16, 3, padding=1)
+    # input 8*14*14, padded 8*16*16, columns 8*9 per output pixel (14*14), output 16*14*14
+    assert conv.working_floats((8, 14, 14)) == 1568 + 2048 + 72 * 196 + 3136
+    net = nn.cnn(WIDE, seed=0)
+    conv1 = 784 + 30 * 30 + 9 * 784 + 8 * 784  # 15,012
+    conv2 = 1568 + 2048 + 72 * 196 + 3136  # 20,864: the peak
+    assert max(conv1, conv2) == 20864
+    assert net.prediction_batch((1, 28, 28)) == (256 * 2**20) // (4 * 20864) == 3216
+    fashion = nn.cnn("conv32k3p1 bn pool2 conv64k3p1 bn pool2 dense128 dense10", seed=0)
+    peak = 32 * 14 * 14 + 32 * 16 * 16 + 288 * 196 + 64 * 196  # its second convolution
+    assert fashion.prediction_batch((1, 28, 28)) == (256 * 2**20) // (4 * peak) == 804
+
+
+def test_predict_holds_its_peak_under_the_budget_and_gives_the_same_outputs(monkeypatch):
+    net = nn.cnn(WIDE, seed=0)
+    X = np.random.default_rng(0).random((600, 1, 28, 28), dtype=np.float32)
+    tracemalloc.start()
+    whole = net.predict(X, batch_size=4096)
+    _, peak_whole = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    monkeypatch.setattr(network_shapes, "PREDICT_BYTES", 4 * 2**20)
+    batch = net.prediction_batch((1, 28, 28))
+    assert 1 <= batch < 600
+    tracemalloc.start()
+    cut = net.predict(X)
+    _, peak_cut = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_allclose(cut, whole, rtol=1e-5, atol=1e-7)
+    assert peak_whole > 40 * 2**20  # 600 examples at once: the im2col of conv1 alone is 14 MB
+    assert peak_cut < 3 * 4 * 2**20 + cut.nbytes  # within the budget, a copy and the outputs
+
+
+def test_predict_still_refuses_a_bad_batch_size():
+    with pytest.raises(ValueError, match="batch_size"):
+        nn.cnn(WIDE, seed=0).predict(np.zeros((2, 1, 28, 28), np.float32), batch_size=0)
+
+
+@pytest.mark.parametrize("init", ["glorot_normal", "scaled_normal", "he_uniform"])
+def test_cnn_takes_an_initializer_for_every_weighted_layer(init):
+    from nn.layers.initializers import WEIGHT_VARIANCE
+
+    net = nn.cnn("conv64k5 pool2 dense300 dense10", seed=0, init=init, dtype=np.float64)
+    conv, dense = net.layers[0], net.layers[-3]
+    want = WEIGHT_VARIANCE[init]
+    assert np.var(conv.params["W"]) == pytest.approx(want(25, 64 * 25), rel=0.2)  # fan-in C k k
+    assert np.var(dense.params["W"]) == pytest.approx(want(*dense.params["W"].shape), rel=0.05)
+
+
+def test_cnn_default_init_is_he_for_relu_and_glorot_otherwise():
+    assert nn.models.cnn.default_init("relu") == "he_normal"
+    assert nn.models.cnn.default_init("tanh") == "glorot_uniform"
+    with pytest.raises(ValueError, match="init='xavier' is not a known initializer"):
+        nn.cnn(WIDE, init="xavier")
+
+
+def test_train_cnn_honours_init_and_records_the_init_it_used(tmp_path, capsys):
+    base = ["train", "--dataset", "digits", "--cnn", "conv4k5 pool4 dense10", "--epochs", "1",
+            "--batch-size", "50", "--quiet"]  # fmt: skip
+    for extra, recorded in (([], "he_normal"), (["--init", "glorot_normal"], "glorot_normal")):
+        path = tmp_path / f"{recorded}.npz"
+        assert main([*base, *extra, "--save", str(path)]) == 0
+        assert nn.load(path).metadata["init"] == recorded
+    capsys.readouterr()
+
+
+def test_diagnose_names_the_cnns_real_initializer(capsys):
+    argv = ["diagnose", "--dataset", "digits", "--cnn", "conv4k5 pool4 dense10", "--steps", "20",
+            "--every", "10", "--batch-size", "20", "--no-experiments",
+            "--init", "glorot_uniform"]  # fmt: skip
+    assert main(argv) in (0, 1)
+    out = capsys.readouterr().out
+    assert "init='glorot_uniform'" in out and "--init glorot_uniform" not in out

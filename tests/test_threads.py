@@ -243,6 +243,31 @@ def test_when_n_still_wins_the_slower_pace_becomes_the_baseline(two_threads, mon
     policy.stop()
 
 
+def test_when_the_trial_says_n_but_real_steps_are_faster_on_one_auto_takes_one(
+    two_threads, monkeypatch
+):
+    """Under load a few trial steps can fall in a quiet moment and keep saying N while the
+    real steps on N stall (issue 14: 2.1 s epochs of (b) against 0.69 s on 1 thread): a block
+    of real steps on 1 thread decides."""
+    calls = fake_measurements(monkeypatch, fast(2))
+    per_step = iter([5e-3, 5e-3, 1e-3, 1e-3])  # slow on N twice; the probe block on 1 is fast
+    monkeypatch.setattr(tp._Watch, "block_done", lambda self, step: next(per_step))
+    X, y = digits()
+    net = nn.mlp([784, 100, 10], seed=0)
+    policy = tp.ThreadPolicy("auto")
+    policy.start(net, nn.SGD(0.5), X, net.checked_targets(y, len(y)), 64)
+    assert policy.check(1, epoch=1) is None and policy.check(2, epoch=1) is None
+    assert calls == [2, 2] and blas_count() == 1  # the trial said 2: real steps on 1 now
+    change = policy.check(3, epoch=1)
+    assert change is not None and change.startswith("BLAS threads: 1 from epoch 1, step 3")
+    assert "real a step took 1 ms on 1 thread, 5 ms on 2" in change and blas_count() == 1
+    assert str(policy).startswith("BLAS threads: 2 (auto: a step took 5 ms on 1 thread")
+    assert tp._MEASURED[policy._watch.key].best() == 1  # later runs start from what was seen
+    assert policy.check(4, epoch=1) is None and policy.threads == 1
+    policy.stop()
+    assert blas_count() == 2
+
+
 def test_on_one_thread_the_watch_looks_again_after_a_while(two_threads, monkeypatch):
     calls = fake_measurements(monkeypatch, fast(1), fast(2))
     monkeypatch.setattr(tp._Watch, "block_done", lambda self, step: 1e-3)

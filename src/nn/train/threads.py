@@ -23,9 +23,12 @@ machine changes (:class:`ThreadPolicy`):
    process, per shape of network and batch, for :data:`RECHECK` seconds.
 4. **It keeps watching.** On ``N`` threads, two blocks of steps in a row :data:`SLOW` times
    slower than the measured step (or than the fastest block since) mean that something else
-   now runs: it measures again, and falls back to 1 thread if 1 is now faster (if ``N``
-   still wins, the slower pace becomes the one to hold). On 1 thread after ``N`` lost, it
-   measures again every :data:`RECHECK` seconds, since the machine may be free again.
+   now runs: it measures again, and falls back to 1 thread if 1 is now faster. If the trial
+   still says ``N``, a block of the real steps runs on 1 thread and the faster of the two
+   paces wins (a few trial steps can fall in a quiet moment, and callbacks slow every step
+   alike); if ``N`` still wins, its slower pace becomes the one to hold. On 1 thread after
+   ``N`` lost, it measures again every :data:`RECHECK` seconds, since the machine may be
+   free again.
 
 The thread count can change the rounding of a product (OpenBLAS may split it otherwise), so
 the same seed gives the same bits with the same thread count: ``threads=1`` (or any int)
@@ -171,7 +174,7 @@ class ThreadPolicy:
         """One line: ``"BLAS threads: 2 (auto: a step took ...)"``, and any change since."""
         if self.threads is None:
             return f"BLAS threads: {self.reason or f'not chosen yet ({self.setting!r})'}"
-        first = self._first if self.changes else self.threads
+        first = self._first if self._first is not None else self.threads
         return "; ".join([f"BLAS threads: {first} ({self._first_reason})", *self.changes])
 
     # ------------------------------------------------------------------ a run
@@ -212,18 +215,25 @@ class ThreadPolicy:
         watch = self._watch
         assert watch is not None and self.threads is not None
         per_step = watch.block_done(step)
+        if watch.probe is not None:  # a block of real steps on 1 thread has just ended
+            return self._end_probe(per_step, step, epoch)
         if not watch.due(self.threads, per_step):
             self.next_check = step + watch.block
             return None
         before = self.threads
         m = watch.measurement(fresh=True)
         self._decide(m, step)
-        if self.threads == before:  # N still wins: this pace (callbacks, say) is the baseline
-            watch.fastest = max(watch.fastest, per_step)
+        if self.threads == before and before > 1:
+            # The trial still says N, the real steps say otherwise. Callbacks can slow every
+            # step, and a few trial steps can land in a quiet moment: try a block of real
+            # steps on 1 thread and keep the faster (check() ends the probe).
+            watch.probe = per_step
+            self._use(1, self.reason)
+            return None
+        if self.threads == before:
             return None
         why = "steps had slowed down" if before > 1 else f"measured again after {RECHECK:g} s"
-        self.changes.append(f"{self.threads} from epoch {epoch}, step {step} ({why}; {m})")
-        return f"BLAS threads: {self.changes[-1]}"
+        return self._change(f"{why}; {m}", step, epoch)
 
     def stop(self) -> None:
         """Give the BLAS back the thread count it had before the run."""
@@ -231,6 +241,29 @@ class ThreadPolicy:
         self._limited_to, self.next_check, self._watch = 0, float("inf"), None
 
     # ------------------------------------------------------------------ helpers
+    def _end_probe(self, one: float, step: int, epoch: int) -> str | None:
+        """Real steps took ``one`` seconds each on 1 thread, ``watch.probe`` on N: keep the
+        faster: 1 thread if it is :data:`GAIN` times faster, else N at its slower pace (paces
+        that tie are what callbacks or the data do to every step, not the threads)."""
+        watch = self._watch
+        assert watch is not None
+        many, watch.probe = watch.probe, None
+        m = Measurement(one, many, watch.n, time.monotonic())
+        if one * GAIN < many:
+            _MEASURED[watch.key] = m  # what the steps showed: later runs start from it
+            watch.measured_at = m.at  # on 1 thread: look again after RECHECK
+            self.reason = f"auto: real steps took {_ms(one)} on 1 thread, {_ms(many)} on {m.n}"
+            return self._change(f"steps had slowed down; real {m}", step, epoch)
+        self._use(watch.n, self.reason)  # N still wins: this pace (callbacks, say) is the baseline
+        watch.fastest = max(watch.fastest, many)
+        watch.restart(step)
+        self.next_check = step + watch.block
+        return None
+
+    def _change(self, why: str, step: int, epoch: int) -> str:
+        self.changes.append(f"{self.threads} from epoch {epoch}, step {step} ({why})")
+        return f"BLAS threads: {self.changes[-1]}"
+
     def _decide(self, m: Measurement | None, step: int) -> None:
         assert self._watch is not None
         if m is None:
@@ -260,6 +293,8 @@ class _Watch:
         shapes = tuple((p.shape, p.dtype.str) for _, p, _ in network.parameters())
         self.key = (shapes, bs, n)
         self.block, self.fastest, self.slow_blocks = 1, float("inf"), 0
+        #: seconds per real step on N threads while a block runs on 1 to compare (else None)
+        self.probe: float | None = None
         self.start, self.step, self.measured_at = time.perf_counter(), 0, 0.0
 
     def measurement(self, *, fresh: bool) -> Measurement | None:

@@ -10,6 +10,7 @@ here, one ``_add_<name>`` function per command that :func:`build_parser` calls, 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -346,6 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(["demo"])
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # `nn ... | head`: the reader has all it wanted; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 128 + 13  # as a process killed by SIGPIPE, which is what the shell expects
     except (ValueError, TypeError, FileNotFoundError, ModelFileError, OSError) as err:
         print(f"nn: error: {err}", file=sys.stderr)
         return 2

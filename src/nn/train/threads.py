@@ -27,6 +27,13 @@ machine changes (:class:`ThreadPolicy`):
    still wins, the slower pace becomes the one to hold). On 1 thread after ``N`` lost, it
    measures again every :data:`RECHECK` seconds, since the machine may be free again.
 
+**Workers.** ``fit(..., workers=N)`` (:mod:`nn.train.parallel`) gives the cores to N threads
+that each run a shard of the mini-batch, so the BLAS is set to 1 thread per worker for the
+run (``threads`` must then be ``"auto"`` or 1), and the summary says so. Auto never splits
+the batch on its own: that changes the rounding of every step (the bits of a run), so it is
+asked for explicitly; choosing ``workers`` by measurement, as auto chooses threads, would be
+the natural next step.
+
 The thread count can change the rounding of a product (OpenBLAS may split it otherwise), so
 the same seed gives the same bits with the same thread count: ``threads=1`` (or any int)
 fixes it; a run in which auto changed the count midway says so (:meth:`ThreadPolicy.summary`).
@@ -153,6 +160,7 @@ class ThreadPolicy:
 
     def __init__(self, setting: str | int | None = "auto") -> None:
         self.setting = check_threads(setting)
+        self.workers = 1  # fit's workers: more than 1 means 1 BLAS thread each (parallel.py)
         self.threads: int | None = None
         self.reason = ""
         self.changes: list[str] = []
@@ -171,6 +179,8 @@ class ThreadPolicy:
         """One line: ``"BLAS threads: 2 (auto: a step took ...)"``, and any change since."""
         if self.threads is None:
             return f"BLAS threads: {self.reason or f'not chosen yet ({self.setting!r})'}"
+        if self.workers > 1:
+            return f"BLAS threads: {self.reason}"
         first = self._first if self.changes else self.threads
         return "; ".join([f"BLAS threads: {first} ({self._first_reason})", *self.changes])
 
@@ -184,6 +194,8 @@ class ThreadPolicy:
         n = blas_threads()
         if n is None:  # no threadpoolctl: nothing to read or set (an int was refused earlier)
             self.threads, self.reason = None, f"left as they are; to let nn choose: {INSTALL}"
+        elif self.workers > 1:  # the cores go to the workers (fit's check_split allowed it)
+            self._use(1, f"1 per worker, {self.workers} workers (batch split)")
         elif self.setting is None:
             self._use(n, "left as they were: threads=None")
         elif self.setting != "auto":

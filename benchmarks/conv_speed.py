@@ -13,6 +13,13 @@ same float32 data in the same order, batch 64, plain SGD. Measured in one proces
 rounds alternating (PyTorch, nn, PyTorch, nn, ...) so that load from other jobs lands on
 both; each side's fastest round is reported with every round's time, and the load average.
 
+With ``--threads N`` for N > 1, nn runs two ways, both in the table: **nn** splits each
+mini-batch into N shards trained at once by N threads (``fit(..., workers=N)``,
+:mod:`nn.train.parallel`; fit sets the BLAS to 1 thread per worker for the epoch, whatever
+the variables below say), and **nn, BLAS N** is one pass per mini-batch with its matrix
+products on N BLAS threads (``fit(..., threads=N)``), what nn did before workers. PyTorch
+is ``/ nn`` of the first.
+
 Also reported:
 
 * **products**: the seconds of nn's matrix products alone for the same epoch (every
@@ -81,13 +88,20 @@ def main() -> int:
         "numpy": np.__version__,
     }
     torch_run = None if args.no_torch else _torch_epoch(args, X, y, order)
-    nn_runs, torch_runs = [], []
+    nn_runs, torch_runs, blas_runs = [], [], []
+    split = args.threads > 1  # nn's row: the batch split over the threads (workers)
     for _ in range(args.rounds):
         if torch_run is not None:
             torch_runs.append(torch_run())
-        nn_runs.append(_nn_epoch(args, X, y))
+        nn_runs.append(_nn_epoch(args, X, y, workers=args.threads))
+        if split:
+            blas_runs.append(_nn_epoch(args, X, y, workers=1))
     nn_times, torch_times = [w for w, _ in nn_runs], [w for w, _ in torch_runs]
+    result["nn_workers"] = args.threads
     result["nn_seconds"], result["nn_cpu_seconds"] = nn_times, [c for _, c in nn_runs]
+    if split:
+        result["nn_blas_threads_seconds"] = [w for w, _ in blas_runs]
+        result["nn_blas_threads_cpu_seconds"] = [c for _, c in blas_runs]
     result["torch_seconds"] = torch_times or None
     result["torch_cpu_seconds"] = [c for _, c in torch_runs] or None
     result["products_seconds"] = _products_seconds(n, args.batch_size)
@@ -98,6 +112,11 @@ def main() -> int:
              f"float32, {args.threads} thread(s); load average {result['load_average_start']:.2f}"
              f" -> {result['load_average_end']:.2f}",
              f"  nn       {best_nn:6.2f} s   (rounds: {_join(nn_times)})"]  # fmt: skip
+    if split:
+        lines[-1] += f"; workers={args.threads}, BLAS 1 thread each"
+        blas = result["nn_blas_threads_seconds"]
+        lines.append(f"  nn, BLAS {args.threads} {min(blas):6.2f} s   (rounds: {_join(blas)}); "
+                     f"no split, products on {args.threads} threads")  # fmt: skip
     if torch_times:
         import torch
 
@@ -129,15 +148,17 @@ def _join(times: list[float]) -> str:
     return ", ".join(f"{t:.2f}" for t in times)
 
 
-def _nn_epoch(args, X, y) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of one nn epoch."""
+def _nn_epoch(args, X, y, workers: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one nn epoch: the batch split into ``workers`` shards
+    (each on 1 BLAS thread), or for 1 one pass with the products on ``--threads`` threads."""
     import nn
     from nn.models.cnn import LENET
 
     net = nn.cnn(LENET, seed=0)
+    threads = 1 if workers > 1 else args.threads
     start, cpu = time.perf_counter(), time.process_time()
     net.fit(X, y, epochs=1, batch_size=args.batch_size, optimizer=nn.SGD(0.05), seed=0,
-            verbose=False)  # fmt: skip
+            verbose=False, threads=threads, workers=workers)  # fmt: skip
     return time.perf_counter() - start, time.process_time() - cpu
 
 

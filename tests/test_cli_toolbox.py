@@ -71,7 +71,7 @@ def test_train_and_diagnose_read_the_shared_options_alike():
     own = {"model", "steps", "every", "probe_size", "no_experiments", "json", "plots"}
     assert set(probe) - set(train) == own  # every other diagnose option is one of train's
     shared = set(probe) - own - {"func", "command"}
-    assert len(shared) == 22 and all(probe[k] == train[k] for k in shared - {"dataset"})
+    assert len(shared) == 23 and all(probe[k] == train[k] for k in shared - {"dataset"})
     # diagnose chooses its dataset after reading --model (the one it learned, else digits)
     assert train["dataset"] == "digits" and probe["dataset"] is None
     argv = ["--optimizer", "nesterov", "--momentum", "0.7", "--clip-norm", "2", "--sizes", "2,8,1"]

@@ -51,6 +51,7 @@ class SquaredError(Loss):
     """
 
     keeps_output_slope = True  # delta^L = (a - y) (.) sigma'(z^L): BP1 keeps the slope
+    mean_over_examples = True  # C = (1/n) sum_x C_x, so fit(workers=...) may split a batch
 
     def value(self, a: np.ndarray, y: np.ndarray) -> float:
         """Loss of a batch.
@@ -115,6 +116,7 @@ class CrossEntropy(Loss):
     """
 
     output_activations = ("sigmoid", "softmax")  # a_j in (0, 1)
+    mean_over_examples = True  # C = (1/n) sum_x C_x, so fit(workers=...) may split a batch
 
     def value(self, a: np.ndarray, y: np.ndarray) -> float:
         """Loss of a batch; ``a`` and ``y`` are (batch, n_out), the result a float."""
@@ -150,6 +152,7 @@ class CategoricalCrossEntropy(Loss):
     # class's unit up and nothing pushes the others down; every output drifts to 1, the loss
     # falls and the predictions stay at chance ([784, 30, 10] on the digits: 16.5%).
     output_activations = ("softmax",)
+    mean_over_examples = True  # C = (1/n) sum_x C_x, so fit(workers=...) may split a batch
 
     def value(self, a: np.ndarray, y: np.ndarray) -> float:
         """Loss of a batch; ``a`` and ``y`` are (batch, n_out), the result a float."""
@@ -179,6 +182,7 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     takes_logits = True
+    mean_over_examples = True  # C = (1/n) sum_x C_x, so fit(workers=...) may split a batch
 
     def output(self, a: np.ndarray) -> np.ndarray:
         """Class probabilities ``softmax(a)`` from the logits ``a``, shape (batch, n_out)."""

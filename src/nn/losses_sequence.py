@@ -38,6 +38,9 @@ class SequenceCrossEntropy(Loss):
     """
 
     takes_logits = True
+    #: Per-step terms divided by the number of real steps, :meth:`averaged_over`: a batch's
+    #: gradient is its shards' weighted by their real steps (``fit(workers=...)``).
+    mean_over_examples = True
 
     def output(self, a: np.ndarray) -> np.ndarray:
         """Next-token probabilities ``softmax(a)`` over the last axis."""
@@ -49,6 +52,12 @@ class SequenceCrossEntropy(Loss):
         m = y.sum(axis=-1, keepdims=True)
         n = float(m.sum())
         return m, n if n > 0 else 1.0
+
+    def averaged_over(self, y: np.ndarray) -> float:
+        """``N``, the number of real steps of ``y`` (the sum of its rows: 1 per real step
+        of one-hot rows, 0 per padded step); 0 for a batch of padding only, whose loss and
+        gradient are 0."""
+        return float(y.sum())
 
     def value(self, a: np.ndarray, y: np.ndarray) -> float:
         """Mean loss per real step; ``a`` and ``y`` are (batch, T, n_tokens)."""

@@ -33,6 +33,7 @@ from nn.cli.options import (
     activation_names,
     add_shared_options,
     add_threads_option,
+    add_workers_option,
     load_dataset,
     loss_names,
     make_optimizer,
@@ -124,6 +125,7 @@ def _add_demo(sub: _Subcommands) -> None:
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     add_threads_option(demo)
+    add_workers_option(demo)
     demo.set_defaults(func=cmd_demo)
 
 

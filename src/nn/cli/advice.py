@@ -31,6 +31,7 @@ OPTION_OF = {
     "validation_split": "--validation-split",
     "seed": "--seed",
     "callbacks": "--early-stopping",
+    "workers": "--workers",
     "EarlyStopping.patience": "--early-stopping",
     "network": "--sizes, --activation, --output-activation, --loss, --dropout or --dtype",
     "training data": "--dataset, --standardize, --validation-split or --seed",
@@ -97,6 +98,7 @@ SHARED = {
     "standardize": False,
     "seed": 0,
     "dtype": None,
+    "workers": 1,  # the shards' sums round otherwise: the same bits need the same workers
 }
 
 

@@ -65,6 +65,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         verbose=not args.quiet,
         validation_name="test",
         threads=threads,
+        workers=args.workers,
     )
     seconds = time.perf_counter() - start
     acc = history["val_accuracy"][-1]

@@ -87,6 +87,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         init=init,
         usual_lr=DEFAULT_LR[args.optimizer],
         threads=threads,
+        workers=args.workers,
     )
     print(report)
     print(f"\n{threads.summary()}")

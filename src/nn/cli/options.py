@@ -17,6 +17,8 @@ import sys
 import numpy as np
 
 from nn import datasets
+from nn.cli.cores import add_threads_option, add_workers_option
+from nn.cli.cores import parse_threads as parse_threads  # its home before nn.cli.cores
 from nn.cli.images import cnn_options
 from nn.cli.network_options import network_options, parse_sizes
 from nn.cli.sequence import (
@@ -158,35 +160,8 @@ def add_shared_options(
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: float32")
     add_threads_option(parser)
+    add_workers_option(parser)
     add_sequence_options(parser)  # --cell, --hidden, --embedding: the model of --dataset names
-
-
-def add_threads_option(parser: argparse.ArgumentParser) -> None:
-    """``--threads N|auto``: the BLAS threads of training (:mod:`nn.train.threads`)."""
-    parser.add_argument(
-        "--threads",
-        type=parse_threads,
-        default="auto",
-        metavar="N|auto",
-        help="BLAS threads for the matrix products: a number, or auto (the default: one for "
-        "small products, else whichever of 1 and all cores trains faster here and now, "
-        "checked again when the machine gets busier or freer); the choice is printed",
-    )
-
-
-def parse_threads(text: str) -> str | int:
-    """``--threads``'s value: ``"auto"`` or a whole number of threads, 1 or more."""
-    if text == "auto":
-        return text
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected auto or a number of threads (1, 2, ...), got {text!r}"
-        )
-    return n
 
 
 def check_data_dir(name: str, data_dir: str | None) -> None:

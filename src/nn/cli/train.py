@@ -122,6 +122,7 @@ def train_from_args(
                 checkpoint_every=every,
                 resume=args.resume,
                 threads=threads,
+                workers=args.workers,
                 **validation,
             )
         except CheckpointError as err:

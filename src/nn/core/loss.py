@@ -45,6 +45,13 @@ class Loss:
     #: the squared error (BP1), so saturated outputs learn slowly; the cross-entropies cancel
     #: it (their delta is ``a - y``). The doctor asks this instead of the loss's class name.
     keeps_output_slope: bool = False
+    #: Whether the value of a batch is a sum of per-example terms (each from its own output
+    #: and target rows only) divided by :meth:`averaged_over` (by default the number of
+    #: examples: a mean over examples). Then the gradient of a batch is the sum of its
+    #: shards' gradients, each weighted by its share of that count, which is what
+    #: ``fit(workers=...)`` relies on (:mod:`nn.train.parallel`); a loss without it is refused
+    #: there. False here, so that a loss of your own takes part only by saying so.
+    mean_over_examples: bool = False
 
     def output(self, a: np.ndarray) -> np.ndarray:
         """What the network predicts, given its raw output ``a``: ``a`` itself by default.
@@ -82,6 +89,11 @@ class Loss:
         This default calls the two methods; a loss whose two share work overrides it.
         """
         return self.value(a, y), self.gradient(a, y)
+
+    def averaged_over(self, y: np.ndarray) -> float:
+        """What the value of a batch with targets ``y`` divides its sum by: the number of
+        examples, ``len(y)``, for a mean over examples (see :attr:`mean_over_examples`)."""
+        return float(len(y))
 
     def config(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this loss."""

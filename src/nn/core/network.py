@@ -223,6 +223,7 @@ class Network(NetworkShapes):
         checkpoint_every: int | str = "epoch",
         resume: bool | str | os.PathLike[str] = False,
         threads: str | int | ThreadPolicy | None = "auto",
+        workers: int = 1,
     ) -> History:
         """Train by mini-batch stochastic gradient descent: :func:`nn.train.fit` on this network.
 
@@ -259,6 +260,8 @@ class Network(NetworkShapes):
             Continue the run saved in that checkpoint (True: in ``checkpoint`` if it
             exists); the result is identical bit for bit to an uninterrupted run.
         threads : "auto" (measured: :mod:`nn.train.threads`), int, or None (leave the BLAS alone)
+        workers : int, default 1
+            Shards of each mini-batch computed at once, one thread each (:mod:`nn.train.parallel`).
 
         Returns
         -------
@@ -278,6 +281,7 @@ class Network(NetworkShapes):
             validation_data=validation_data, validation_split=validation_split, seed=seed,
             verbose=verbose, validation_name=validation_name, callbacks=callbacks, resume=resume,
             checkpoint=checkpoint, checkpoint_every=checkpoint_every, threads=threads,
+            workers=workers,
         )  # fmt: skip
 
     def train_step(

@@ -187,6 +187,7 @@ def diagnose(
     init: str | None = None,
     usual_lr: float | None = None,
     threads: Any = "auto",
+    workers: int = 1,
 ) -> Report:
     """Run a probe training of a copy of ``network`` and say what is wrong with it.
 
@@ -219,6 +220,10 @@ def diagnose(
         ``--lr``): what to suggest when the rate in use overflows a sound network at once.
     threads : "auto", int, None or ThreadPolicy
         BLAS threads of the probes, as ``fit``'s ``threads`` (:mod:`nn.train.threads`).
+    workers : int, default 1
+        Shards of each mini-batch trained at once, as ``fit``'s ``workers``
+        (:mod:`nn.train.parallel`). What a layer measures in its own backward pass (a
+        recurrent layer's gradient through time) is then the first shard's.
 
     Returns
     -------
@@ -235,7 +240,8 @@ def diagnose(
     if probe is None:
         pick = np.random.default_rng(seed).permutation(len(X))[:probe_size]
         probe = (np.asarray(X)[pick], np.asarray(Y)[pick])
-    kwargs = dict(batch_size=batch_size, steps=steps, every=every, seed=seed, threads=threads)
+    kwargs = dict(batch_size=batch_size, steps=steps, every=every, seed=seed, threads=threads,
+                  workers=workers)  # fmt: skip
     run = run_probe(network, X, Y, probe, optimizer=opt, snapshot_steps=snapshot_steps, **kwargs)
     tried: dict[str, float] = {}
 

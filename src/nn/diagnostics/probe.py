@@ -91,6 +91,7 @@ def run_probe(
     seed: int = 0,
     snapshot_steps: tuple[int, ...] = (),
     threads: Any = "auto",
+    workers: int = 1,
 ) -> ProbeRun:
     """Train a copy of ``network`` for ``steps`` mini-batch steps with :class:`Diagnostics`.
 
@@ -124,6 +125,7 @@ def run_probe(
                 verbose=False,
                 callbacks=[diag, snaps, _StopAt(steps)],
                 threads=threads,
+                workers=workers,
             )
         except _Done:
             pass

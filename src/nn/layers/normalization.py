@@ -52,6 +52,8 @@ class BatchNorm(Layer):
     example the same output whatever batch it is in.
     """
 
+    mixes_examples = True  # training statistics are the batch's: no batch split (workers)
+
     def __init__(
         self,
         n_features: int,

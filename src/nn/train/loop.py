@@ -3,8 +3,9 @@
 As in CS231n's ``Solver`` and nanoGPT's ``train.py``, the model knows one step
 (:meth:`nn.Network.train_step`: forward, loss, backward, update) and this module knows the
 rest. Read :func:`fit` top to bottom: it checks every argument and prepares the data
-(:func:`split_off_validation` when asked), then runs the epochs (``_run``); each epoch runs
-one step per mini-batch (``_train_epoch``), and the end of an epoch (``_end_epoch``)
+(:mod:`nn.train.data`, which holds out a validation split when asked), then runs the epochs
+(``_run``); each epoch runs one step per mini-batch (``_train_epoch``; with ``workers``, the
+step of :mod:`nn.train.parallel`), and the end of an epoch (``_end_epoch``)
 evaluates, records and prints a row of the history and asks the callbacks whether to stop.
 What lets training stop safely (divergence, Ctrl-C, checkpoints) is the
 :class:`~nn.train.safeguards.TrainingRun`, which the loop only tells what happened;
@@ -13,6 +14,7 @@ What lets training stop safely (divergence, Ctrl-C, checkpoints) is the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -23,7 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from nn.core.errors import Diverged
-from nn.core.labels import class_labels, count_correct
+from nn.core.labels import count_correct
 from nn.core.validation import check_learning_rate, check_positive_int, check_seed
 from nn.optim.optimizers import SGD, Optimizer
 from nn.train.checkpoint import check_writable
@@ -32,9 +34,10 @@ from nn.train.checks import (
     check_checkpoint_options,
     check_monitored,
     check_reporting,
-    check_validation_data,
     check_validation_split,
 )
+from nn.train.data import prepare_data, split_off_validation
+from nn.train.parallel import BatchSplit, check_split, check_workers
 from nn.train.progress import epoch_line, resume_line
 from nn.train.safeguards import TrainingRun
 from nn.train.settings import run_settings
@@ -66,6 +69,7 @@ def fit(
     checkpoint_every: int | str = "epoch",
     resume: bool | str | os.PathLike[str] = False,
     threads: str | int | ThreadPolicy | None = "auto",
+    workers: int = 1,
 ) -> History:
     """Train ``network`` by mini-batch stochastic gradient descent.
 
@@ -136,6 +140,14 @@ def fit(
         :class:`~nn.train.threads.ThreadPolicy`, to read afterwards what it chose and why
         (``nn train`` prints it). The same seed gives the same bits with the same thread
         count; with ``verbose``, a change of the count during the run is printed.
+    workers : int, default 1
+        Split each mini-batch into this many contiguous shards and compute their gradients
+        at once, each in a thread of its own on one BLAS thread, then take one step with
+        their weighted sum, which is the batch's gradient (:mod:`nn.train.parallel`). Layers
+        that mix the examples of a batch (batch norm) or draw random numbers (dropout), and
+        losses that are not a mean over examples, are refused before any work; ``threads``
+        must be "auto" or 1. The same seed and ``workers`` give the same bits; another
+        ``workers`` rounds differently (a checkpoint records it).
 
     Returns
     -------
@@ -165,18 +177,21 @@ def fit(
     check_seed("seed", seed)
     check_reporting(verbose, validation_name)
     policy = threads if isinstance(threads, ThreadPolicy) else ThreadPolicy(threads)
+    workers = check_workers(workers)
+    check_split(network, workers, policy.setting)
+    policy.workers = workers
     path, every, resume_from = check_checkpoint_options(checkpoint, checkpoint_every, resume)
     validation_split = check_validation_split(validation_split)
     callbacks = check_callbacks(callbacks)
     rng = np.random.default_rng(seed)  # draws the validation split first, then every shuffle
-    X, T, labels, validation_data, produced = _prepare_data(
+    X, T, labels, validation_data, produced = prepare_data(
         network, X, Y, validation_data, validation_split, rng
     )
     check_monitored(callbacks, produced)
     settings = None  # what a checkpoint records and a resume compares (settings.py)
     if path is not None or resume_from is not None:
         settings = _settings(network, opt, X, T, batch_size, validation_split, validation_data,
-                             seed, callbacks)  # fmt: skip
+                             seed, callbacks, workers)  # fmt: skip
     run = TrainingRun(
         network, opt, X, T, labels, batch_size=batch_size, seed=rng, checkpoint=path,
         every=every, resume_from=resume_from, settings=settings, callbacks=callbacks,
@@ -185,7 +200,7 @@ def fit(
     said = resume_line(run, epochs, resume_from)  # raises if the run is past `epochs`
     if verbose and said:
         tqdm.write(said)
-    plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name, policy)
+    plan = _Plan(epochs, callbacks, validation_data, verbose, validation_name, policy, workers)
     for cb in plan.callbacks:
         cb.on_train_begin(network, history)
     _run(network, run, plan)
@@ -202,12 +217,13 @@ def _settings(
     validation_data: tuple[np.ndarray, np.ndarray] | None,
     seed: Any,
     callbacks: Sequence[Callback],
+    workers: int,
 ) -> dict[str, Any]:
     """The run's settings, once it is known that a checkpoint of them can be written."""
     check_writable(network, optimizer)  # fail now, not at the first save
     return run_settings(
         network, optimizer, X, T, batch_size=batch_size, validation_split=validation_split,
-        validation_data=validation_data, seed=seed, callbacks=callbacks,
+        validation_data=validation_data, seed=seed, callbacks=callbacks, workers=workers,
     )  # fmt: skip
 
 
@@ -221,6 +237,7 @@ class _Plan:
     verbose: bool
     validation_name: str
     threads: ThreadPolicy
+    workers: int
 
 
 def _optimizer(lr: Any, optimizer: Any) -> Optimizer:
@@ -234,93 +251,16 @@ def _optimizer(lr: Any, optimizer: Any) -> Optimizer:
     return optimizer if optimizer is not None else SGD(check_learning_rate("lr", lr))
 
 
-def _prepare_data(
-    network: Network,
-    X: np.ndarray,
-    Y: np.ndarray,
-    validation_data: tuple[np.ndarray, np.ndarray] | None,
-    validation_split: float,
-    rng: np.random.Generator,
-) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None, set[str]
-]:
-    """The data checked and as the network's arrays: ``(X, T, labels, validation_data,
-    produced)``.
-
-    ``T`` is ``Y`` as rows (one-hot for classes), ``labels`` the class of each example (None
-    when the targets are not classes); ``validation_split`` takes its examples out of ``X``.
-    ``produced`` is the history keys the run will fill (``accuracy`` only for classes,
-    ``val_*`` only with validation data).
-    """
-    X = network.checked_inputs(X)
-    T = network.checked_targets(Y, len(X))
-    labels = class_labels(Y, T)  # None when the targets are not classes
-    produced = {"epoch", "loss", "seconds"} | ({"accuracy"} if labels is not None else set())
-    if validation_split:
-        X, T, labels, validation_data = split_off_validation(
-            X, T, labels, np.asarray(Y), validation_split, validation_data, rng
-        )
-    if validation_data is not None:
-        Xv, Yv = check_validation_data(validation_data)
-        Xv = network.checked_inputs(Xv, name="validation X")
-        Tv = network.checked_targets(Yv, len(Xv), name="validation Y")
-        produced |= {"val_loss"} | ({"val_accuracy"} if class_labels(Yv, Tv) is not None else set())
-    return X, T, labels, validation_data, produced
-
-
-def split_off_validation(
-    X: np.ndarray,
-    T: np.ndarray,
-    labels: np.ndarray | None,
-    Y: np.ndarray,
-    fraction: float,
-    validation_data: tuple[np.ndarray, np.ndarray] | None,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
-    """Hold out ``round(fraction * n)`` random examples for validation.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, n_in)
-    T : ndarray of shape (n, n_out)
-        The targets as rows.
-    labels : ndarray of shape (n,), or None
-    Y : ndarray of shape (n, n_out) or (n,)
-        The targets as the caller gave them.
-    fraction : float
-        In (0, 1), leaving at least one example on each side.
-    validation_data : None
-        Anything else is an error: give a split or validation data, not both.
-    rng : Generator
-        Draws one permutation of ``n``.
-
-    Returns
-    -------
-    X, T, labels
-        The examples to train on.
-    (X_val, Y_val)
-        The held-out ones, with ``Y_val`` in the caller's format.
-    """
-    if validation_data is not None:
-        raise ValueError("fit: give validation_data or validation_split, not both")
-    fraction = float(fraction)
-    n_val = round(fraction * len(X))
-    if not 0.0 < fraction < 1.0 or not 1 <= n_val < len(X):
-        raise ValueError(
-            f"fit: validation_split must be in (0, 1) and leave at least one example on each "
-            f"side; {fraction!r} of {len(X)} examples gives {n_val} for validation"
-        )
-    order = rng.permutation(len(X))
-    val, train = order[:n_val], order[n_val:]
-    kept = None if labels is None else labels[train]
-    return X[train], T[train], kept, (X[val], Y[val])
-
-
 def _run(network: Network, run: TrainingRun, plan: _Plan) -> None:
     """The epochs, each a pass of steps then the epoch's end, until the last or a callback
     says stop; however the run ends (finished, interrupted, diverged), ``run`` records it."""
     history = run.history
-    with run:  # Ctrl-C held (safeguards.py) until the run's end is written, however it ends
+    split = BatchSplit(network, plan.workers) if plan.workers > 1 else contextlib.nullcontext()
+    # Ctrl-C held (safeguards.py) until the run's end is written, however it ends; the
+    # workers' threads (parallel.py) until then too, since a replay of steps needs them
+    with run, split:
+        if isinstance(split, BatchSplit):
+            run.train_step = split.step  # the loop's steps and any replay's
         try:
             # fit reports NaN and inf itself (safeguards.py), so NumPy's warnings are noise,
             # and a warning turned into an error must not cut an update in half.
@@ -359,7 +299,7 @@ def _train_epoch(network: Network, run: TrainingRun, plan: _Plan) -> None:
     for i in bar:
         idx = order[i : i + bs]
         run.in_step = True  # until step_done: an exception in between left the step half done
-        a, loss = network.train_step(X[idx], T[idx], run.optimizer, run)
+        a, loss = run.train_step(X[idx], T[idx], run.optimizer, run)
         run.step_done(loss, len(idx), count_correct(a, labels, idx))
         for cb in plan.callbacks:
             cb.on_step_end(network, run.epoch, run.step, loss)

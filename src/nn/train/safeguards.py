@@ -148,6 +148,9 @@ class TrainingRun:
         }
         self.path, self.every = checkpoint, every
         self.updating = False  # set by Network.train_step while the update is applied
+        #: One training step, as ``Network.train_step`` (the loop sets the step of
+        #: :class:`~nn.train.parallel.BatchSplit` with workers); a replay runs the same one.
+        self.train_step = network.train_step
         self.in_step = False  # True from the start of a step until step_done
         self.interrupts = HeldInterrupts()
         if not all_finite(network):
@@ -339,7 +342,7 @@ class TrainingRun:
                 idx = order[self.batch * bs : (self.batch + 1) * bs]
                 before = ckpt.capture(net, opt, self)
                 try:
-                    a, loss = net.train_step(self.X[idx], self.T[idx], opt)
+                    a, loss = self.train_step(self.X[idx], self.T[idx], opt)
                 except Diverged as err:
                     found = (self.step + 1, str(err))
                     break

@@ -9,9 +9,11 @@ configurations and dtype), the optimizer's type and every value of its ``config(
 ``momentum``, ``weight_decay``, ``clip_norm``, the ``schedule``, ...), ``batch_size``,
 ``validation_split``, the ``seed`` (when it is an int), each callback that takes part in the
 run (one with a ``config()``, such as :class:`~nn.train.callbacks.EarlyStopping`), and
-fingerprints of the training and validation data. ``epochs`` is not among them: a run may be
-resumed to train longer (its schedule, if any, is compared, and a cosine schedule spans a
-number of steps).
+fingerprints of the training and validation data, and ``workers`` when it is more than 1
+(shards of a mini-batch round their sum otherwise than one pass does, see
+:mod:`nn.train.parallel`; a checkpoint without it was written with 1). ``epochs`` is not
+among them: a run may be resumed to train longer (its schedule, if any, is compared, and a
+cosine schedule spans a number of steps).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def run_settings(
     validation_data: tuple[Any, Any] | None,
     seed: Any,
     callbacks: Sequence[Any],
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Every setting of a run, as plain JSON values, in the order a resume compares them.
 
@@ -73,6 +76,9 @@ def run_settings(
         Only an int (or None) is recorded; a Generator cannot be compared.
     callbacks : sequence
         Those with a ``config()`` method are recorded by type and configuration.
+    workers : int, default 1
+        Recorded when more than 1 (so that the settings of a run without workers, and the
+        checkpoints written before workers existed, stay as they were).
     """
     config = optimizer.config()
     int_seed = seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool))
@@ -90,6 +96,8 @@ def run_settings(
         "training data": fingerprint(X, T),
         "validation data": None if validation_data is None else fingerprint(*validation_data),
     }
+    if workers != 1:
+        settings["workers"] = workers
     # as a checkpoint reads them back: tuples become lists, NumPy scalars Python numbers
     return json.loads(json_bytes(settings).tobytes())
 
@@ -104,6 +112,9 @@ def first_difference(saved: Any, given: dict[str, Any]) -> tuple[str, Any, Any] 
     """
     if not isinstance(saved, dict):
         return ("settings", saved, given)
+    # recorded only when more than 1, so an absent value is 1, on either side
+    given = {**given, "workers": given.get("workers", 1)}
+    saved = {**saved, "workers": saved.get("workers", 1)}
     for name, mine in given.items():
         theirs = saved.get(name)
         if name == "seed" and "generator" in (theirs, mine):

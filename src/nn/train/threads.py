@@ -30,6 +30,13 @@ machine changes (:class:`ThreadPolicy`):
    ``N`` lost, it measures again every :data:`RECHECK` seconds, since the machine may be
    free again.
 
+**Workers.** ``fit(..., workers=N)`` (:mod:`nn.train.parallel`) gives the cores to N threads
+that each run a shard of the mini-batch, so the BLAS is set to 1 thread per worker for the
+run (``threads`` must then be ``"auto"`` or 1), and the summary says so. Auto never splits
+the batch on its own: that changes the rounding of every step (the bits of a run), so it is
+asked for explicitly; choosing ``workers`` by measurement, as auto chooses threads, would be
+the natural next step.
+
 The thread count can change the rounding of a product (OpenBLAS may split it otherwise), so
 the same seed gives the same bits with the same thread count: ``threads=1`` (or any int)
 fixes it; a run in which auto changed the count midway says so (:meth:`ThreadPolicy.summary`).
@@ -156,6 +163,7 @@ class ThreadPolicy:
 
     def __init__(self, setting: str | int | None = "auto") -> None:
         self.setting = check_threads(setting)
+        self.workers = 1  # fit's workers: more than 1 means 1 BLAS thread each (parallel.py)
         self.threads: int | None = None
         self.reason = ""
         self.changes: list[str] = []
@@ -174,6 +182,8 @@ class ThreadPolicy:
         """One line: ``"BLAS threads: 2 (auto: a step took ...)"``, and any change since."""
         if self.threads is None:
             return f"BLAS threads: {self.reason or f'not chosen yet ({self.setting!r})'}"
+        if self.workers > 1:
+            return f"BLAS threads: {self.reason}"
         first = self._first if self._first is not None else self.threads
         return "; ".join([f"BLAS threads: {first} ({self._first_reason})", *self.changes])
 
@@ -187,6 +197,8 @@ class ThreadPolicy:
         n = blas_threads()
         if n is None:  # no threadpoolctl: nothing to read or set (an int was refused earlier)
             self.threads, self.reason = None, f"left as they are; to let nn choose: {INSTALL}"
+        elif self.workers > 1:  # the cores go to the workers (fit's check_split allowed it)
+            self._use(1, f"1 per worker, {self.workers} workers (batch split)")
         elif self.setting is None:
             self._use(n, "left as they were: threads=None")
         elif self.setting != "auto":
@@ -242,9 +254,8 @@ class ThreadPolicy:
 
     # ------------------------------------------------------------------ helpers
     def _end_probe(self, one: float, step: int, epoch: int) -> str | None:
-        """Real steps took ``one`` seconds each on 1 thread, ``watch.probe`` on N: keep the
-        faster: 1 thread if it is :data:`GAIN` times faster, else N at its slower pace (paces
-        that tie are what callbacks or the data do to every step, not the threads)."""
+        """Real steps took ``one`` s on 1 thread, ``watch.probe`` on N: 1 if :data:`GAIN` times
+        faster, else N at its slower pace (a tie is callbacks or data, not the threads)."""
         watch = self._watch
         assert watch is not None
         many, watch.probe = watch.probe, None
@@ -252,7 +263,6 @@ class ThreadPolicy:
         if one * GAIN < many:
             _MEASURED[watch.key] = m  # what the steps showed: later runs start from it
             watch.measured_at = m.at  # on 1 thread: look again after RECHECK
-            self.reason = f"auto: real steps took {_ms(one)} on 1 thread, {_ms(many)} on {m.n}"
             return self._change(f"steps had slowed down; real {m}", step, epoch)
         self._use(watch.n, self.reason)  # N still wins: this pace (callbacks, say) is the baseline
         watch.fastest = max(watch.fastest, many)

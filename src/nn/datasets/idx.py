@@ -10,11 +10,8 @@ import gzip
 import io
 import math
 import os
-import secrets
 import struct
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,6 +19,7 @@ import numpy as np
 
 from nn.datasets.common import PathLike
 from nn.io.files import open_regular
+from nn.io.npz import atomic_file
 
 __all__ = ["IDXError", "read_idx", "write_idx"]
 
@@ -231,27 +229,6 @@ def _parse_idx(stream: BinaryIO, name: str, max_bytes: int, remaining: int | Non
             raise IDXError(f"{name}: the header's shape {shape} is not a valid shape: {e}") from e
     array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape)
     return array.astype(native, copy=False)  # a view for uint8/int8, a swap otherwise
-
-
-@contextmanager
-def atomic_file(target: Path) -> Iterator[BinaryIO]:
-    """Write to a temporary file beside ``target``; rename it into place only on success.
-
-    Readers see the old file or the complete new one, never half of it, and a failure
-    (an exception in the ``with`` block) deletes the temporary file.
-    """
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    # O_EXCL: never write through a file someone else made; 0o666 lets the umask decide.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_idx(path: PathLike, array: np.ndarray, *, compress: bool | None = None) -> None:

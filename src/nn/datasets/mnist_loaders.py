@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from nn.datasets.common import PathLike, Split, float_dtype, to_xy
-from nn.datasets.idx import atomic_file, read_idx
+from nn.datasets.idx import read_idx
+from nn.io.npz import atomic_file
 
 __all__ = ["FASHION_MNIST_CLASSES", "DownloadError", "fashion_mnist", "mnist"]
 

@@ -21,7 +21,8 @@ import struct
 import warnings
 import zipfile
 import zlib
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -32,6 +33,7 @@ __all__ = [
     "MODEL_ENTRY",
     "ModelFileError",
     "SafeNpz",
+    "atomic_file",
     "atomic_write",
     "all_finite",
     "json_bytes",
@@ -98,10 +100,12 @@ def _plain(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} {obj!r} cannot be written as JSON")
 
 
-def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A temporary file beside ``path`` to write in a ``with`` block, renamed to ``path`` at
+    its end.
 
-    Readers see the previous file or the complete new one, never a part; if ``write`` fails
+    Readers see the previous file or the complete new one, never a part; if the block fails
     (or the process is interrupted) the temporary file is removed and ``path`` is untouched.
     A process killed mid-write (``kill -9``, a power cut) cannot remove its temporary file,
     so the name carries the writer's process id, ``.NAME.PID-RANDOM.part``, and the next
@@ -120,7 +124,7 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
         raise _about(err, path, tmp) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            write(f)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -130,6 +134,13 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
         if isinstance(err, OSError) and _about(err, path, tmp) is not err:
             raise _about(err, path, tmp) from None
         raise
+
+
+def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``:
+    :func:`atomic_file` for a writer that is one call."""
+    with atomic_file(path) as f:
+        write(f)
 
 
 def remove_stale_parts(directory: str, name: str) -> list[str]:

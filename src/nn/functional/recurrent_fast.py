@@ -98,7 +98,8 @@ def _weight_grads(x, h_prev, dA, p, grads, need_dx, dAh=None):
 
 def _norms(dh: np.ndarray) -> np.ndarray:
     """``||dC/dh_t||`` for every step: the Frobenius norm of each ``(batch, H)`` slice."""
-    return np.sqrt(np.einsum("tbh,tbh->t", dh, dh).astype(np.float64))
+    d = dh.reshape(len(dh), 1, -1)  # each step's dot product with itself, by the BLAS
+    return np.sqrt((d @ d.transpose(0, 2, 1)).ravel().astype(np.float64))
 
 
 # ---------------------------------------------------------------------------- vanilla RNN
@@ -138,36 +139,126 @@ def rnn_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
     return dx, (dh_next,), _norms(dh)
 
 
+# ---------------------------------------------------------------------------- gate-major
+#: Columns of ``Wh`` per product inside the loop. OpenBLAS computes a step's
+#: ``(32, 128) @ (128, 64)`` products faster per multiply-add than one ``(32, 128) @ (128, 512)``
+#: (about 30%, measured): each gate's columns are cut in blocks of this many.
+PRODUCT_COLUMNS = 64
+
+
+def column_split(H: int) -> int:
+    """Blocks of :data:`PRODUCT_COLUMNS` columns in a gate of ``H`` units (1: no cut)."""
+    return H // PRODUCT_COLUMNS if H % PRODUCT_COLUMNS == 0 else 1
+
+
+def column_blocks(a: np.ndarray, split: int) -> np.ndarray:
+    """``a`` of shape (..., rows, H) seen as (..., split, rows, H / split): its column blocks."""
+    *lead, rows, H = a.shape
+    return a.reshape(*lead, rows, split, H // split).swapaxes(-3, -2)
+
+
+def gate_blocks(ws, name, W, order, scale, split=1, transpose=False):
+    """``W`` (rows, G * H) regrouped gate by gate in ``order``, each gate's columns (or, with
+    ``transpose``, its transpose) cut in ``split`` blocks and times ``scale[k]``.
+
+    Returns the workspace array ``name`` of shape (G, split, rows, H / split) (columns and rows
+    swapped with ``transpose``): ``out[k, s]`` is one product's weights inside the loop.
+    """
+    G = len(order)
+    rows, H = W.shape[0], W.shape[1] // G
+    shape = (H, rows) if transpose else (rows, H)
+    out = ws.get(name, (G, split, shape[0], shape[1] // split), W.dtype)
+    for k, j in enumerate(order):
+        block = W[:, j * H : (j + 1) * H]
+        np.multiply(column_blocks(block.T if transpose else block, split), scale[k], out=out[k])
+    return out
+
+
+def inputs_with_ones(x: np.ndarray, ws: Workspace) -> np.ndarray:
+    """``[x_t, 1]`` for every step, (T, batch, n_in + 1): with the bias as one more row of the
+    input weights, ``x_t Wx + b`` is one product, and ``db`` comes out of ``dWx``'s (BPTT4)."""
+    T, B, D = x.shape
+    xa = ws.get("x_ones", (T, B, D + 1), x.dtype)
+    xa[:, :, :D] = x
+    xa[:, :, D] = 1
+    return xa
+
+
+def gate_weight_grads(xa, h_prev, dA, p, grads, order, ws, need_dx):
+    """BPTT4 for gate-major ``dA`` (G, T, batch, H): ``dWx`` with ``db``, ``dWh``, and ``dx``.
+
+    One product per gate for all steps at once, then each gate's columns copied to where the
+    parameters keep it (``order``). Returns ``dx`` (T, batch, n_in) or None.
+    """
+    G, T, B, H = dA.shape
+    D1 = xa.shape[2]
+    dA3 = dA.reshape(G, T * B, H)
+    dWxb = ws.get("dWxb", (G, D1, H), dA.dtype)
+    np.matmul(xa.reshape(T * B, D1).T, dA3, out=dWxb)  # [X, 1]^T dA: dWx, and db in the last row
+    dWh = ws.get("dWh", (G, H, H), dA.dtype)
+    np.matmul(h_prev.reshape(T * B, H).T, dA3, out=dWh)
+    for k, j in enumerate(order):
+        cols = slice(j * H, (j + 1) * H)
+        grads["Wx"][:, cols] = dWxb[k, :-1]
+        grads["b"][cols] = dWxb[k, -1]
+        grads["Wh"][:, cols] = dWh[k]
+    if not need_dx:
+        return None
+    WxT = gate_blocks(ws, "Wx_T", p["Wx"], order, (1,) * G, transpose=True)[:, 0]
+    parts = ws.get("dx_parts", (G, T * B, D1 - 1), dA.dtype)
+    np.matmul(dA3, WxT, out=parts)  # each gate's share of dx = dA Wx^T
+    dx = np.add(parts[0], parts[1])
+    for part in parts[2:]:
+        dx += part
+    return dx.reshape(T, B, D1 - 1)
+
+
 # ---------------------------------------------------------------------------- LSTM
+#: The fast LSTM's gate order: o, i, f, g (the parameters keep PyTorch's i, f, g, o). Then the
+#: sigmoid gates o, i, f are one block (one pass makes all three from their tanh) and so are
+#: i, f, g, the gates the cell's gradient reaches (one pass gives their three ``dA``).
+LSTM_ORDER = (3, 0, 1, 2)
+LSTM_SCALE = (0.5, 0.5, 0.5, 1.0)  # sigmoid(a) = 0.5 tanh(a / 2) + 0.5: halve o, i, f
+
+
 def lstm_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tuple[Any, State]:
-    """All steps of the LSTM (LSTM1, LSTM2), gates in the order i, f, g, o."""
+    """All steps of the LSTM (LSTM1, LSTM2), the gates kept gate-major.
+
+    ``G[k, t]`` (gate k of step t, (batch, H)) is one contiguous array, so every pass over a
+    gate is one pass over contiguous memory, never ``batch`` short rows of a wider array.
+    """
     T, B, _ = x.shape
     Wh = p["Wh"]
-    H, dtype = Wh.shape[0], Wh.dtype
-    scale, shift = _gate_scale(ws, 4, (0, 1, 3), H, dtype)
-    A = ws.get("gates", (T, B, 4 * H), dtype)  # pre-activations, then the gates in place
-    _project_inputs(x, p["Wx"] * scale, p["b"] * scale, A)
-    Wh_s = Wh * scale
-    hs = np.empty((T + 1, B, H), dtype=dtype)
+    H, dtype, split = Wh.shape[0], Wh.dtype, column_split(Wh.shape[0])
+    xa = inputs_with_ones(x, ws)
+    Wxb = np.concatenate([p["Wx"], p["b"][None]])  # (n_in + 1, 4H): the bias, a row of weights
+    Wxb = gate_blocks(ws, "Wxb", Wxb, LSTM_ORDER, LSTM_SCALE)[:, 0]  # (4, n_in + 1, H)
+    G = ws.get("gates", (4, T, B, H), dtype)  # pre-activations, then the gates in place
+    np.matmul(xa.reshape(T * B, -1), Wxb, out=G.reshape(4, T * B, H))  # every step at once
+    Whs = gate_blocks(ws, "Wh_blocks", Wh, LSTM_ORDER, LSTM_SCALE, split)
+    L = np.empty((3, T + 1, B, H), dtype)  # h, i g, f c_{t-1} (t + 1 as for h): returned, fresh
+    hs, ig, fc = L
     cs = ws.get("cs", (T + 1, B, H), dtype)
     tcs = ws.get("tanh_c", (T, B, H), dtype)
     hs[0], cs[0] = state0
-    hWh = ws.get("hWh", (B, 4 * H), dtype)
-    ig = ws.get("ig", (B, H), dtype)
+    hWh = ws.get("hWh", (4, B, H), dtype)
+    hWh_blocks = column_blocks(hWh, split)  # where each of the step's products writes
+    from_zero = not hs[0].any()  # h_0 = 0: the first step has no h Wh to add
     for t in range(T):
-        a = A[t]
-        np.matmul(hs[t], Wh_s, out=hWh)
-        a += hWh
-        np.tanh(a, out=a)  # sigmoid(i, f, o) = 0.5 tanh(a/2) + 0.5 and tanh(g), in one call
-        a *= scale
-        a += shift
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        np.multiply(f, cs[t], out=cs[t + 1])  # LSTM1
-        np.multiply(i, g, out=ig)
-        cs[t + 1] += ig
+        a = G[:, t]  # (4, batch, H): o, i, f, g
+        if t or not from_zero:
+            np.matmul(hs[t], Whs, out=hWh_blocks)
+            a += hWh
+        np.tanh(a, out=a)  # tanh(a / 2) for o, i, f (their weights halved) and tanh(a) for g
+        a[:3] *= 0.5
+        a[:3] += 0.5  # sigmoid(o, i, f)
+        o, i, f, g = a
+        np.multiply(i, g, out=ig[t + 1])
+        np.multiply(f, cs[t], out=fc[t + 1])
+        np.add(ig[t + 1], fc[t + 1], out=cs[t + 1])  # LSTM1
         np.tanh(cs[t + 1], out=tcs[t])
         np.multiply(o, tcs[t], out=hs[t + 1])  # LSTM2
-    return (hs, x, A, cs, tcs), (hs[T], cs[T].copy())
+    return (hs, xa, G, L, tcs), (hs[T], cs[T].copy())
 
 
 #: Floats of derivative factors computed at once: a block of steps whose factors (about 256 KB
@@ -181,30 +272,27 @@ def _blocks(T: int, floats_per_step: int) -> list[tuple[int, int]]:
     return [(max(0, end - size), end) for end in range(T, 0, -size)]
 
 
-def _lstm_factors(A, cs, tcs, ws, start, end):
-    """What the backward steps ``start .. end - 1`` multiply by (see :func:`lstm_backward`).
+def _lstm_factors(G, L, tcs, ws, start, end):
+    """What the backward steps ``start .. end - 1`` multiply by, indexed from 0 = step ``start``.
 
-    Written with ``out=`` throughout: each factor is three passes over the block and no
-    temporary array. Returned indexed from 0 = step ``start``.
+    ``F = [R, Q_i, Q_f, Q_g]`` (gates o, i, f, g): ``dA_o = dh * R`` and ``dA_i,f,g = dc * Q``;
+    ``P``: ``dc_t`` gets ``dh_t * P`` through ``h_t = o tanh(c_t)``. From the products the
+    forward kept, each is two passes: ``s (1 - s) * y = (s y) (1 - s)`` for a sigmoid gate
+    ``s`` multiplying ``y``, and ``(1 - t^2) * y = y - (t y) t`` for a tanh ``t``.
     """
-    T, B, H4 = A.shape
-    H, n = H4 // 4, end - start
-    G = A[start:end].reshape(n, B, 4, H)
-    i, f, g, o = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
-    size = max(1, BLOCK_FLOATS // (5 * B * H))
-    Q = ws.get("Q", (size, B, 3, H), A.dtype)[:n]  # dA of i, f, g = dc * Q
-    R = ws.get("R", (size, B, H), A.dtype)[:n]  # dA of o = dh * R
-    P = ws.get("P", (size, B, H), A.dtype)[:n]  # dc_t gets dh_t * P from h_t = o tanh(c_t)
-    c_prev, tc = cs[start:end], tcs[start:end]
-    for out, s, left in ((Q[:, :, 0], i, g), (Q[:, :, 1], f, c_prev), (R, o, tc)):
-        np.subtract(1, s, out=out)  # sigmoid' = s (1 - s), times what the gate multiplied
-        out *= s
-        out *= left
-    for out, t, left in ((Q[:, :, 2], g, i), (P, tc, o)):
-        np.square(t, out=out)  # tanh' = 1 - t^2, times what the tanh's output multiplied
-        np.subtract(1, out, out=out)
-        out *= left
-    return Q, R, P, f
+    _, _, B, H = G.shape
+    n, size = end - start, max(1, BLOCK_FLOATS // (5 * B * H))
+    F = ws.get("F", (4, size, B, H), G.dtype)[:, :n]
+    P = ws.get("P", (size, B, H), G.dtype)[:n]
+    o, i, _, g = G[:, start:end]
+    h, ig, _ = products = L[:, start + 1 : end + 1]  # o tanh(c), i g, f c_{t-1}
+    np.subtract(1, G[:3, start:end], out=F[:3])
+    F[:3] *= products  # R = h (1 - o), Q_i = i g (1 - i), Q_f = f c_{t-1} (1 - f)
+    np.multiply(ig, g, out=F[3])
+    np.subtract(i, F[3], out=F[3])  # Q_g = i (1 - g^2)
+    np.multiply(h, tcs[start:end], out=P)
+    np.subtract(o, P, out=P)  # P = o (1 - tanh(c)^2)
+    return F, P
 
 
 def lstm_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
@@ -212,26 +300,29 @@ def lstm_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
 
     Returns ``dx`` or None, ``(dh_0, dc_0)``, and ``||dC/dh_t||`` per step.
     """
-    hs, x, A, cs, tcs = cache
+    hs, xa, G, L, tcs = cache
     T, B, H = dh_out.shape
-    dA = ws.get("dA", (T, B, 4 * H), hs.dtype)
-    dA4 = dA.reshape(T, B, 4, H)
+    split = column_split(H)
+    dA = ws.get("dA", (4, T, B, H), hs.dtype)  # gate-major, as the gates
     dh = ws.get("dh", (T, B, H), hs.dtype)
     dc = ws.get("dc", (B, H), hs.dtype)
+    parts = ws.get("dh_parts", (4, B, H), hs.dtype)  # each gate's share of dh_{t-1}
+    parts_blocks = column_blocks(parts, split)
+    WhT = gate_blocks(ws, "Wh_T", p["Wh"], LSTM_ORDER, (1,) * 4, split, transpose=True)
     dh_next, dc_next = dstate[0].copy(), dstate[1].copy()
-    Wh_T = ws.transposed(p["Wh"])
     for start, end in _blocks(T, 5 * B * H):
-        Q, R, P, f = _lstm_factors(A, cs, tcs, ws, start, end)
+        F, P = _lstm_factors(G, L, tcs, ws, start, end)
         for t in reversed(range(start, end)):
             k = t - start
             np.add(dh_out[t], dh_next, out=dh[t])  # BPTT1
             np.multiply(dh[t], P[k], out=dc)
             dc += dc_next  # the two paths into c_t: through h_t, and along the cell from c_{t+1}
-            np.multiply(dc[:, None, :], Q[k], out=dA4[t, :, :3])  # i, f, g
-            np.multiply(dh[t], R[k], out=dA4[t, :, 3])  # o
-            np.matmul(dA[t], Wh_T, out=dh_next)
-            np.multiply(dc, f[k], out=dc_next)  # LSTM3: the cell's own path, times f only
-    dx = _weight_grads(x, hs[:-1], dA, p, grads, need_dx)
+            np.multiply(dc, F[1:, k], out=dA[1:, t])  # i, f, g
+            np.multiply(dh[t], F[0, k], out=dA[0, t])  # o
+            np.matmul(dA[:, t, None], WhT, out=parts_blocks)
+            np.add.reduce(parts, axis=0, out=dh_next)  # dA_t Wh^T, gate by gate
+            np.multiply(dc, G[2, t], out=dc_next)  # LSTM3: the cell's own path, times f only
+    dx = gate_weight_grads(xa, hs[:-1], dA, p, grads, LSTM_ORDER, ws, need_dx)
     return dx, (dh_next, dc_next), _norms(dh)
 
 

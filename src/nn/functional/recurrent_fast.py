@@ -157,68 +157,80 @@ def column_blocks(a: np.ndarray, split: int) -> np.ndarray:
     return a.reshape(*lead, rows, split, H // split).swapaxes(-3, -2)
 
 
-def gate_blocks(ws, name, W, order, scale, split=1, transpose=False):
-    """``W`` (rows, G * H) regrouped gate by gate in ``order``, each gate's columns (or, with
-    ``transpose``, its transpose) cut in ``split`` blocks and times ``scale[k]``.
+def gate_blocks(ws, name, W, n_gates, shift=0, split=1, transpose=False):
+    """``W`` (rows, G * H) regrouped gate-major: the workspace array ``name``, ``out[k, s]`` the
+    ``s``-th block of columns of gate ``k - shift`` (mod G) of ``W``, or with ``transpose``
+    the transpose of its ``s``-th block of rows: one product's weights inside the loop.
 
-    Returns the workspace array ``name`` of shape (G, split, rows, H / split) (columns and rows
-    swapped with ``transpose``): ``out[k, s]`` is one product's weights inside the loop.
+    Shape (G, split, rows, H / split), or (G, split, H, rows / split) with ``transpose``.
     """
-    G = len(order)
-    rows, H = W.shape[0], W.shape[1] // G
-    shape = (H, rows) if transpose else (rows, H)
-    out = ws.get(name, (G, split, shape[0], shape[1] // split), W.dtype)
-    for k, j in enumerate(order):
-        block = W[:, j * H : (j + 1) * H]
-        np.multiply(column_blocks(block.T if transpose else block, split), scale[k], out=out[k])
+    rows, H = W.shape[0], W.shape[1] // n_gates
+    if transpose:
+        src = W.reshape(split, rows // split, n_gates, H).transpose(2, 0, 3, 1)
+    else:
+        src = W.reshape(rows, n_gates, split, H // split).transpose(1, 2, 0, 3)
+    out = ws.get(name, src.shape, W.dtype)
+    np.copyto(out[shift:], src[: n_gates - shift])  # two copies make the rotation
+    np.copyto(out[:shift], src[n_gates - shift :])
     return out
 
 
-def inputs_with_ones(x: np.ndarray, ws: Workspace) -> np.ndarray:
-    """``[x_t, 1]`` for every step, (T, batch, n_in + 1): with the bias as one more row of the
-    input weights, ``x_t Wx + b`` is one product, and ``db`` comes out of ``dWx``'s (BPTT4)."""
+def to_param_order(src: np.ndarray, dst: np.ndarray, shift: int) -> None:
+    """``dst`` (rows, G * H) gets gate-major ``src`` (G, rows, H), whose gate ``k`` is ``dst``'s
+    gate ``k - shift`` (mod G): :func:`gate_blocks` undone."""
+    G = src.shape[0]
+    gates = dst.reshape(-1, G, src.shape[-1]).transpose(1, 0, 2)  # (G, rows, H), a view
+    np.copyto(gates[: G - shift], src[shift:])
+    np.copyto(gates[G - shift :], src[:shift])
+
+
+def inputs_with_ones(x: np.ndarray, H: int, ws: Workspace) -> np.ndarray:
+    """``[x_t, 1, h_{t-1}]`` for every step, (T, batch, n_in + 1 + H), the first two filled.
+
+    With the bias as one more row of the input weights, ``x_t Wx + b`` is one product (of
+    ``xh[..., :n_in + 1]``), and with ``h_{t-1}`` beside it (the backward copies it in),
+    ``dWx``, ``db`` and ``dWh`` are one product too (BPTT4).
+    """
     T, B, D = x.shape
-    xa = ws.get("x_ones", (T, B, D + 1), x.dtype)
-    xa[:, :, :D] = x
-    xa[:, :, D] = 1
-    return xa
+    xh = ws.get("xh", (T, B, D + 1 + H), x.dtype)
+    xh[:, :, :D] = x
+    xh[:, :, D] = 1
+    return xh
 
 
-def gate_weight_grads(xa, h_prev, dA, p, grads, order, ws, need_dx):
-    """BPTT4 for gate-major ``dA`` (G, T, batch, H): ``dWx`` with ``db``, ``dWh``, and ``dx``.
+def gate_weight_grads(xh, h_prev, dA, p, grads, shift, ws, need_dx):
+    """BPTT4 for gate-major ``dA`` (G, T, batch, H): ``dWx``, ``db``, ``dWh`` and ``dx``.
 
-    One product per gate for all steps at once, then each gate's columns copied to where the
-    parameters keep it (``order``). Returns ``dx`` (T, batch, n_in) or None.
+    ``[X, 1, H_prev]^T dA``, one product per gate for all steps at once; then each gate put
+    back where the parameters keep it (the fast twin's gate ``k`` is the parameters' gate
+    ``k - shift``). Returns ``dx`` (T, batch, n_in) or None.
     """
     G, T, B, H = dA.shape
-    D1 = xa.shape[2]
+    D = xh.shape[2] - 1 - H
+    xh[:, :, D + 1 :] = h_prev
     dA3 = dA.reshape(G, T * B, H)
-    dWxb = ws.get("dWxb", (G, D1, H), dA.dtype)
-    np.matmul(xa.reshape(T * B, D1).T, dA3, out=dWxb)  # [X, 1]^T dA: dWx, and db in the last row
-    dWh = ws.get("dWh", (G, H, H), dA.dtype)
-    np.matmul(h_prev.reshape(T * B, H).T, dA3, out=dWh)
-    for k, j in enumerate(order):
-        cols = slice(j * H, (j + 1) * H)
-        grads["Wx"][:, cols] = dWxb[k, :-1]
-        grads["b"][cols] = dWxb[k, -1]
-        grads["Wh"][:, cols] = dWh[k]
+    dW = ws.get("dW", (G, xh.shape[2], H), dA.dtype)
+    np.matmul(xh.reshape(T * B, -1).T, dA3, out=dW)  # rows: dWx, then db, then dWh
+    to_param_order(dW[:, :D], grads["Wx"], shift)
+    to_param_order(dW[:, D : D + 1], grads["b"][None], shift)
+    to_param_order(dW[:, D + 1 :], grads["Wh"], shift)
     if not need_dx:
         return None
-    WxT = gate_blocks(ws, "Wx_T", p["Wx"], order, (1,) * G, transpose=True)[:, 0]
-    parts = ws.get("dx_parts", (G, T * B, D1 - 1), dA.dtype)
-    np.matmul(dA3, WxT, out=parts)  # each gate's share of dx = dA Wx^T
+    WxT = p["Wx"].reshape(D, G, H).transpose(1, 2, 0)  # (G, H, n_in): each gate's Wx^T, a view
+    parts = ws.get("dx_parts", (G, T * B, D), dA.dtype)
+    np.matmul(dA3[shift:], WxT[: G - shift], out=parts[shift:])  # each gate's share of dA Wx^T
+    np.matmul(dA3[:shift], WxT[G - shift :], out=parts[:shift])
     dx = np.add(parts[0], parts[1])
     for part in parts[2:]:
         dx += part
-    return dx.reshape(T, B, D1 - 1)
+    return dx.reshape(T, B, D)
 
 
 # ---------------------------------------------------------------------------- LSTM
-#: The fast LSTM's gate order: o, i, f, g (the parameters keep PyTorch's i, f, g, o). Then the
-#: sigmoid gates o, i, f are one block (one pass makes all three from their tanh) and so are
-#: i, f, g, the gates the cell's gradient reaches (one pass gives their three ``dA``).
-LSTM_ORDER = (3, 0, 1, 2)
-LSTM_SCALE = (0.5, 0.5, 0.5, 1.0)  # sigmoid(a) = 0.5 tanh(a / 2) + 0.5: halve o, i, f
+#: The fast LSTM's gates are the parameters' (PyTorch's i, f, g, o) shifted by one: o, i, f, g.
+#: Then the sigmoid gates o, i, f are one block (one pass makes all three from their tanh) and
+#: so are i, f, g, the gates the cell's gradient reaches (one pass gives their three ``dA``).
+LSTM_SHIFT = 1
 
 
 def lstm_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tuple[Any, State]:
@@ -230,12 +242,15 @@ def lstm_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tupl
     T, B, _ = x.shape
     Wh = p["Wh"]
     H, dtype, split = Wh.shape[0], Wh.dtype, column_split(Wh.shape[0])
-    xa = inputs_with_ones(x, ws)
+    xh = inputs_with_ones(x, H, ws)
     Wxb = np.concatenate([p["Wx"], p["b"][None]])  # (n_in + 1, 4H): the bias, a row of weights
-    Wxb = gate_blocks(ws, "Wxb", Wxb, LSTM_ORDER, LSTM_SCALE)[:, 0]  # (4, n_in + 1, H)
+    Wxb = gate_blocks(ws, "Wxb", Wxb, 4, LSTM_SHIFT)[:, 0]  # (4, n_in + 1, H)
+    Wxb[:3] *= 0.5  # sigmoid(a) = 0.5 tanh(a / 2) + 0.5: o, i, f get half their weights
     G = ws.get("gates", (4, T, B, H), dtype)  # pre-activations, then the gates in place
-    np.matmul(xa.reshape(T * B, -1), Wxb, out=G.reshape(4, T * B, H))  # every step at once
-    Whs = gate_blocks(ws, "Wh_blocks", Wh, LSTM_ORDER, LSTM_SCALE, split)
+    x1 = xh[:, :, :-H].reshape(T * B, -1)  # [x_t, 1], every step
+    np.matmul(x1, Wxb, out=G.reshape(4, T * B, H))  # x_t Wx + b for every step at once
+    Whs = gate_blocks(ws, "Wh_blocks", Wh, 4, LSTM_SHIFT, split)
+    Whs[:3] *= 0.5
     L = np.empty((3, T + 1, B, H), dtype)  # h, i g, f c_{t-1} (t + 1 as for h): returned, fresh
     hs, ig, fc = L
     cs = ws.get("cs", (T + 1, B, H), dtype)
@@ -258,7 +273,7 @@ def lstm_forward(x: np.ndarray, state0: State, p: Params, ws: Workspace) -> tupl
         np.add(ig[t + 1], fc[t + 1], out=cs[t + 1])  # LSTM1
         np.tanh(cs[t + 1], out=tcs[t])
         np.multiply(o, tcs[t], out=hs[t + 1])  # LSTM2
-    return (hs, xa, G, L, tcs), (hs[T], cs[T].copy())
+    return (hs, xh, G, L, tcs), (hs[T], cs[T].copy())
 
 
 #: Floats of derivative factors computed at once: a block of steps whose factors (about 256 KB
@@ -300,7 +315,7 @@ def lstm_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
 
     Returns ``dx`` or None, ``(dh_0, dc_0)``, and ``||dC/dh_t||`` per step.
     """
-    hs, xa, G, L, tcs = cache
+    hs, xh, G, L, tcs = cache
     T, B, H = dh_out.shape
     split = column_split(H)
     dA = ws.get("dA", (4, T, B, H), hs.dtype)  # gate-major, as the gates
@@ -308,7 +323,7 @@ def lstm_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
     dc = ws.get("dc", (B, H), hs.dtype)
     parts = ws.get("dh_parts", (4, B, H), hs.dtype)  # each gate's share of dh_{t-1}
     parts_blocks = column_blocks(parts, split)
-    WhT = gate_blocks(ws, "Wh_T", p["Wh"], LSTM_ORDER, (1,) * 4, split, transpose=True)
+    WhT = gate_blocks(ws, "Wh_T", p["Wh"], 4, LSTM_SHIFT, split, transpose=True)
     dh_next, dc_next = dstate[0].copy(), dstate[1].copy()
     for start, end in _blocks(T, 5 * B * H):
         F, P = _lstm_factors(G, L, tcs, ws, start, end)
@@ -322,7 +337,7 @@ def lstm_backward(dh_out, dstate, cache, p, grads, ws, need_dx=True):
             np.matmul(dA[:, t, None], WhT, out=parts_blocks)
             np.add.reduce(parts, axis=0, out=dh_next)  # dA_t Wh^T, gate by gate
             np.multiply(dc, G[2, t], out=dc_next)  # LSTM3: the cell's own path, times f only
-    dx = gate_weight_grads(xa, hs[:-1], dA, p, grads, LSTM_ORDER, ws, need_dx)
+    dx = gate_weight_grads(xh, hs[:-1], dA, p, grads, LSTM_SHIFT, ws, need_dx)
     return dx, (dh_next, dc_next), _norms(dh)
 
 

@@ -9,10 +9,11 @@ from conftest import numeric_gradient, rel_error
 
 from nn.functional import recurrent as R
 from nn.functional import recurrent_fast as F
+from nn.functional import recurrent_fast_shared
 
 CELLS = {"rnn": 1, "lstm": 4, "gru": 3}
-# (batch, T, n_in, n_hidden): batch != n_in != n_hidden, lengths 1 to 7
-SHAPES = [(3, 1, 4, 5), (2, 4, 3, 6), (4, 7, 5, 3)]
+# (batch, T, n_in, n_hidden): batch != n_in != n_hidden, lengths 1 to 7; one sequence alone
+SHAPES = [(3, 1, 4, 5), (2, 4, 3, 6), (4, 7, 5, 3), (1, 3, 4, 5)]
 
 
 def problem(cell: str, shape, seed: int = 0, scale: float = 0.6):
@@ -73,7 +74,8 @@ def total_gradient_norms(cell, dhs, caches, ds) -> list[float]:
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("cell", CELLS)
 def test_fast_twin_equals_the_readable_one(cell, shape, block, monkeypatch):
-    monkeypatch.setattr(F, "BLOCK_FLOATS", block)  # derivatives computed a block of steps ahead
+    # derivatives computed a block of steps ahead
+    monkeypatch.setattr(recurrent_fast_shared, "BLOCK_FLOATS", block)
     p, x, s0, dhs, ds = problem(cell, shape, seed=1)
     hs, state, caches = R.sequence_forward(cell, x, s0, p)
     dx, ds0, grads = R.sequence_backward(cell, dhs, caches, ds)

@@ -17,10 +17,12 @@ pass through time and the update:
 * **torch**: ``nn.Embedding``, ``nn.RNN(tanh)/nn.LSTM/nn.GRU(batch_first=True)``, ``nn.Linear``,
   ``F.cross_entropy``, ``torch.optim.SGD``, eager mode (PyTorch's CPU kernels for these layers
   are its fused ones: one ATen op per layer and direction, gates in one product);
-* **products**: the matrix products of nn's step and nothing else, on preallocated arrays
-  (the input projection, one ``h Wh`` per step, the output layer; in backward one product per
-  step through ``Wh^T`` and the weight gradients, the embedding's one-hot product): a floor
-  for any implementation that does the same products with the same BLAS.
+* **products**: the plain matrix products of a fused step and nothing else, on preallocated
+  arrays (the input projection, one ``(batch, H) @ (H, G * H)`` per step, the output layer; in
+  backward one product per step through ``Wh^T`` and the weight gradients, the embedding's
+  one-hot product): what an implementation that fuses the gates costs on the same BLAS before
+  any elementwise work. (nn's own products are the same multiplications, cut gate by gate and
+  in column blocks, which OpenBLAS runs faster: see :mod:`nn.functional.recurrent_fast_shared`.)
 
 Each thread count runs in its own process, with ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``
 and ``MKL_NUM_THREADS`` set before NumPy loads and ``torch.set_num_threads`` to the same
@@ -99,7 +101,7 @@ def torch_step(cell: str, batch: int, seed: int = 0):
 
 
 def products_step(cell: str, batch: int, seed: int = 0):
-    """The matrix products of nn's training step and nothing else, into preallocated arrays."""
+    """The plain matrix products of a fused training step, into preallocated arrays."""
     import numpy as np
 
     G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]

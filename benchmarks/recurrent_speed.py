@@ -17,17 +17,23 @@ pass through time and the update:
 * **torch**: ``nn.Embedding``, ``nn.RNN(tanh)/nn.LSTM/nn.GRU(batch_first=True)``, ``nn.Linear``,
   ``F.cross_entropy``, ``torch.optim.SGD``, eager mode (PyTorch's CPU kernels for these layers
   are its fused ones: one ATen op per layer and direction, gates in one product);
-* **products**: the matrix products of nn's step and nothing else, on preallocated arrays
-  (the input projection, one ``h Wh`` per step, the output layer; in backward one product per
-  step through ``Wh^T`` and the weight gradients, the embedding's one-hot product): a floor
-  for any implementation that does the same products with the same BLAS.
+* **products**: the plain matrix products of a fused step and nothing else, on preallocated
+  arrays (the input projection, one ``(batch, H) @ (H, G * H)`` per step, the output layer; in
+  backward one product per step through ``Wh^T`` and the weight gradients, the embedding's
+  one-hot product): what an implementation that fuses the gates costs on the same BLAS before
+  any elementwise work. (nn's own products are the same multiplications, cut gate by gate and
+  in column blocks, which OpenBLAS runs faster: see :mod:`nn.functional.recurrent_fast_shared`.)
 
 Each thread count runs in its own process, with ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``
 and ``MKL_NUM_THREADS`` set before NumPy loads and ``torch.set_num_threads`` to the same
-number. Within a process the three contenders are timed in turn (round robin, median of the
-samples: :func:`nn.bench.timing.time_routes`), so load from other jobs hits them alike; on a
-shared machine trust the ratios more than the milliseconds. The header prints the load
-average (``os.getloadavg``) before and after.
+number. With one thread the three contenders are timed in turn in that process (round robin,
+median of the samples: :func:`nn.bench.timing.time_routes`), so load from other jobs hits
+them alike. With more, each contender gets a process of its own, one after the other: after
+a call, a library's idle threads keep spinning for a while (OpenBLAS's and libgomp's), and in a
+shared process they take the cores from the other library's threads (PyTorch's LSTM step at
+batch 32 measured 8 to 100 ms that way on 2 cores, against 4.1 ms alone). On a shared machine
+trust the ratios more than the milliseconds. The header prints the load average
+(``os.getloadavg``) before and after.
 """
 
 from __future__ import annotations
@@ -95,7 +101,7 @@ def torch_step(cell: str, batch: int, seed: int = 0):
 
 
 def products_step(cell: str, batch: int, seed: int = 0):
-    """The matrix products of nn's training step and nothing else, into preallocated arrays."""
+    """The plain matrix products of a fused training step, into preallocated arrays."""
     import numpy as np
 
     G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
@@ -135,36 +141,54 @@ CONTENDERS = {"nn": nn_step, "torch": torch_step, "products": products_step}
 
 
 # ------------------------------------------------------------------------------ one process
-def worker(threads: int, cells, batches, repeats: int) -> dict:
-    """Time every contender on every (cell, batch) in this process; the BLAS has ``threads``."""
+def worker(threads: int, cells, batches, repeats: int, names=tuple(CONTENDERS)) -> dict:
+    """Time the contenders ``names`` on every (cell, batch) in this process; the BLAS has
+    ``threads``."""
     import numpy as np
-    import torch
 
     from nn.bench.timing import time_routes
 
-    torch.set_num_threads(threads)
+    torch_version = None
+    if "torch" in names:  # only then: its thread pool is not loaded into the others' processes
+        import torch
+
+        torch.set_num_threads(threads)
+        torch_version = torch.__version__
     rows = []
     for cell in cells:
         for batch in batches:
-            calls = {name: make(cell, batch) for name, make in CONTENDERS.items()}
+            calls = {name: CONTENDERS[name](cell, batch) for name in names}
             for call in calls.values():  # warm-up: caches, BLAS buffers, allocator
                 for _ in range(20):
                     call()
             timed = time_routes(calls, repeats=repeats, min_sample=0.05)
             ms = {name: 1e3 * statistics.median(s) for name, (s, _) in timed.items()}
             rows.append({"cell": cell, "batch": batch, "threads": threads, "ms": ms})
-    return {"numpy": np.__version__, "torch": torch.__version__, "rows": rows}
+    return {"numpy": np.__version__, "torch": torch_version, "rows": rows}
 
 
-def run_worker(threads: int, args: argparse.Namespace) -> dict:
-    """Run :func:`worker` in a fresh process whose BLAS is limited to ``threads``."""
+def run_worker(threads: int, args: argparse.Namespace, names) -> dict:
+    """Run :func:`worker` for ``names`` in a fresh process whose BLAS has ``threads``."""
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     cmd = [sys.executable, __file__, "--worker", str(threads), "--repeats", str(args.repeats)]
-    cmd += ["--cells", *args.cells, "--batches", *map(str, args.batches)]
+    cmd += ["--cells", *args.cells, "--batches", *map(str, args.batches), "--names", *names]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
+
+
+def measure(threads: int, args: argparse.Namespace) -> dict:
+    """Every contender with ``threads``: in one process (one thread), or one process each."""
+    if threads == 1:
+        return run_worker(1, args, list(CONTENDERS))
+    parts = [run_worker(threads, args, [name]) for name in CONTENDERS]
+    rows = parts[0]["rows"]
+    for part in parts[1:]:
+        for row, other in zip(rows, part["rows"]):
+            row["ms"].update(other["ms"])
+    torch_version = next(p["torch"] for p in parts if p["torch"])
+    return {"numpy": parts[0]["numpy"], "torch": torch_version, "rows": rows}
 
 
 def table(rows: list[dict]) -> str:
@@ -192,13 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=15, help="samples per contender")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--names", nargs="+", default=list(CONTENDERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker is not None:
-        print(json.dumps(worker(args.worker, args.cells, args.batches, args.repeats)))
+        print(json.dumps(worker(args.worker, args.cells, args.batches, args.repeats, args.names)))
         return 0
     load_before = os.getloadavg()
     start = time.perf_counter()
-    results = [run_worker(k, args) for k in args.threads]
+    results = [measure(k, args) for k in args.threads]
     rows = [row for res in results for row in res["rows"]]
     load_after = os.getloadavg()
     print(

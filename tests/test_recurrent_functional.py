@@ -9,10 +9,11 @@ from conftest import numeric_gradient, rel_error
 
 from nn.functional import recurrent as R
 from nn.functional import recurrent_fast as F
+from nn.functional import recurrent_fast_shared
 
 CELLS = {"rnn": 1, "lstm": 4, "gru": 3}
-# (batch, T, n_in, n_hidden): batch != n_in != n_hidden, lengths 1 to 7
-SHAPES = [(3, 1, 4, 5), (2, 4, 3, 6), (4, 7, 5, 3)]
+# (batch, T, n_in, n_hidden): batch != n_in != n_hidden, lengths 1 to 7; one sequence alone
+SHAPES = [(3, 1, 4, 5), (2, 4, 3, 6), (4, 7, 5, 3), (1, 3, 4, 5)]
 
 
 def problem(cell: str, shape, seed: int = 0, scale: float = 0.6):
@@ -69,12 +70,23 @@ def total_gradient_norms(cell, dhs, caches, ds) -> list[float]:
     return norms[::-1]
 
 
-@pytest.mark.parametrize("block", [1 << 16, 40], ids=["one block", "blocks of 1-2 steps"])
+# (BLOCK_FLOATS, PRODUCT_COLUMNS): derivatives a block of steps ahead, each gate's columns cut
+# in blocks for the step's products (as for H = 128); the defaults, then small blocks of both
+TUNING = {"defaults": (1 << 16, 64), "blocks of 1-2 steps, products of 1-3 columns": (40, 3)}
+
+
+@pytest.mark.parametrize("zero_start", [False, True], ids=["random h_0", "h_0 = 0"])
+@pytest.mark.parametrize("tuning", TUNING)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("cell", CELLS)
-def test_fast_twin_equals_the_readable_one(cell, shape, block, monkeypatch):
-    monkeypatch.setattr(F, "BLOCK_FLOATS", block)  # derivatives computed a block of steps ahead
+def test_fast_twin_equals_the_readable_one(cell, shape, tuning, zero_start, monkeypatch):
+    block, columns = TUNING[tuning]
+    monkeypatch.setattr(recurrent_fast_shared, "BLOCK_FLOATS", block)
+    monkeypatch.setattr(recurrent_fast_shared, "PRODUCT_COLUMNS", columns)
+    monkeypatch.setattr(recurrent_fast_shared, "SPLIT_BATCH", 2)
     p, x, s0, dhs, ds = problem(cell, shape, seed=1)
+    if zero_start:  # the first step then skips its h_0 Wh
+        s0 = tuple(np.zeros_like(s) for s in s0)
     hs, state, caches = R.sequence_forward(cell, x, s0, p)
     dx, ds0, grads = R.sequence_backward(cell, dhs, caches, ds)
 

@@ -194,7 +194,7 @@ class Recurrent(Layer, register=False):
                 f"{self!r} takes sequences of shape (batch, T, {self.n_in}), got {x.shape}"
             )
         batch = x.shape[0]
-        x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, batch, n_in): steps contiguous
+        x_tm = x.transpose(1, 0, 2)  # (T, batch, n_in), a view: the cell copies it once
         state0 = self._start_state(batch, Wh.dtype)
         self.cache, self.final_state = FORWARD[self.cell](x_tm, state0, self.params, self.workspace)
         hs = self.cache[0]  # (T + 1, batch, H), h_0 first

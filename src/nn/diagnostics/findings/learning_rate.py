@@ -71,27 +71,8 @@ def examine_learning_rate(ctx: Context, rerun: Rerun | None) -> Finding | None:
     )
     if not stuck:
         return None
-    # A learning-rate range test, one decade at a time (Smith 2017; CS231n "babysitting"):
-    # 10x lower and higher, then one more decade in a direction that helped but not clearly.
-    tried: dict[float, float] = {}
-    if rerun is not None:
-        tried[0.1] = rerun(0.1)
-        if diverged is None:
-            tried[10.0] = rerun(10.0)
-        for near, far in ((10.0, 100.0), (0.1, 0.01)):
-            loss = tried.get(near, math.nan)
-            helped_a_little = math.isfinite(loss) and CLEARLY_BETTER * end < loss < end
-            diverges_too = near < 1 and diverged is not None and not math.isfinite(loss)
-            if helped_a_little or diverges_too:
-                tried[far] = rerun(far)
-                break
     ratio, step, number = ctx.largest_update()
-    if rerun is not None and diverged is None and ratio >= HUGE_UPDATE:
-        losses = [v for v in tried.values() if math.isfinite(v)]
-        if not losses or min(losses) > CLEARLY_BETTER * end:
-            jump = 10.0 ** math.floor(math.log10(1 / ratio))
-            if jump not in tried:
-                tried[jump] = rerun(jump)
+    tried = _range_test(rerun, end, diverged, ratio)
     finite = {k: v for k, v in tried.items() if math.isfinite(v)}
     best = min(finite, key=finite.__getitem__) if finite else None
     moved = (
@@ -102,48 +83,12 @@ def examine_learning_rate(ctx: Context, rerun: Rerun | None) -> Finding | None:
     )
     numbers: dict[str, Any] = {"final_loss": end, "max_update_ratio": ratio}
     numbers["experiments"] = {f"lr x {k:g}": v for k, v in tried.items()}
+    experiment = None
     if best is not None:
         times = f"{1 / best:g} times lower" if best < 1 else f"{best:g} times higher"
         experiment = f"with the learning rate {times} the same probe ends at {fmt(finite[best])}"
     if diverged is not None:
-        numbers["diverged_at"] = diverged
-        spreads = [row["z_std"] for row in ctx.first["layers"] if row["z_std"] is not None]
-        healthy_start = bool(spreads) and max(spreads) < Z_SPREAD
-        if tried and (best is None or best > 1) and healthy_start:
-            # smaller steps diverge too, yet the signals start at unit size: the steps blow
-            # the network up, not its weights (eta = 1e300 on the seed's network)
-            numbers["z_std_start"] = spreads
-            return Finding(
-                "lr_too_high",
-                f"the loss or a weight became NaN or infinite at step {diverged}, and still "
-                f"does with the learning rate {1 / min(tried):g} times lower; yet at the start "
-                f"the spread of z is at most {fmt(max(spreads))} in every layer, so the "
-                "network is sound and its steps are what blow it up",
-                _below_failures(ctx, tried),
-                numbers,
-            )
-        if tried and (best is None or best > 1):
-            # smaller steps diverge too: the network itself blows up (see _check_gradients)
-            ctx.diverges_anyway = (diverged, min(tried))
-            return None
-        tail = f"; {experiment}" if best is not None else ""
-        if best is not None and best < 1 and not _failed(ctx, finite[best]):
-            advice = (
-                f"set the learning rate to {ctx.rate(best)} ({1 / best:g} times lower), where "
-                f"the same probe ends at {fmt(finite[best])} (guessing: {fmt(guess)}), then run "
-                "`nn diagnose` again"
-            )
-        else:
-            advice = _below_failures(ctx, tried) + (
-                "; if it still diverges, look at exploding_gradients and large_init_weights"
-            )
-        return Finding(
-            "lr_too_high",
-            f"the loss or a weight became NaN or infinite at step {diverged}, where training "
-            f"stopped; {moved}{tail}",
-            advice,
-            numbers,
-        )
+        return _diverged(ctx, diverged, tried, best, numbers, moved, experiment)
     if best is None or finite[best] > CLEARLY_BETTER * end:
         return None
     how = f"the probe loss went from {fmt(start)} to {fmt(end)} (guessing: {fmt(guess)})"
@@ -160,6 +105,91 @@ def examine_learning_rate(ctx: Context, rerun: Rerun | None) -> Finding | None:
         f"{how}; {experiment}; the output layer's weights change by {fmt(median)} of their "
         f"size per step (median; about {TYPICAL_UPDATE_RATIO:g} is typical)",
         f"multiply the learning rate by {best:g}, then run `nn diagnose` again",
+        numbers,
+    )
+
+
+def _range_test(
+    rerun: Rerun | None, end: float, diverged: int | None, ratio: float
+) -> dict[float, float]:
+    """The final probe loss at each learning-rate factor tried: ``{factor: loss}``.
+
+    A learning-rate range test, one decade at a time (Smith 2017; CS231n "babysitting"):
+    10x lower and higher, then one more decade in a direction that helped but not clearly;
+    and, when one update moved the weights by a huge fraction (``ratio``) and nothing helped
+    clearly, the factor that would bring that update to about 1.
+    """
+    tried: dict[float, float] = {}
+    if rerun is None:
+        return tried
+    tried[0.1] = rerun(0.1)
+    if diverged is None:
+        tried[10.0] = rerun(10.0)
+    for near, far in ((10.0, 100.0), (0.1, 0.01)):
+        loss = tried.get(near, math.nan)
+        helped_a_little = math.isfinite(loss) and CLEARLY_BETTER * end < loss < end
+        diverges_too = near < 1 and diverged is not None and not math.isfinite(loss)
+        if helped_a_little or diverges_too:
+            tried[far] = rerun(far)
+            break
+    if diverged is None and ratio >= HUGE_UPDATE:
+        losses = [v for v in tried.values() if math.isfinite(v)]
+        if not losses or min(losses) > CLEARLY_BETTER * end:
+            jump = 10.0 ** math.floor(math.log10(1 / ratio))
+            if jump not in tried:
+                tried[jump] = rerun(jump)
+    return tried
+
+
+def _diverged(
+    ctx: Context,
+    diverged: int,
+    tried: dict[float, float],
+    best: float | None,
+    numbers: dict[str, Any],
+    moved: str,
+    experiment: str | None,
+) -> Finding | None:
+    """The learning-rate finding of a probe that diverged at step ``diverged``, or None when
+    smaller rates diverge too from a network that starts unsound (``exploding_gradients``
+    then takes the blame, through ``ctx.diverges_anyway``)."""
+    numbers["diverged_at"] = diverged
+    spreads = [row["z_std"] for row in ctx.first["layers"] if row["z_std"] is not None]
+    healthy_start = bool(spreads) and max(spreads) < Z_SPREAD
+    if tried and (best is None or best > 1) and healthy_start:
+        # smaller steps diverge too, yet the signals start at unit size: the steps blow
+        # the network up, not its weights (eta = 1e300 on the seed's network)
+        numbers["z_std_start"] = spreads
+        return Finding(
+            "lr_too_high",
+            f"the loss or a weight became NaN or infinite at step {diverged}, and still "
+            f"does with the learning rate {1 / min(tried):g} times lower; yet at the start "
+            f"the spread of z is at most {fmt(max(spreads))} in every layer, so the "
+            "network is sound and its steps are what blow it up",
+            _below_failures(ctx, tried),
+            numbers,
+        )
+    if tried and (best is None or best > 1):
+        # smaller steps diverge too: the network itself blows up (see _check_gradients)
+        ctx.diverges_anyway = (diverged, min(tried))
+        return None
+    tail = f"; {experiment}" if experiment is not None else ""
+    finite_best = tried[best] if best is not None else math.nan
+    if best is not None and best < 1 and not _failed(ctx, finite_best):
+        advice = (
+            f"set the learning rate to {ctx.rate(best)} ({1 / best:g} times lower), where "
+            f"the same probe ends at {fmt(finite_best)} (guessing: "
+            f"{fmt(ctx.ref['guess_loss'])}), then run `nn diagnose` again"
+        )
+    else:
+        advice = _below_failures(ctx, tried) + (
+            "; if it still diverges, look at exploding_gradients and large_init_weights"
+        )
+    return Finding(
+        "lr_too_high",
+        f"the loss or a weight became NaN or infinite at step {diverged}, where training "
+        f"stopped; {moved}{tail}",
+        advice,
         numbers,
     )
 

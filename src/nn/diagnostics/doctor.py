@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import os
@@ -244,35 +245,31 @@ def diagnose(
                   workers=workers)  # fmt: skip
     run = run_probe(network, X, Y, probe, optimizer=opt, snapshot_steps=snapshot_steps, **kwargs)
     tried: dict[str, float] = {}
+    relu_tried: dict[str, float] = {}
 
-    def rerun(scale: float) -> float:
+    def trial(net: Network, scale: float, record: dict[str, float]) -> float:
+        """The final probe loss of ``net`` with the learning rate times ``scale`` (NaN if it
+        diverged), noted in ``record``."""
         other = copy.deepcopy(opt)
         other.lr = opt.lr * scale
-        again = run_probe(network, X, Y, probe, optimizer=other, **kwargs)
-        loss = again.diagnostics.records[-1]["probe_loss"]
-        loss = math.nan if again.diverged_at is not None else loss
-        tried[f"{other.lr:g}"] = loss
+        again = run_probe(net, X, Y, probe, optimizer=other, **kwargs)
+        diverged = again.diverged_at is not None
+        loss = math.nan if diverged else again.diagnostics.records[-1]["probe_loss"]
+        record[f"{other.lr:g}"] = loss
         return loss
 
     def relu_trial(scale: float) -> float:
-        other = copy.deepcopy(opt)
-        other.lr = opt.lr * scale
-        again = run_probe(relu_version(network, seed), X, Y, probe, optimizer=other, **kwargs)
-        loss = again.diagnostics.records[-1]["probe_loss"]
-        loss = math.nan if again.diverged_at is not None else loss
-        relu_tried[f"{other.lr:g}"] = loss
-        return loss
+        return trial(relu_version(network, seed), scale, relu_tried)
 
     def longer(n_steps: int) -> tuple[float, float | None]:
         again = run_probe(network, X, Y, probe, optimizer=opt, **{**kwargs, "steps": n_steps})
         last = again.diagnostics.records[-1]
         return last["probe_loss"], last["probe_accuracy"]
 
-    relu_tried: dict[str, float] = {}
     findings = examine(
         run,
         fresh=fresh,
-        rerun=rerun if experiments else None,
+        rerun=functools.partial(trial, network, record=tried) if experiments else None,
         init=init,
         usual_lr=usual_lr,
         lr=opt.lr,
@@ -290,6 +287,11 @@ def diagnose(
         "seed": seed,
         "fresh": fresh,
     }
+    return Report(findings, run, config, tried, _notes(fresh, tried, relu_tried))
+
+
+def _notes(fresh: bool, tried: dict[str, float], relu_tried: dict[str, float]) -> list[str]:
+    """The report's notes: what was not checked, and every experiment's final probe loss."""
     notes = []
     if not fresh:
         notes.append("the weights were not freshly initialized: large_init_weights not checked")
@@ -303,7 +305,7 @@ def diagnose(
             "the same network with ReLU hidden layers and He weights (final probe loss): "
             + ", ".join(f"lr {k}: {fmt(v)}" for k, v in relu_tried.items())
         )
-    return Report(findings, run, config, tried, notes)
+    return notes
 
 
 def relu_version(network: Network, seed: int = 0) -> Network:

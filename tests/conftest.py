@@ -1,10 +1,20 @@
-"""Shared helpers for the tests: finite differences in float64."""
+"""Shared helpers for the tests: finite differences in float64; Ctrl-C as a terminal sends it."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 
 import numpy as np
+
+
+def pytest_configure(config) -> None:
+    """Give the tests Python's own Ctrl-C handler even when the suite was started in the
+    background by a non-interactive shell (`pytest &` in a script, nohup), which starts it
+    with SIGINT ignored: the tests that send SIGINT to themselves check what a user at a
+    terminal gets."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def numeric_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-3) -> np.ndarray:

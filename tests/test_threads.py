@@ -237,9 +237,12 @@ def test_when_n_still_wins_the_slower_pace_becomes_the_baseline(two_threads, mon
     net = nn.mlp([784, 100, 10], seed=0)
     policy = tp.ThreadPolicy("auto")
     policy.start(net, nn.SGD(0.5), X, net.checked_targets(y, len(y)), 64)
-    for step in range(1, 20):
-        assert policy.check(step, epoch=1) is None
+    said = [policy.check(step, epoch=1) for step in range(1, 20)]
     assert policy.threads == 2 and calls == [2, 2]  # measured again once, then held
+    # the probe (a block of real steps on 1 thread, as fast) is said and kept: it changes bits
+    assert [m for m in said if m] == [said[2]] == [f"BLAS threads: {policy.changes[0]}"]
+    assert said[2].startswith("BLAS threads: 1 for steps 2-3, then 2 again (a probe; real")
+    assert str(policy).endswith("; " + policy.changes[0])
     policy.stop()
 
 
@@ -258,8 +261,8 @@ def test_when_the_trial_says_n_but_real_steps_are_faster_on_one_auto_takes_one(
     policy.start(net, nn.SGD(0.5), X, net.checked_targets(y, len(y)), 64)
     assert policy.check(1, epoch=1) is None and policy.check(2, epoch=1) is None
     assert calls == [2, 2] and blas_count() == 1  # the trial said 2: real steps on 1 now
-    change = policy.check(3, epoch=1)
-    assert change is not None and change.startswith("BLAS threads: 1 from epoch 1, step 3")
+    change = policy.check(3, epoch=1)  # the switch is dated from the probe's first step
+    assert change is not None and change.startswith("BLAS threads: 1 from epoch 1, step 2")
     assert "real a step took 1 ms on 1 thread, 5 ms on 2" in change and blas_count() == 1
     assert str(policy).startswith("BLAS threads: 2 (auto: a step took 5 ms on 1 thread")
     assert tp._MEASURED[policy._watch.key].best() == 1  # later runs start from what was seen

@@ -47,7 +47,6 @@ Traits are read with ``getattr``, so a layer or loss of your own takes part by s
 
 from __future__ import annotations
 
-import contextvars
 import copy
 import math
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -257,9 +256,10 @@ class BatchSplit:
         """Each shard's ``(outputs, loss)``, shard 0 here and the others in the pool; every
         shard has finished (or failed) before this returns or raises."""
         assert self.pool is not None, "BatchSplit.step needs `with BatchSplit(...):`"
-        # each in a copy of this thread's context: NumPy's error state (np.errstate) with it
+        # NumPy's error state (np.errstate, which fit sets) is per thread: pass it on
+        err = np.geterr()
         futures: list[Future] = [
-            self.pool.submit(contextvars.copy_context().run, _gradients, net, X[a:b], T[a:b])
+            self.pool.submit(_gradients_under, err, net, X[a:b], T[a:b])
             for net, (a, b) in zip(self.replicas[1:], bounds[1:])
         ]
         try:
@@ -286,6 +286,12 @@ def _gradients(net: Network, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, 
     if math.isfinite(loss):  # else the step is refused anyway (Diverged)
         net.backward(da, need_dx=False)
     return a, loss
+
+
+def _gradients_under(err: dict[str, str], net: Any, x: np.ndarray, t: np.ndarray) -> Any:
+    """:func:`_gradients` in a worker thread under the caller's ``np.errstate`` (``err``)."""
+    with np.errstate(**err):
+        return _gradients(net, x, t)
 
 
 def _shares(loss: Any, targets: list[np.ndarray]) -> list[float]:

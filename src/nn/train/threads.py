@@ -236,10 +236,9 @@ class ThreadPolicy:
         m = watch.measurement(fresh=True)
         self._decide(m, step)
         if self.threads == before and before > 1:
-            # The trial still says N, the real steps say otherwise. Callbacks can slow every
-            # step, and a few trial steps can land in a quiet moment: try a block of real
-            # steps on 1 thread and keep the faster (check() ends the probe).
-            watch.probe = per_step
+            # The trial says N, the real steps did not (a few trial steps can land in a quiet
+            # moment): a block of real steps on 1 thread decides (check() ends the probe).
+            watch.probe = (per_step, step, epoch)
             self._use(1, self.reason)
             return None
         if self.threads == before:
@@ -258,17 +257,18 @@ class ThreadPolicy:
         faster, else N at its slower pace (a tie is callbacks or data, not the threads)."""
         watch = self._watch
         assert watch is not None
-        many, watch.probe = watch.probe, None
+        (many, start, epoch_start), watch.probe = watch.probe, None
         m = Measurement(one, many, watch.n, time.monotonic())
         if one * GAIN < many:
             _MEASURED[watch.key] = m  # what the steps showed: later runs start from it
             watch.measured_at = m.at  # on 1 thread: look again after RECHECK
-            return self._change(f"steps had slowed down; real {m}", step, epoch)
+            return self._change(f"steps had slowed down; real {m}", start, epoch_start)
         self._use(watch.n, self.reason)  # N still wins: this pace (callbacks, say) is the baseline
         watch.fastest = max(watch.fastest, many)
         watch.restart(step)
         self.next_check = step + watch.block
-        return None
+        self.changes.append(f"1 for steps {start}-{step}, then {m.n} again (a probe; real {m})")
+        return f"BLAS threads: {self.changes[-1]}"
 
     def _change(self, why: str, step: int, epoch: int) -> str:
         self.changes.append(f"{self.threads} from epoch {epoch}, step {step} ({why})")
@@ -303,8 +303,8 @@ class _Watch:
         shapes = tuple((p.shape, p.dtype.str) for _, p, _ in network.parameters())
         self.key = (shapes, bs, n)
         self.block, self.fastest, self.slow_blocks = 1, float("inf"), 0
-        #: seconds per real step on N threads while a block runs on 1 to compare (else None)
-        self.probe: float | None = None
+        #: (seconds per real step on N threads, step, epoch) while a probe block runs on 1
+        self.probe: tuple[float, int, int] | None = None
         self.start, self.step, self.measured_at = time.perf_counter(), 0, 0.0
 
     def measurement(self, *, fresh: bool) -> Measurement | None:

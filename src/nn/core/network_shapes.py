@@ -24,8 +24,8 @@ __all__ = ["PREDICT_BYTES", "PREDICT_BATCH", "NetworkShapes", "working_floats"]
 
 #: Most examples a prediction pass takes at once (the batch that ``predict`` always used).
 PREDICT_BATCH = 4096
-#: Memory a prediction pass may hold at its peak, in bytes: the batch is cut down to fit. A
-#: dense network never reaches it at 4096 examples; a convolution's im2col matrix (every
+#: Memory a prediction pass may hold at its peak, in bytes: the batch is cut down to fit. The
+#: networks of the README's MLP rows never reach it at 4096 examples; a convolution's im2col matrix (every
 #: receptive field copied out, ``C * k * k`` numbers per output pixel) would: 3.5 GB for the
 #: Fashion-MNIST CNN of docs/cnn.md at 4096 examples.
 PREDICT_BYTES = 256 * 2**20
@@ -130,8 +130,10 @@ class NetworkShapes:
     def prediction_batch(self, example_shape: Sequence[int]) -> int:
         """Examples per forward pass of ``predict`` for inputs of ``example_shape``.
 
-        :data:`PREDICT_BATCH`, or fewer when a layer would hold more than
-        :data:`PREDICT_BYTES` at once (:func:`working_floats`); at least 1. Where the shapes
+        :data:`PREDICT_BATCH`, or fewer when the layers would hold more than
+        :data:`PREDICT_BYTES` at once; at least 1. The count adds up every layer's
+        :func:`working_floats`, since a layer keeps what its backward pass would need (a
+        convolution its im2col columns) while the layers after it run. Where the shapes
         cannot be walked, :data:`PREDICT_BATCH`.
         """
         try:
@@ -142,7 +144,7 @@ class NetworkShapes:
         for layer, shape_in, shape_out in zip(self.layers, shapes, shapes[1:], strict=False):
             if shape_in is None or shape_out is None:
                 return PREDICT_BATCH
-            peak = max(peak, working_floats(layer, shape_in, shape_out))
+            peak += working_floats(layer, shape_in, shape_out)
         fits = PREDICT_BYTES // max(1, peak * np.dtype(self.dtype).itemsize)
         return int(min(PREDICT_BATCH, max(1, fits)))
 

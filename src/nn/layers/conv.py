@@ -189,11 +189,12 @@ class Conv2D(Layer):
 
     def working_floats(self, input_shape: tuple[int, ...]) -> int:
         """Numbers one example holds at the peak of :meth:`forward`: its input, the padded
-        copy, the im2col columns (``C * k * k`` per output pixel) and the output."""
+        copy, the im2col columns (``C * k * k`` per output pixel) and the output, twice (the
+        product's result, and the copy the next layer may make of its transposed view)."""
         C, H, W = input_shape
         F, Ho, Wo = self.output_shape(input_shape)
         k, p = self.kernel_size, self.padding
-        return C * H * W + C * (H + 2 * p) * (W + 2 * p) + C * k * k * Ho * Wo + F * Ho * Wo
+        return C * H * W + C * (H + 2 * p) * (W + 2 * p) + C * k * k * Ho * Wo + 2 * F * Ho * Wo
 
     def config(self) -> dict[str, Any]:
         return {

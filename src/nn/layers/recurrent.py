@@ -235,6 +235,12 @@ class Recurrent(Layer, register=False):
         return None if dx is None else dx.transpose(1, 0, 2)
 
     # ------------------------------------------------------------------ description
+    def working_floats(self, input_shape: tuple[int, ...]) -> int:
+        """Numbers one sequence holds in :meth:`forward` (an upper bound): its input, and per
+        step the gates' pre-activations and values, the states and their scratch."""
+        T, D = input_shape
+        return T * (D + (2 * self.n_gates + 4) * self.n_hidden)
+
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """``(T, n_hidden)`` (or ``(n_hidden,)``) for sequences of shape ``(T, n_in)``."""
         shape = tuple(input_shape)

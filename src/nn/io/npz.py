@@ -179,8 +179,11 @@ def _alive(pid: int) -> bool:
 
 
 def _about(err: OSError, path: str, tmp: str) -> OSError:
-    """``err`` naming the caller's ``path`` instead of the temporary file nobody asked for."""
+    """``err`` naming the caller's ``path`` instead of the temporary file nobody asked for;
+    unchanged if it is not about the file (a download's connection, another file)."""
     if err.errno is None or err.filename not in (None, tmp):
+        return err
+    if isinstance(err, (ConnectionError, TimeoutError)):
         return err
     return type(err)(err.errno, f"cannot write {path!r}: {err.strerror}")
 

@@ -66,7 +66,8 @@ def default_init(activation: str) -> str:
     """The initializer :func:`cnn` uses with ``activation`` unless told: He for the ReLU family
     (half the units pass nothing, so the variance is doubled), Glorot otherwise."""
     act_cls = lookup(ACTIVATIONS, activation, "activation")
-    return "he_normal" if act_cls.__name__ in ("ReLU", "LeakyReLU") else "glorot_uniform"
+    # the ReLU family is the activations with a kink at 0 (a trait, not a name)
+    return "he_normal" if getattr(act_cls, "has_kink", False) else "glorot_uniform"
 
 
 def parse_description(description: str | Sequence[str]) -> list[tuple[str, dict[str, float]]]:

@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from nn.cli.cores import check_cores
 from nn.cli.network_options import NETWORK_DEFAULTS, network_options, parse_sizes
 from nn.cli.options import (
     DATASET_CLASSES,
@@ -104,11 +105,7 @@ def check_shared_options(args: argparse.Namespace, *, network: bool = True) -> N
         check_real("--clip-norm", args.clip_norm, 0.0, lo_open=True)
     if args.seed < 0:
         raise ValueError(f"--seed must be 0 or more, got {args.seed}")
-    if args.workers > 1 and args.threads not in ("auto", 1):
-        raise ValueError(
-            f"--workers {args.workers} runs each worker's products on 1 BLAS thread; "
-            f"--threads {args.threads} asks otherwise: leave --threads out (or give 1)"
-        )
+    check_cores(args)
     given = [name for name in NETWORK_DEFAULTS if getattr(args, name) is not None]
     if not network:
         if given:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_threads_option", "add_workers_option", "parse_threads", "parse_workers"]
+__all__ = [
+    "add_threads_option",
+    "add_workers_option",
+    "check_cores",
+    "parse_threads",
+    "parse_workers",
+]
 
 
 def add_threads_option(parser: argparse.ArgumentParser) -> None:
@@ -57,3 +63,13 @@ def parse_workers(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a number of workers (1, 2, ...), got {text!r}")
     return int(text)
+
+
+def check_cores(args: argparse.Namespace) -> None:
+    """``--workers`` with ``--threads``: each worker's products run on 1 BLAS thread, so only
+    ``--threads auto`` (the default) or 1 agree with more than one worker."""
+    if args.workers > 1 and args.threads not in ("auto", 1):
+        raise ValueError(
+            f"--workers {args.workers} runs each worker's products on 1 BLAS thread; "
+            f"--threads {args.threads} asks otherwise: leave --threads out (or give 1)"
+        )

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from nn import datasets
+from nn.cli.cores import check_cores
 from nn.core.validation import check_positive_int
 from nn.models.mlp import mlp
 from nn.train.threads import ThreadPolicy
@@ -45,6 +46,7 @@ def show_digits(
 def cmd_demo(args: argparse.Namespace) -> int:
     """The seed's network learns the embedded digits."""
     check_positive_int("--epochs", args.epochs)
+    check_cores(args)
     (X, y), (Xt, yt) = datasets.digits()
     print(
         "The seed network: [784, 30, 10], sigmoid units, squared-error loss, trained by SGD\n"

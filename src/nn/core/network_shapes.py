@@ -25,7 +25,7 @@ __all__ = ["PREDICT_BYTES", "PREDICT_BATCH", "NetworkShapes", "working_floats"]
 #: Most examples a prediction pass takes at once (the batch that ``predict`` always used).
 PREDICT_BATCH = 4096
 #: Memory a prediction pass may hold at its peak, in bytes: the batch is cut down to fit. The
-#: networks of the README's MLP rows never reach it at 4096 examples; a convolution's im2col matrix (every
+#: README's MLPs never reach it at 4096 examples; a convolution's im2col matrix (every
 #: receptive field copied out, ``C * k * k`` numbers per output pixel) would: 3.5 GB for the
 #: Fashion-MNIST CNN of docs/cnn.md at 4096 examples.
 PREDICT_BYTES = 256 * 2**20

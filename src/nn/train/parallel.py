@@ -114,26 +114,26 @@ def _refusals(network: Network) -> list[str]:
         if getattr(layer, "mixes_examples", False):
             found.append(
                 f"{name} mixes the examples of a batch in training (its mixes_examples trait: "
-                "batch statistics), so a shard's output would differ from the batch's; train "
-                "it without workers"
+                "batch statistics), so a shard's output would differ from the batch's; leave "
+                "workers at 1 (on the command line: no --workers)"
             )
         elif getattr(layer, "is_random", False):
             found.append(
                 f"{name} draws random numbers in training (its is_random trait): its draws "
-                "from one generator would depend on which thread draws first; train it "
-                "without workers"
+                "from one generator would depend on which thread draws first; leave workers "
+                "at 1 (on the command line: no --workers)"
             )
         elif getattr(layer, "initial_state", None) is not None:
             found.append(
                 f"{name} starts from a carried state of shape (batch, ...), which a shard's "
-                "fewer examples cannot take; call its reset_state(), or train without workers"
+                "fewer examples cannot take; call its reset_state(), or leave workers at 1"
             )
     loss = network.loss
     if not getattr(loss, "mean_over_examples", False):
         found.append(
             f"the loss {loss!r} does not say it is a mean over examples (its "
             "mean_over_examples trait), so the shards' gradients need not add up to the "
-            "batch's; train without workers"
+            "batch's; leave workers at 1"
         )
     return found
 

@@ -340,3 +340,12 @@ def test_the_command_line_refuses_bad_workers_before_loading_data(capsys):
     assert "--workers 2 runs each worker's products on 1 BLAS thread" in capsys.readouterr().err
     assert main(["train", "--workers", "2", "--dropout", "0.2", "--epochs", "1"]) == 2
     assert "Dropout" in capsys.readouterr().err
+
+
+def test_demo_refuses_workers_with_threads_before_any_work(capsys):
+    from nn.cli import main
+
+    assert main(["demo", "--workers", "2", "--threads", "2"]) == 2
+    err = capsys.readouterr()
+    assert "--workers 2 runs each worker's products on 1 BLAS thread" in err.err
+    assert "leave --threads out" in err.err and "seed network" not in err.out

@@ -111,3 +111,18 @@ def test_diagnose_names_the_cnns_real_initializer(capsys):
     assert main(argv) in (0, 1)
     out = capsys.readouterr().out
     assert "init='glorot_uniform'" in out and "--init glorot_uniform" not in out
+
+
+def test_cnn_pools_before_an_increasing_activation_only():
+    """max(f(a), f(b)) = f(max(a, b)) for an increasing f: the trait decides, not the name."""
+    names = lambda net: [type(layer).__name__ for layer in net.layers]  # noqa: E731
+    assert names(nn.cnn("conv4k5 pool2 dense10", activation="tanh"))[:3] == [
+        "Conv2D", "MaxPool2D", "Tanh",
+    ]  # fmt: skip
+    assert names(nn.cnn("conv4k5 avgpool2 dense10"))[:3] == ["Conv2D", "ReLU", "AvgPool2D"]
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 4))
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "identity"):
+        act = nn.core.registry.lookup(nn.core.registry.ACTIVATIONS, name, "activation")()
+        assert act.is_increasing
+        pooled = nn.MaxPool2D(2).forward(x)
+        np.testing.assert_allclose(act.forward(pooled), nn.MaxPool2D(2).forward(act.forward(x)))

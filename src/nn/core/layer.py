@@ -68,6 +68,9 @@ doctor, the command line) asks these class attributes, never the class's name:
   and softmax, ``"[0, inf)"`` for ReLU), or None for any real number;
 * ``is_random``: draws random numbers while training (dropout) from its ``rng`` attribute, a
   :class:`numpy.random.Generator`, which the gradient checker replays between evaluations.
+* ``is_increasing``: an elementwise function that never decreases (sigmoid, tanh, ReLU), so
+  it commutes with a maximum: ``max(f(a), f(b)) = f(max(a, b))``, and ``nn.cnn`` may apply it
+  after max pooling, on a quarter of the numbers, with the same result;
 * ``mixes_examples``: in training, an example's output depends on the other examples of its
   batch (batch normalization's batch statistics), so a mini-batch cannot be split into shards
   that run apart (``fit(workers=...)``, :mod:`nn.train.parallel`, refuses such a layer).
@@ -107,6 +110,7 @@ class Layer:
     can_die: ClassVar[bool] = False
     output_range: ClassVar[str | None] = None
     is_random: ClassVar[bool] = False
+    is_increasing: ClassVar[bool] = False
     mixes_examples: ClassVar[bool] = False
     #: The shape of one example this layer insists on, or None if it takes any shape.
     input_shape: tuple[int, ...] | None = None

@@ -100,6 +100,8 @@ class Sigmoid(Activation):
     evaluating the exponential a second time.
     """
 
+    is_increasing = True  # commutes with a maximum (nn.cnn pools before it)
+
     function = staticmethod(sigmoid)
     derivative = staticmethod(sigmoid_prime)
     # sigma'(z) = a (1 - a) < 0.0099 outside [0.01, 0.99] (|z| > 4.6): under 4% of its peak 1/4,
@@ -125,6 +127,8 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     """``a = tanh(z)``; backward reads ``tanh'(z) = 1 - a^2`` from the kept output."""
 
+    is_increasing = True  # commutes with a maximum (nn.cnn pools before it)
+
     function = staticmethod(tanh)
     derivative = staticmethod(tanh_prime)
     # tanh'(z) = 1 - a^2 < 0.04 outside [-0.98, 0.98] (|z| > 2.3): the same 4% of its peak 1.
@@ -142,6 +146,8 @@ class Tanh(Activation):
 
 class ReLU(Activation):
     """``a = max(0, z)``; backward passes ``dC/da`` where ``z > 0`` and blocks it elsewhere."""
+
+    is_increasing = True  # commutes with a maximum (nn.cnn pools before it)
 
     function = staticmethod(relu)
     derivative = staticmethod(relu_prime)
@@ -170,6 +176,8 @@ class LeakyReLU(Activation):
         Slope for negative ``z``, in [0, 1): 0 gives :class:`ReLU`; 1 would make the layer
         the identity, and a NaN or infinite slope would make every output NaN.
     """
+
+    is_increasing = True  # commutes with a maximum (nn.cnn pools before it)
 
     has_kink = True  # the slope jumps from alpha to 1 at z = 0 (never 0: a unit cannot die)
 
@@ -224,6 +232,8 @@ class Softmax(Layer):
 
 class Identity(Activation):
     """``a = z``: no activation, as a layer (linear outputs for regression, or logits)."""
+
+    is_increasing = True  # commutes with a maximum (nn.cnn pools before it)
 
     function = staticmethod(identity)
     derivative = staticmethod(identity_prime)

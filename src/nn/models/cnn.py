@@ -58,8 +58,6 @@ _WORD = re.compile(
     r"(?P<kind>conv|avgpool|pool|dense|dropout|bn)?(?P<n>[0-9.]*)"
     r"(?:k(?P<k>\d+))?(?:s(?P<s>\d+))?(?:p(?P<p>\d+))?"
 )
-#: The activations that commute with a maximum (increasing functions).
-_INCREASING = {"ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity"}
 
 
 def default_init(activation: str) -> str:
@@ -175,7 +173,8 @@ def cnn(
             pending = act_cls()
         elif kind in ("pool", "avgpool"):
             cls = MaxPool2D if kind == "pool" else AvgPool2D
-            commutes = kind == "pool" and type(pending).__name__ in _INCREASING
+            # an increasing activation commutes with the maximum: pool first, on fewer numbers
+            commutes = kind == "pool" and getattr(pending, "is_increasing", False)
             if pending is not None and not commutes:
                 layers.append(pending)
                 pending = None

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+import nn
+
 
 def pytest_configure(config) -> None:
     """Give the tests Python's own Ctrl-C handler even when the suite was started in the
@@ -59,3 +61,14 @@ def check_layer(layer, x: np.ndarray, rng: np.random.Generator, tol: float = 1e-
     for name, param in layer.params.items():
         assert analytic[name].shape == param.shape
         assert rel_error(analytic[name], numeric_gradient(f, param)) < tol, name
+
+
+class InterruptAt(nn.Callback):
+    """A Ctrl-C (KeyboardInterrupt) at the end of training step ``step``, as a user's."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, network, epoch, step, loss):
+        if step == self.step:
+            raise KeyboardInterrupt

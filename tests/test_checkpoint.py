@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import InterruptAt
 
 import nn
 from nn.train.checkpoint import CheckpointError
@@ -53,15 +54,6 @@ class Noise(nn.Layer):
 
     def config(self):
         return {"scale": self.scale}
-
-
-class InterruptAt(nn.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, network, epoch, step, loss):
-        if step == self.step:
-            raise KeyboardInterrupt
 
 
 def data():

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import InterruptAt
 from threadpoolctl import threadpool_info, threadpool_limits  # the test extra installs it
 
 import nn
@@ -202,15 +203,6 @@ def test_a_diverging_run_with_workers_keeps_the_last_finite_weights():
         history = train(net, 2, lr=1e30)
     assert history["stopped"]["reason"] == "diverged"
     assert all(np.isfinite(p).all() for _, p, _ in net.parameters())
-
-
-class InterruptAt(nn.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, network, epoch, step, loss):
-        if step == self.step:
-            raise KeyboardInterrupt
 
 
 def test_a_checkpointed_run_with_workers_resumes_to_the_uninterrupted_bits(tmp_path):

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import check_layer
+from conftest import InterruptAt, check_layer
 
 import nn
 from nn.layers.initializers import INITIALIZERS, WEIGHT_VARIANCE
@@ -266,12 +266,3 @@ def test_resuming_adam_with_a_schedule_and_dropout_is_bit_identical(tmp_path):
     for (_, a, _), (_, b, _) in zip(whole.parameters(), resumed.parameters()):
         assert a.tobytes() == b.tobytes()
     assert h["val_loss"] == h_whole["val_loss"]
-
-
-class InterruptAt(nn.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, network, epoch, step, loss):
-        if step == self.step:
-            raise KeyboardInterrupt

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import InterruptAt
 
 import nn
 import nn.cli
@@ -32,15 +33,6 @@ def data():
 
 def weights(net):
     return [p.tobytes() for _, p, _ in net.parameters()]
-
-
-class InterruptAt(nn.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, network, epoch, step, loss):
-        if step == self.step:
-            raise KeyboardInterrupt
 
 
 def fit(net, optimizer, *, callbacks=(), **kwargs):

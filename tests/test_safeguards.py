@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import InterruptAt
 
 import nn
 import nn.cli
@@ -36,15 +37,6 @@ class Recorder(nn.Callback):
 
     def on_step_end(self, network, epoch, step, loss):
         self.weights[step] = params(network)
-
-
-class InterruptAt(nn.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, network, epoch, step, loss):
-        if step == self.step:
-            raise KeyboardInterrupt
 
 
 def params(net):

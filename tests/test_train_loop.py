@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import InterruptAt
 
 import nn
 import nn.train
@@ -33,15 +34,6 @@ def weights(net):
 
 def without_seconds(history):
     return {k: v for k, v in history.items() if k != "seconds"}
-
-
-class InterruptAt(nn.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, network, epoch, step, loss):
-        if step == self.step:
-            raise KeyboardInterrupt
 
 
 # ---------------------------------------------------------------- the two entry points

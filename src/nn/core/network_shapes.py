@@ -26,8 +26,9 @@ __all__ = ["PREDICT_BYTES", "PREDICT_BATCH", "NetworkShapes", "working_floats"]
 PREDICT_BATCH = 4096
 #: Memory a prediction pass may hold at its peak, in bytes: the batch is cut down to fit. The
 #: README's MLPs never reach it at 4096 examples; a convolution's im2col matrix (every
-#: receptive field copied out, ``C * k * k`` numbers per output pixel) would: 3.5 GB for the
-#: Fashion-MNIST CNN of docs/cnn.md at 4096 examples.
+#: receptive field copied out, ``C * k * k`` numbers per output pixel) would: for the
+#: Fashion-MNIST CNN of docs/cnn.md, 288 x 196 floats an image in its second convolution,
+#: 925 MB at 4096 examples for that matrix alone.
 PREDICT_BYTES = 256 * 2**20
 
 

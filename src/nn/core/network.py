@@ -43,8 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Network", "History"]
 
 #: What ``fit`` returns: per-epoch lists under "epoch", "loss", "accuracy", "val_loss",
-#: "val_accuracy" and "seconds" (plus whatever callbacks add), and "stopped" (a dict) when
-#: training ended early because it diverged or was interrupted.
+#: "val_accuracy", "seconds" (and what callbacks add); "stopped" (a dict) if it ended early.
 History = dict[str, Any]
 
 
@@ -289,8 +288,8 @@ class Network(NetworkShapes):
     ) -> tuple[np.ndarray, float]:
         """One step of mini-batch gradient descent: forward, loss, backward, update.
 
-        ``fit`` runs this for every mini-batch, and so does the replay that finds the step at
-        which training diverged (:mod:`nn.train.safeguards`): one training step, written once.
+        ``fit`` runs this for every mini-batch, and so does the replay of a diverged run
+        (:mod:`nn.train.safeguards`); the work before the update is :meth:`step_gradients`.
 
         Parameters
         ----------
@@ -304,25 +303,29 @@ class Network(NetworkShapes):
 
         Returns
         -------
-        a : ndarray of shape (batch, n_out)
-            The outputs before the update.
-        loss : float
-            The loss of the batch before the update.
+        a, loss : ndarray of shape (batch, n_out), float
+            The outputs and the loss of the batch, before the update.
 
         Raises
         ------
         Diverged
-            If the loss is NaN or infinite; it is checked before the update, so the weights
-            are left as they were.
+            If the loss is NaN or infinite, checked before the update: the weights stay.
         """
-        a = self.forward(X, training=True)
-        loss, da = value_and_gradient(self.loss, a, T)  # C and dC/da (one pass where it can)
+        a, loss = self.step_gradients(X, T)
         if not math.isfinite(loss):  # checked before the update is applied
             raise Diverged(f"the loss became {loss}")
-        self.backward(da, need_dx=False)
         if run is not None:
             run.updating = True  # the weights are changing from here to the end of the step
         optimizer.step(self.parameters())
+        return a, loss
+
+    def step_gradients(self, X: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, float]:
+        """:meth:`train_step` before its update: forward, loss and (for a finite loss)
+        backward into every layer's ``grads``; ``(a, loss)``. Also each shard's of ``workers``."""
+        a = self.forward(X, training=True)
+        loss, da = value_and_gradient(self.loss, a, T)  # C and dC/da (one pass where it can)
+        if math.isfinite(loss):
+            self.backward(da, need_dx=False)
         return a, loss
 
     # ------------------------------------------------------------------ using it
@@ -333,9 +336,8 @@ class Network(NetworkShapes):
         ----------
         X : ndarray of shape (n, n_in)
         batch_size : int, optional
-            Examples per forward pass; bounds the memory used on large inputs. By default
-            4096, or fewer where a layer would hold more than 256 MiB at once (a convolution's
-            im2col matrix: :meth:`prediction_batch`).
+            Examples per forward pass; by default :meth:`prediction_batch`'s (at most 4096,
+            fewer where the layers would hold more than 256 MiB at once).
 
         Returns
         -------

@@ -55,7 +55,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn.core.errors import Diverged
-from nn.core.loss import value_and_gradient
 from nn.core.validation import check_positive_int
 from nn.train.threads import INSTALL, blas_threads
 
@@ -263,7 +262,7 @@ class BatchSplit:
             for net, (a, b) in zip(self.replicas[1:], bounds[1:])
         ]
         try:
-            first = _gradients(self.network, X[: bounds[0][1]], T[: bounds[0][1]])
+            first = self.network.step_gradients(X[: bounds[0][1]], T[: bounds[0][1]])
         finally:
             wait(futures)  # no thread may still write gradients when this step is over
         return [first, *(f.result() for f in futures)]
@@ -279,19 +278,11 @@ class BatchSplit:
                     g += g.dtype.type(weights[s]) * self.replicas[s].layers[i].grads[name]
 
 
-def _gradients(net: Network, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float]:
-    """One shard: forward, loss and (for a finite loss) backward, filling ``net``'s grads."""
-    a = net.forward(x, training=True)
-    loss, da = value_and_gradient(net.loss, a, t)
-    if math.isfinite(loss):  # else the step is refused anyway (Diverged)
-        net.backward(da, need_dx=False)
-    return a, loss
-
-
 def _gradients_under(err: dict[str, str], net: Any, x: np.ndarray, t: np.ndarray) -> Any:
-    """:func:`_gradients` in a worker thread under the caller's ``np.errstate`` (``err``)."""
+    """``net.step_gradients`` of a shard in a worker thread, under the caller's
+    ``np.errstate`` (``err``)."""
     with np.errstate(**err):
-        return _gradients(net, x, t)
+        return net.step_gradients(x, t)
 
 
 def _shares(loss: Any, targets: list[np.ndarray]) -> list[float]:
